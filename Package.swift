@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+// SonoSeg: breast-ultrasound lesion segmentation and diagnosis.
+// Layers, each a target whose imports point only downward:
+//   sonoseg (CLI) → SonoPipeline → SonoModels → SonoData → SonoImaging
+//                                  SonoModels → SonoNN → SonoTensor → SonoKernels → COneDNN
+import PackageDescription
+
+/// Release code is compiled for the machine it runs on (AVX-512 here): the element-wise kernels are SIMD and
+/// their width follows the target CPU.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"]), .unsafeFlags(["-Xcc", "-march=native"])]
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "SonoSeg",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sonoseg", targets: ["sonoseg"]),
+        .library(name: "SonoPipeline", targets: ["SonoPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(name: "COneDNN", path: "Sources/COneDNN"),
+        .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
+                cSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+
+        // MARK: - Engine
+        .target(name: "SonoKernels", dependencies: ["COneDNN"], swiftSettings: swift5 + fast),
+        .target(name: "SonoTensor", dependencies: ["SonoKernels"], swiftSettings: swift5 + fast),
+        .target(name: "SonoNN", dependencies: ["SonoTensor"], swiftSettings: swift5 + fast),
+
+        // MARK: - Images and data
+        .target(name: "SonoImaging", dependencies: ["CImageCodecs"], swiftSettings: swift5 + fast),
+        .target(name: "SonoData", dependencies: ["SonoImaging"], swiftSettings: swift5 + fast),
+
+        // MARK: - Models, pipeline, CLI
+        .target(name: "SonoModels", dependencies: ["SonoNN"], swiftSettings: swift5 + fast),
+        .target(name: "SonoPipeline", dependencies: ["SonoModels", "SonoData", "SonoImaging"],
+                swiftSettings: swift5 + fast),
+        .executableTarget(name: "sonoseg", dependencies: [
+            "SonoPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swift5),
+
+        // MARK: - Tests
+        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor"], swiftSettings: swift5),
+        .testTarget(name: "SonoNNTests", dependencies: ["SonoNN"], resources: [.copy("Fixtures")],
+                    swiftSettings: swift5),
+        .testTarget(name: "SonoImagingTests", dependencies: ["SonoImaging"], resources: [.copy("Fixtures")],
+                    swiftSettings: swift5),
+        .testTarget(name: "SonoDataTests", dependencies: ["SonoData"], swiftSettings: swift5),
+    ]
+)

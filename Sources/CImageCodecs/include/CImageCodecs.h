@@ -1,0 +1,2 @@
+#pragma once
+int sono_codecs_version(void);

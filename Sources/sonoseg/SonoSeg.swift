@@ -1,0 +1,8 @@
+import ArgumentParser
+import SonoPipeline
+
+@main
+struct SonoSeg: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sonoseg",
+        abstract: "Breast-ultrasound lesion segmentation and diagnosis.")
+}

@@ -1,0 +1,2 @@
+import XCTest
+final class SonoNNTestsPlaceholder: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
