@@ -1,0 +1,194 @@
+import COneDNN
+
+/// Shape of one 2-D convolution or transposed convolution, in PyTorch's terms.
+/// Convolution: input [N, C, H, W], weights [O, C/groups, KH, KW], output [N, O, OH, OW].
+/// Transposed:  input [N, C, H, W], weights [C, O/groups, KH, KW], output [N, O, OH, OW].
+public struct ConvGeometry: Hashable, Sendable, CustomStringConvertible {
+    public var n, c, h, w, o, kh, kw: Int
+    public var strideH = 1, strideW = 1, padH = 0, padW = 0, dilationH = 1, dilationW = 1, groups = 1
+    public var outputPadH = 0, outputPadW = 0
+    public var transposed = false
+
+    public init(n: Int, c: Int, h: Int, w: Int, o: Int, kh: Int, kw: Int) {
+        (self.n, self.c, self.h, self.w, self.o, self.kh, self.kw) = (n, c, h, w, o, kh, kw)
+    }
+
+    public var outH: Int {
+        transposed ? (h - 1) * strideH - 2 * padH + dilationH * (kh - 1) + 1 + outputPadH
+                   : (h + 2 * padH - dilationH * (kh - 1) - 1) / strideH + 1
+    }
+    public var outW: Int {
+        transposed ? (w - 1) * strideW - 2 * padW + dilationW * (kw - 1) + 1 + outputPadW
+                   : (w + 2 * padW - dilationW * (kw - 1) - 1) / strideW + 1
+    }
+    public var srcDims: [Int] { [n, c, h, w] }
+    public var dstDims: [Int] { [n, o, outH, outW] }
+    /// PyTorch's weight shape.
+    public var weightDims: [Int] { transposed ? [c, o / groups, kh, kw] : [o, c / groups, kh, kw] }
+    public var description: String {
+        "\(transposed ? "deconv" : "conv") \(srcDims)->\(dstDims) k\(kh)x\(kw) s\(strideH),\(strideW) p\(padH),\(padW) d\(dilationH),\(dilationW) g\(groups)"
+    }
+
+    /// oneDNN's logical weight dims ([G,] O, I, KH, KW), always indexed by the primitive's own output channels.
+    var dnnlWeightDims: [Int] {
+        let (oc, ic) = (o, c)
+        return groups == 1 ? [oc, ic, kh, kw] : [groups, oc / groups, ic / groups, kh, kw]
+    }
+    /// How PyTorch's weight buffer maps onto `dnnlWeightDims`: OIHW for convolution; for transposed
+    /// convolution PyTorch stores [I, O/G, KH, KW], which is oneDNN's `iohw` (or `giohw`).
+    var userWeightTag: dnnl_format_tag_t {
+        switch (transposed, groups == 1) {
+        case (false, true): return dnnl_oihw
+        case (false, false): return dnnl_goihw
+        case (true, true): return dnnl_iohw
+        case (true, false): return dnnl_giohw
+        }
+    }
+    var strides: [Int64] { [Int64(strideH), Int64(strideW)] }
+    var dilates: [Int64] { [Int64(dilationH - 1), Int64(dilationW - 1)] }
+    var padL: [Int64] { [Int64(padH), Int64(padW)] }
+    /// Right padding that makes oneDNN's output size equal PyTorch's (covers output_padding and strides that
+    /// do not divide evenly).
+    var padR: [Int64] {
+        func r(_ i: Int, _ k: Int, _ s: Int, _ p: Int, _ d: Int, _ out: Int) -> Int64 {
+            // oneDNN: out = (in - ((k-1)*d + 1) + pl + pr) / s + 1 for conv; transposed uses the same relation
+            // with in/out swapped.
+            let (big, small) = transposed ? (out, i) : (i, out)
+            return Int64((small - 1) * s + (k - 1) * d + 1 - big - p)
+        }
+        return [r(h, kh, strideH, padH, dilationH, outH), r(w, kw, strideW, padW, dilationW, outW)]
+    }
+}
+
+/// A tensor argument of a kernel: a pointer and the physical layout of its logical NCHW shape.
+public struct Operand {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let layout: Layout
+    public init(_ pointer: UnsafeMutablePointer<Float>, _ layout: Layout) {
+        self.pointer = pointer
+        self.layout = layout
+    }
+    var raw: UnsafeMutableRawPointer { UnsafeMutableRawPointer(pointer) }
+}
+
+/// Convolution and transposed convolution through oneDNN: forward, gradient of the input, gradient of the
+/// weights and bias. Weights come and go in PyTorch's layout; they are reordered to the primitive's preferred
+/// blocked layout on each call (weights are small next to activations).
+public enum ConvKernels {
+    private static func key(_ kind: String, _ g: ConvGeometry, _ a: Layout, _ b: Layout, _ bias: Bool) -> String {
+        "\(kind)|\(g)|\(a.rawValue)|\(b.rawValue)|\(bias)"
+    }
+
+    static func forwardPrimitive(_ g: ConvGeometry, src: Layout, dst: Layout, bias: Bool,
+                                 training: Bool = true) -> Primitive {
+        PrimitiveCache.shared.get(key("fwd\(training)", g, src, dst, bias)) {
+            var srcMD = MD.of(g.srcDims, src), dstMD = MD.of(g.dstDims, dst)
+            var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
+            let prop = training ? dnnl_forward_training : dnnl_forward_inference
+            if g.transposed {
+                var d = dnnl_deconvolution_desc_t()
+                withUnsafeMutablePointer(to: &bMD) { bp in
+                    dnnlCheck(dnnl_dilated_deconvolution_forward_desc_init(&d, prop, dnnl_deconvolution_direct,
+                        &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "deconv fwd \(g)")
+                }
+                return Primitive(desc: d, what: "\(g)")
+            }
+            var d = dnnl_convolution_desc_t()
+            withUnsafeMutablePointer(to: &bMD) { bp in
+                dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&d, prop, dnnl_convolution_direct,
+                    &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "conv fwd \(g)")
+            }
+            return Primitive(desc: d, what: "\(g)")
+        }
+    }
+
+    /// Reorders PyTorch-layout weights into the layout `primitive` wants (or uses them as they are).
+    static func preparedWeights(_ weights: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                                want: dnnl_memory_desc_t) -> (UnsafeMutableRawPointer, Buffer?) {
+        let user = MD.tag(g.dnnlWeightDims, g.userWeightTag)
+        if MD.equal(user, want) { return (UnsafeMutableRawPointer(weights), nil) }
+        let scratch = Buffer(count: MD.size(want))
+        Primitive.reorder(UnsafeMutableRawPointer(weights), from: user, to: want,
+                          into: UnsafeMutableRawPointer(scratch.pointer))
+        return (UnsafeMutableRawPointer(scratch.pointer), scratch)
+    }
+
+    /// dst = conv(src, weights) + bias.
+    public static func forward(_ g: ConvGeometry, src: Operand, weights: UnsafeMutablePointer<Float>,
+                               bias: UnsafeMutablePointer<Float>?, dst: Operand, training: Bool = true) {
+        let p = forwardPrimitive(g, src: src.layout, dst: dst.layout, bias: bias != nil, training: training)
+        let wMD = p.md(dnnl_query_weights_md)
+        let (w, scratch) = preparedWeights(weights, g, want: wMD)
+        var args = [(Arg.src, MD.of(g.srcDims, src.layout), src.raw), (Arg.weights, wMD, w),
+                    (Arg.dst, MD.of(g.dstDims, dst.layout), dst.raw)]
+        if let bias { args.append((Arg.bias, MD.plain([g.o]), UnsafeMutableRawPointer(bias))) }
+        p.execute(args)
+        withExtendedLifetime(scratch) {}
+    }
+
+    /// diffSrc = gradient of the loss with respect to the input.
+    public static func backwardData(_ g: ConvGeometry, diffDst: Operand, weights: UnsafeMutablePointer<Float>,
+                                    diffSrc: Operand) {
+        let hint = forwardPrimitive(g, src: diffSrc.layout, dst: diffDst.layout, bias: false)
+        let p = PrimitiveCache.shared.get(key("bwd_data", g, diffSrc.layout, diffDst.layout, false)) {
+            var sMD = MD.of(g.srcDims, diffSrc.layout), dMD = MD.of(g.dstDims, diffDst.layout)
+            var wMD = MD.any(g.dnnlWeightDims)
+            if g.transposed {
+                var d = dnnl_deconvolution_desc_t()
+                dnnlCheck(dnnl_dilated_deconvolution_backward_data_desc_init(&d, dnnl_deconvolution_direct,
+                    &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "deconv bwd data \(g)")
+                return Primitive(desc: d, hint: hint, what: "\(g)")
+            }
+            var d = dnnl_convolution_desc_t()
+            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_direct,
+                &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "conv bwd data \(g)")
+            return Primitive(desc: d, hint: hint, what: "\(g)")
+        }
+        let wMD = p.md(dnnl_query_weights_md)
+        let (w, scratch) = preparedWeights(weights, g, want: wMD)
+        p.execute([(Arg.diffDst, MD.of(g.dstDims, diffDst.layout), diffDst.raw), (Arg.weights, wMD, w),
+                   (Arg.diffSrc, MD.of(g.srcDims, diffSrc.layout), diffSrc.raw)])
+        withExtendedLifetime(scratch) {}
+    }
+
+    /// diffWeights (PyTorch layout) and diffBias = gradients of the loss; both are overwritten.
+    public static func backwardWeights(_ g: ConvGeometry, src: Operand, diffDst: Operand,
+                                       diffWeights: UnsafeMutablePointer<Float>,
+                                       diffBias: UnsafeMutablePointer<Float>?) {
+        let hasBias = diffBias != nil
+        let hint = forwardPrimitive(g, src: src.layout, dst: diffDst.layout, bias: hasBias)
+        let p = PrimitiveCache.shared.get(key("bwd_w", g, src.layout, diffDst.layout, hasBias)) {
+            var sMD = MD.of(g.srcDims, src.layout), dMD = MD.of(g.dstDims, diffDst.layout)
+            var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
+            if g.transposed {
+                var d = dnnl_deconvolution_desc_t()
+                withUnsafeMutablePointer(to: &bMD) { bp in
+                    dnnlCheck(dnnl_dilated_deconvolution_backward_weights_desc_init(&d, dnnl_deconvolution_direct,
+                        &sMD, &wMD, (hasBias ? bp : nil), &dMD, g.strides, g.dilates, g.padL, g.padR),
+                              "deconv bwd weights \(g)")
+                }
+                return Primitive(desc: d, hint: hint, what: "\(g)")
+            }
+            var d = dnnl_convolution_desc_t()
+            withUnsafeMutablePointer(to: &bMD) { bp in
+                dnnlCheck(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct,
+                    &sMD, &wMD, (hasBias ? bp : nil), &dMD, g.strides, g.dilates, g.padL, g.padR),
+                          "conv bwd weights \(g)")
+            }
+            return Primitive(desc: d, hint: hint, what: "\(g)")
+        }
+        let wMD = p.md(dnnl_query_diff_weights_md)
+        let user = MD.tag(g.dnnlWeightDims, g.userWeightTag)
+        let direct = MD.equal(user, wMD)
+        let scratch = direct ? nil : Buffer(count: MD.size(wMD))
+        let wPtr = direct ? UnsafeMutableRawPointer(diffWeights) : UnsafeMutableRawPointer(scratch!.pointer)
+        var args = [(Arg.src, MD.of(g.srcDims, src.layout), src.raw),
+                    (Arg.diffDst, MD.of(g.dstDims, diffDst.layout), diffDst.raw), (Arg.diffWeights, wMD, wPtr)]
+        if let diffBias { args.append((Arg.diffBias, MD.plain([g.o]), UnsafeMutableRawPointer(diffBias))) }
+        p.execute(args)
+        if let scratch {
+            Primitive.reorder(UnsafeMutableRawPointer(scratch.pointer), from: wMD, to: user,
+                              into: UnsafeMutableRawPointer(diffWeights))
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import COneDNN
+import Foundation
+
+/// A created oneDNN primitive with its descriptor. Built once per shape and kept in `PrimitiveCache`.
+final class Primitive: @unchecked Sendable {
+    let pd: dnnl_primitive_desc_t
+    let primitive: dnnl_primitive_t
+
+    /// Takes ownership of `pd`.
+    init(pd: dnnl_primitive_desc_t, what: String) {
+        self.pd = pd
+        var p: dnnl_primitive_t?
+        dnnlCheck(dnnl_primitive_create(&p, pd), "primitive_create \(what)")
+        primitive = p!
+    }
+
+    /// Creates the descriptor from an op descriptor (`dnnl_convolution_desc_t` etc.).
+    convenience init<Desc>(desc: Desc, hint: Primitive? = nil, attr: dnnl_primitive_attr_t? = nil, what: String) {
+        var desc = desc
+        var pd: dnnl_primitive_desc_t?
+        let status = withUnsafePointer(to: &desc) { ptr in
+            dnnl_primitive_desc_create(&pd, UnsafeRawPointer(ptr).assumingMemoryBound(to: dnnl_op_desc_t.self),
+                                       attr, DNNLContext.shared.engine, hint?.pd)
+        }
+        dnnlCheck(status, "primitive_desc_create \(what)")
+        self.init(pd: pd!, what: what)
+    }
+
+    deinit {
+        dnnl_primitive_destroy(primitive)
+        dnnl_primitive_desc_destroy(pd)
+    }
+
+    /// The memory descriptor the primitive expects for an argument (`dnnl_query_src_md`, …).
+    func md(_ query: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
+        dnnl_primitive_desc_query_md(pd, query, index).pointee
+    }
+
+    /// Runs the primitive on raw pointers described by `md`s, synchronously.
+    func execute(_ args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]) {
+        let engine = DNNLContext.shared.engine
+        var memories: [dnnl_memory_t?] = []
+        memories.reserveCapacity(args.count)
+        var execArgs: [dnnl_exec_arg_t] = []
+        execArgs.reserveCapacity(args.count)
+        for (arg, md, ptr) in args {
+            var md = md
+            var mem: dnnl_memory_t?
+            dnnlCheck(dnnl_memory_create(&mem, &md, engine, ptr), "memory_create")
+            memories.append(mem)
+            execArgs.append(dnnl_exec_arg_t(arg: arg, memory: mem))
+        }
+        let status = dnnl_primitive_execute(primitive, DNNLContext.shared.stream, Int32(execArgs.count), execArgs)
+        if status != dnnl_success {
+            let detail = args.map { arg, md, _ in
+                let want = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg).pointee
+                return "arg \(arg): given \(mdKey(md)) expected \(mdKey(want))"
+            }.joined(separator: "; ")
+            fatalError("oneDNN: primitive_execute failed with status \(status.rawValue): \(detail)")
+        }
+        dnnlCheck(dnnl_stream_wait(DNNLContext.shared.stream), "stream_wait")
+        for m in memories { dnnl_memory_destroy(m) }
+    }
+}
+
+/// Primitives keyed by op and shape. Creating a convolution primitive costs milliseconds (JIT code
+/// generation); a training step reuses the same few dozen shapes.
+final class PrimitiveCache: @unchecked Sendable {
+    static let shared = PrimitiveCache()
+    private var entries: [String: Primitive] = [:]
+    private let lock = NSLock()
+
+    func get(_ key: String, _ make: () -> Primitive) -> Primitive {
+        lock.lock(); defer { lock.unlock() }
+        if let p = entries[key] { return p }
+        let p = make()
+        entries[key] = p
+        return p
+    }
+}
+
+/// Scratch buffers for weight reorders, kept alive by the caller as long as the reordered data is needed.
+extension Primitive {
+    /// Reorders `src` (described by `from`) into a new buffer described by `to`.
+    static func reorder(_ src: UnsafeMutableRawPointer, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t,
+                        into dst: UnsafeMutableRawPointer) {
+        let key = "reorder|\(mdKey(from))|\(mdKey(to))"
+        let p = PrimitiveCache.shared.get(key) {
+            var from = from, to = to
+            var pd: dnnl_primitive_desc_t?
+            let e = DNNLContext.shared.engine
+            dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &from, e, &to, e, nil), "reorder_primitive_desc_create")
+            return Primitive(pd: pd!, what: "reorder")
+        }
+        p.execute([(Arg.src, from, src), (Arg.dst, to, dst)])
+    }
+}
+
+/// A string that identifies a memory descriptor's dims and physical format, for cache keys.
+func mdKey(_ md: dnnl_memory_desc_t) -> String {
+    var md = md
+    let n = Int(md.ndims)
+    var s = withUnsafeBytes(of: &md.dims) { raw in
+        raw.bindMemory(to: Int64.self).prefix(n).map(String.init).joined(separator: ",")
+    }
+    s += ":\(md.format_kind.rawValue)"
+    if md.format_kind == dnnl_blocked {
+        withUnsafeBytes(of: &md.format_desc.blocking) { raw in
+            // strides + inner blocks fully describe a blocked layout
+            let b = raw.bindMemory(to: Int64.self)
+            s += ":" + b.prefix(12 + 1 + 12 + 12).map(String.init).joined(separator: ",")
+        }
+    }
+    return s
+}

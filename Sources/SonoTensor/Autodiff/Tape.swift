@@ -1,0 +1,110 @@
+/// Define-by-run reverse-mode autodiff. Every op that sees an input requiring gradients attaches a `Node` to
+/// its output: the inputs and a closure mapping the output's gradient to the inputs' gradients (the
+/// vector-Jacobian product). `backward()` walks the nodes in reverse topological order.
+final class Node {
+    let inputs: [Tensor]
+    /// Given d(loss)/d(output), returns d(loss)/d(input) for each input (nil where the input needs none).
+    let vjp: (Tensor) -> [Tensor?]
+    init(_ inputs: [Tensor], _ vjp: @escaping (Tensor) -> [Tensor?]) {
+        self.inputs = inputs
+        self.vjp = vjp
+    }
+}
+
+/// Whether ops record onto the tape. Off inside `noGrad` and during `backward()`.
+public enum GradMode {
+    nonisolated(unsafe) public private(set) static var isEnabled = true
+
+    /// Runs `body` without recording: for inference and for parameter updates.
+    @discardableResult
+    public static func noGrad<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = isEnabled
+        isEnabled = false
+        defer { isEnabled = saved }
+        return try body()
+    }
+}
+
+/// Free-function form: `noGrad { model(x) }`.
+@discardableResult
+public func noGrad<T>(_ body: () throws -> T) rethrows -> T { try GradMode.noGrad(body) }
+
+extension Tensor {
+    /// Attaches the op that made `self` from `inputs` when recording and any input needs a gradient.
+    /// `vjp` receives the output gradient; `needs[i]` tells whether input i wants one.
+    @discardableResult
+    func recorded(_ inputs: [Tensor], _ vjp: @escaping (_ grad: Tensor, _ needs: [Bool]) -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
+        let needs = inputs.map(\.requiresGrad)
+        requiresGrad = true
+        node = Node(inputs) { vjp($0, needs) }
+        return self
+    }
+
+    /// Back-propagates from this tensor. A scalar loss seeds with 1; otherwise pass `seed`, the gradient of
+    /// some scalar with respect to `self`. Leaf gradients accumulate across calls (call `zeroGrad` on the
+    /// optimizer or set `grad = nil`). The graph is freed as it is walked.
+    public func backward(seed: Tensor? = nil) {
+        precondition(requiresGrad, "backward() on a tensor that does not require gradients")
+        precondition(seed != nil || count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
+        if let seed { precondition(seed.shape == shape, "seed shape \(seed.shape) differs from \(shape)") }
+        let order = topologicalOrder()
+        GradMode.noGrad {
+            var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed ?? Tensor.ones(shape)]
+            for t in order.reversed() {
+                guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+                guard let node = t.node else {
+                    t.accumulateGrad(g)
+                    continue
+                }
+                let inputGrads = node.vjp(g)
+                precondition(inputGrads.count == node.inputs.count, "VJP returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
+                for (input, ig) in Swift.zip(node.inputs, inputGrads) {
+                    guard input.requiresGrad, let ig else { continue }
+                    precondition(ig.shape == input.shape, "gradient shape \(ig.shape) for input of shape \(input.shape)")
+                    let key = ObjectIdentifier(input)
+                    if let existing = grads[key] {
+                        grads[key] = existing.adding(ig)
+                    } else {
+                        grads[key] = ig
+                    }
+                }
+                t.node = nil
+            }
+        }
+    }
+
+    private func accumulateGrad(_ g: Tensor) {
+        let g = g.contiguous(layout)
+        if let existing = grad {
+            grad = existing.adding(g)
+        } else {
+            // Own the storage: a VJP may hand back a tensor that aliases another buffer.
+            grad = g.buffer === buffer ? g.detached() : g.detach()
+        }
+    }
+
+    /// Tensors reachable from `self` through nodes, inputs before outputs (iterative DFS: U-Nets are deep).
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (t, expanded) = stack.popLast() {
+            if expanded { order.append(t); continue }
+            guard visited.insert(ObjectIdentifier(t)).inserted else { continue }
+            stack.append((t, true))
+            for input in t.node?.inputs ?? [] where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+
+    /// Element-wise sum for gradient accumulation, in `self`'s layout; not recorded.
+    func adding(_ other: Tensor) -> Tensor {
+        let o = other.contiguous(layout)
+        let out = Tensor.empty(shape, layout)
+        Elementwise.map2(count, ptr, o.ptr, out.ptr) { $0 + $1 }
+        return out
+    }
+}

@@ -1,0 +1,112 @@
+import XCTest
+@testable import SonoTensor
+
+final class CoreOpTests: XCTestCase {
+    var rng = TestRNG(seed: 1)
+
+    func testArithmeticBroadcastGradients() {
+        checkGradients([rng.tensor([3, 4]), rng.tensor([4])]) { $0[0] * $0[1] + $0[1] }
+        checkGradients([rng.tensor([2, 3, 4]), rng.tensor([3, 1], lo: 0.5, hi: 2)]) { $0[0] / $0[1] - $0[1] }
+    }
+
+    func testUnaryGradients() {
+        let x = rng.tensor([5, 7])
+        checkGradients([x]) { $0[0].sigmoid() }
+        checkGradients([x]) { $0[0].tanh() }
+        checkGradients([x]) { $0[0].exp() }
+        checkGradients([x]) { $0[0].sin() }
+        checkGradients([x]) { $0[0].cos() }
+        checkGradients([x]) { $0[0].gelu() }
+        checkGradients([awayFromZero(x)]) { $0[0].leakyRelu(0.1) }
+        checkGradients([awayFromZero(x)]) { $0[0].relu() }
+        checkGradients([awayFromZero(x)]) { $0[0].abs() }
+        checkGradients([awayFromZero(x)]) { $0[0].clamped(-0.5, 0.5) }
+        checkGradients([x], h: 1e-3) { $0[0].gabor(omega: 3, scale: 2) }
+        checkGradients([x]) { $0[0].pow(3) }
+        let p = rng.tensor([4, 6], lo: 0.5, hi: 2)
+        checkGradients([p]) { $0[0].log() }
+        checkGradients([p]) { $0[0].sqrt() }
+        checkGradients([p]) { $0[0].pow(1.5) }
+    }
+
+    func testVectorMathMatchesFoundation() {
+        let xs = (0..<4096).map { Float($0) / 4096 * 40 - 20 }
+        let t = Tensor(xs, shape: [xs.count])
+        let s = noGrad { t.sin().scalars }, c = noGrad { t.cos().scalars }, e = noGrad { t.exp().scalars }
+        for (i, x) in xs.enumerated() {
+            XCTAssertEqual(s[i], Foundation.sin(x), accuracy: 2e-6)
+            XCTAssertEqual(c[i], Foundation.cos(x), accuracy: 2e-6)
+            XCTAssertEqual(e[i], Foundation.exp(x), accuracy: Foundation.exp(x) * 3e-7)
+        }
+        let pos = Tensor(xs.map { Foundation.exp($0 / 4) }, shape: [xs.count])
+        let l = noGrad { pos.log().scalars }
+        for (i, v) in pos.scalars.enumerated() { XCTAssertEqual(l[i], Foundation.log(v), accuracy: 3e-6) }
+    }
+
+    func testReductionsAndShapes() {
+        let x = rng.tensor([2, 3, 4])
+        checkGradients([x]) { $0[0].sum(axes: [1]) }
+        checkGradients([x]) { $0[0].mean(axes: [0, 2], keepDims: true) }
+        checkGradients([x]) { $0[0].max(axis: 2) }
+        checkGradients([x]) { $0[0].permuted([2, 0, 1]) }
+        checkGradients([x]) { $0[0].slice(axis: 2, 1..<3) }
+        checkGradients([x, rng.tensor([2, 1, 4])]) { Tensor.concat([$0[0], $0[1]], axis: 1) }
+        checkGradients([x]) { $0[0].reshaped([6, -1]).sum().reshaped([1]) }
+        XCTAssertEqual(Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]).permuted([1, 0]).scalars, [1, 4, 2, 5, 3, 6])
+        XCTAssertEqual(Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]).sum(axes: [0]).scalars, [5, 7, 9])
+    }
+
+    func testMatmulAndLinearGradients() {
+        checkGradients([rng.tensor([3, 5]), rng.tensor([5, 4])]) { $0[0].matmul($0[1]) }
+        checkGradients([rng.tensor([2, 3, 5]), rng.tensor([2, 5, 4])]) { $0[0].matmul($0[1]) }
+        checkGradients([rng.tensor([6, 5]), rng.tensor([4, 5]), rng.tensor([4])]) { $0[0].linear($0[1], bias: $0[2]) }
+    }
+
+    func testConvGradientsPlainAndBlocked() {
+        // 3 → 16 channels: output blocked; 16 → 16: both blocked; groups and dilation on plain.
+        checkGradients([rng.tensor([2, 3, 6, 6]), rng.tensor([16, 3, 3, 3]), rng.tensor([16])], samples: 10) {
+            $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1))
+        }
+        let xb = rng.tensor([1, 16, 5, 5]).contiguous(.blocked16)
+        checkGradients([xb, rng.tensor([16, 16, 3, 3])], samples: 10) { $0[0].conv2d($0[1], stride: (2, 2), padding: (1, 1)) }
+        checkGradients([rng.tensor([1, 4, 7, 7]), rng.tensor([6, 2, 3, 3])], samples: 10) {
+            $0[0].conv2d($0[1], padding: (2, 2), dilation: (2, 2), groups: 2)
+        }
+        checkGradients([xb, rng.tensor([16, 16, 2, 2]), rng.tensor([16])], samples: 10) {
+            $0[0].convTranspose2d($0[1], bias: $0[2], stride: (2, 2))
+        }
+    }
+
+    func testPoolingResampleBatchNormGradients() {
+        for layout in [Layout.plain, .blocked16] {
+            let x = rng.tensor([2, 16, 6, 6]).contiguous(layout)
+            checkGradients([x], samples: 12) { $0[0].maxPool2d(kernel: (2, 2)) }
+            checkGradients([x], samples: 12) { $0[0].avgPool2d(kernel: (3, 3), stride: (1, 1), padding: (1, 1)) }
+            checkGradients([x], samples: 12) { $0[0].upsampled(by: 2, mode: .bilinear) }
+            checkGradients([x], samples: 12) { $0[0].upsampled(by: 2, mode: .nearest) }
+            checkGradients([x, rng.tensor([16], lo: 0.5, hi: 1.5), rng.tensor([16])], samples: 12, h: 1e-2, tolerance: 5e-2) {
+                $0[0].batchNorm(scale: $0[1], shift: $0[2]).output
+            }
+            checkGradients([awayFromZero(x).contiguous(layout)]) { $0[0].relu() * $0[0] }
+        }
+    }
+
+    func testBlockedLayoutRoundTrip() {
+        let x = rng.tensor([2, 32, 3, 5])
+        let b = x.contiguous(.blocked16)
+        XCTAssertEqual(b.layout, .blocked16)
+        XCTAssertEqual(b.scalars, x.scalars)
+        XCTAssertNotEqual(Array(UnsafeBufferPointer(start: b.ptr, count: b.count)), x.scalars)
+    }
+}
+
+import Foundation
+
+/// Moves values at least 0.05 away from 0 (and from ±0.5) so finite differences do not straddle a kink.
+func awayFromZero(_ t: Tensor) -> Tensor {
+    Tensor(t.scalars.map { v in
+        var v = v >= 0 ? v + 0.05 : v - 0.05
+        if Swift.abs(Swift.abs(v) - 0.5) < 0.05 { v *= 1.2 }
+        return v
+    }, shape: t.shape)
+}

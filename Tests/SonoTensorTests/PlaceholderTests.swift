@@ -1,2 +1,0 @@
-import XCTest
-final class SonoTensorTestsPlaceholder: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
