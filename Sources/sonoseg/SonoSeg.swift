@@ -3,6 +3,8 @@ import SonoPipeline
 
 @main
 struct SonoSeg: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sonoseg",
-        abstract: "Breast-ultrasound lesion segmentation and diagnosis.")
+    static let configuration = CommandConfiguration(
+        commandName: "sonoseg",
+        abstract: "Breast-ultrasound lesion segmentation and diagnosis.",
+        subcommands: [BenchCommand.self])
 }

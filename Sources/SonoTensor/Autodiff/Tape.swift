@@ -108,3 +108,27 @@ extension Tensor {
         return out
     }
 }
+
+extension Tensor {
+    /// For scalar-valued ops defined outside this module (losses): `vjp` receives the output gradient as a
+    /// Float and returns the inputs' gradients.
+    @discardableResult
+    public func recordedLoss(_ inputs: [Tensor], _ vjp: @escaping (Float) -> [Tensor?]) -> Tensor {
+        precondition(count == 1, "recordedLoss is for scalar outputs")
+        return recorded(inputs) { g, _ in vjp(g.item) }
+    }
+
+    /// For ops defined outside this module: `vjp` receives the output gradient and which inputs need one.
+    @discardableResult
+    public func recordedOp(_ inputs: [Tensor], _ vjp: @escaping (_ grad: Tensor, _ needs: [Bool]) -> [Tensor?]) -> Tensor {
+        recorded(inputs, vjp)
+    }
+
+    /// Fresh uninitialised storage of `shape` (plain layout), for ops written outside this module.
+    public static func uninitialized(_ shape: [Int], layout: Layout = .plain) -> Tensor { empty(shape, layout) }
+
+    /// The storage in plain layout without recording, for kernels outside this module.
+    public func plainStorage() -> Tensor { contiguousPlain() }
+    /// The storage in `layout` without recording.
+    public func storage(in layout: Layout) -> Tensor { contiguous(layout) }
+}

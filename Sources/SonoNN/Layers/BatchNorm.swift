@@ -1,0 +1,31 @@
+/// Batch normalisation of [N, C, H, W] (or [N, C]) per channel. Training uses batch statistics and updates
+/// running averages (`runningVar` unbiased, as PyTorch); evaluation uses the running averages.
+public final class BatchNorm: Layer {
+    public let weight: Tensor, bias: Tensor
+    public let runningMean: Tensor, runningVar: Tensor
+    public let momentum: Float, eps: Float
+    public var isTraining = true
+
+    public init(channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) {
+        weight = Tensor.full(1, [channels]); weight.requiresGrad = true
+        bias = Tensor.zeros([channels], requiresGrad: true)
+        runningMean = Tensor.zeros([channels])
+        runningVar = Tensor.full(1, [channels])
+        (self.momentum, self.eps) = (momentum, eps)
+    }
+
+    public var ownParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
+    public var ownBuffers: [(String, Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard isTraining else {
+            return x.batchNorm(scale: weight, shift: bias, eps: eps, running: (runningMean, runningVar)).output
+        }
+        let (y, mean, variance) = x.batchNorm(scale: weight, shift: bias, eps: eps)
+        let n = Float(x.count / x.shape[1])
+        let m = momentum, unbias = n / max(n - 1, 1)
+        Elementwise.map2(mean.count, runningMean.buffer.pointer, mean.buffer.pointer, runningMean.buffer.pointer) { r, b in (1 - m) * r + m * b }
+        Elementwise.map2(variance.count, runningVar.buffer.pointer, variance.buffer.pointer, runningVar.buffer.pointer) { r, b in (1 - m) * r + m * b * unbias }
+        return y
+    }
+}

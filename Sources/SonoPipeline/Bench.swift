@@ -1,0 +1,121 @@
+import Foundation
+@_exported import SonoModels
+
+/// The workloads of `shared/bench/torch_reference.py`, with the same shapes, warm-up and run counts, printing
+/// the same `WORKLOAD name median_ms=… min_ms=… max_ms=… peak_rss_mb=…` lines.
+public enum Bench {
+    public static let workloads = ["unet-train", "unet-infer", "mlp-train", "mlp-latent"]
+
+    public struct Result: Sendable {
+        public var name: String
+        public var times: [Double]
+        public var extra: String = ""
+        public var median: Double { times.sorted()[times.count / 2] }
+        public var line: String {
+            let rss = Double(peakResidentBytes()) / 1_048_576
+            return String(format: "WORKLOAD %@ median_ms=%.2f min_ms=%.2f max_ms=%.2f peak_rss_mb=%.0f", name, median,
+                          times.min()!, times.max()!, rss) + (extra.isEmpty ? "" : " " + extra)
+        }
+    }
+
+    /// Runs `name` and returns its result lines.
+    public static func run(_ name: String, runs: Int = 7, emit: (String) -> Void) throws {
+        switch name {
+        case "unet-train": unetTrain(runs: runs, emit: emit)
+        case "unet-infer": emit(unetInfer(runs: runs).line)
+        case "mlp-train": emit(mlpTrain(runs: runs).line)
+        case "mlp-latent": emit(mlpLatent(runs: runs).line)
+        default: throw BenchError.unknownWorkload(name, known: workloads)
+        }
+    }
+
+    static func timed(warmup: Int, runs: Int, _ body: () -> Void) -> [Double] {
+        for _ in 0..<warmup { body() }
+        return (0..<runs).map { _ in
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        }
+    }
+
+    /// U-Net (base 32, depth 4), batch 8×1×128×128, BCE with logits, backward, one Adam step. SonoSeg keeps
+    /// activations channel-blocked, which is its equivalent of PyTorch's channels-last run.
+    static func unetTrain(runs: Int, emit: (String) -> Void) {
+        var rng = RandomGenerator(seed: 0)
+        let net = UNet(UNetConfig(), rng: &rng)
+        let x = Tensor.normal([8, 1, 128, 128], rng: &rng)
+        let target = Tensor((0..<(8 * 128 * 128)).map { _ in rng.uniform() > 0.5 ? 1 : 0 }, shape: [8, 1, 128, 128])
+        let opt = Adam()
+        let params = net.namedParameters()
+        let times = timed(warmup: 2, runs: runs) {
+            opt.zeroGrad(params)
+            let loss = binaryCrossEntropyWithLogits(net(x), target)
+            loss.backward()
+            opt.update(params, learningRate: 1e-3)
+        }
+        emit(Result(name: "unet-train", times: times).line)
+    }
+
+    static func unetInfer(runs: Int) -> Result {
+        var rng = RandomGenerator(seed: 0)
+        let net = UNet(UNetConfig(), rng: &rng)
+        net.setTraining(false)
+        let x = Tensor.normal([1, 1, 256, 256], rng: &rng)
+        return Result(name: "unet-infer", times: timed(warmup: 3, runs: runs * 3) { _ = noGrad { net(x) } })
+    }
+
+    static func mlpInputs(_ rng: inout RandomGenerator) -> (Tensor, Tensor, Tensor) {
+        let coords = Tensor.uniform([16384, 2], lo: -1, hi: 1, rng: &rng)
+        let image = Tensor.uniform([16384, 1], lo: 0, hi: 1, rng: &rng)
+        let mask = Tensor((0..<16384).map { _ in rng.uniform() > 0.7 ? 1 : 0 }, shape: [16384, 1])
+        return (coords, image, mask)
+    }
+
+    static func mlpTrain(runs: Int) -> Result {
+        var rng = RandomGenerator(seed: 0)
+        let net = CoordinateMLP(CoordinateMLPConfig(), rng: &rng)
+        let latent = Tensor.zeros([1, 128], requiresGrad: true)
+        let (coords, image, mask) = mlpInputs(&rng)
+        let opt = Adam()
+        let params = net.namedParameters() + [("latent", latent)]
+        return Result(name: "mlp-train", times: timed(warmup: 3, runs: runs * 2) {
+            opt.zeroGrad(params)
+            let (pi, pm) = net(coords, latent: latent)
+            let loss = binaryCrossEntropyWithLogits(pi, image) + binaryCrossEntropyWithLogits(pm, mask)
+            loss.backward()
+            opt.update(params, learningRate: 1e-4)
+        })
+    }
+
+    static func mlpLatent(runs: Int) -> Result {
+        var rng = RandomGenerator(seed: 0)
+        let net = CoordinateMLP(CoordinateMLPConfig(), rng: &rng)
+        net.setFrozen(true)
+        let latent = Tensor.zeros([1, 128], requiresGrad: true)
+        let (coords, image, _) = mlpInputs(&rng)
+        let opt = Adam()
+        let params = [("latent", latent)]
+        return Result(name: "mlp-latent", times: timed(warmup: 3, runs: runs * 2) {
+            opt.zeroGrad(params)
+            let (pi, _) = net(coords, latent: latent)
+            binaryCrossEntropyWithLogits(pi, image).backward()
+            opt.update(params, learningRate: 1e-2)
+        })
+    }
+}
+
+public enum BenchError: Error, CustomStringConvertible {
+    case unknownWorkload(String, known: [String])
+    public var description: String {
+        switch self {
+        case let .unknownWorkload(w, known): return "unknown workload '\(w)'; known: \(known.joined(separator: ", "))"
+        }
+    }
+}
+
+/// Peak resident set size of this process, in bytes.
+public func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import SonoPipeline
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the reference workloads (same shapes as shared/bench/torch_reference.py).",
+        discussion: "Prints one line per workload: WORKLOAD name median_ms=… min_ms=… max_ms=… peak_rss_mb=…")
+
+    @Argument(help: "Workloads to run (default: \(Bench.workloads.joined(separator: ", "))).")
+    var workloads: [String] = []
+
+    @Option(help: "Timed runs per workload (the reference uses 7).")
+    var runs = 7
+
+    func run() throws {
+        for w in workloads.isEmpty ? Bench.workloads : workloads {
+            try Bench.run(w, runs: runs) { print($0); fflush(stdout) }
+        }
+    }
+}
+
+import Foundation
