@@ -2,22 +2,22 @@
 /// 16-lane vectors; `@inline(__always)` lets the compiler fuse them into one loop. The tail (count % 16) runs
 /// through the same closure on a zero-padded vector, so every element sees identical arithmetic.
 public enum Elementwise {
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V16 {
+    @inlinable @inline(__always)
+    @usableFromInline static func load(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V16 {
         if n == 16 { return UnsafeRawPointer(p + i).loadUnaligned(as: V16.self) }
         var v = V16()
         for k in 0..<n { v[k] = p[i + k] }
         return v
     }
 
-    @inline(__always)
-    static func store(_ v: V16, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) {
+    @inlinable @inline(__always)
+    @usableFromInline static func store(_ v: V16, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) {
         if n == 16 { UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: V16.self); return }
         for k in 0..<n { p[i + k] = v[k] }
     }
 
     /// y[i] = f(x[i])
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func map(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                            _ f: (V16) -> V16) {
         Parallel.forRanges(count) { range in
@@ -31,7 +31,7 @@ public enum Elementwise {
     }
 
     /// z[i] = f(x[i], y[i])
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func map2(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
                             _ z: UnsafeMutablePointer<Float>, _ f: (V16, V16) -> V16) {
         Parallel.forRanges(count) { range in
@@ -45,7 +45,7 @@ public enum Elementwise {
     }
 
     /// w[i] = f(x[i], y[i], z[i])
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func map3(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
                             _ z: UnsafePointer<Float>, _ w: UnsafeMutablePointer<Float>,
                             _ f: (V16, V16, V16) -> V16) {
@@ -61,7 +61,7 @@ public enum Elementwise {
 
     /// Two outputs from one input: (y[i], z[i]) = f(x[i]). Used by fused activations that produce the value
     /// and its derivative in one pass.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func map1to2(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                _ z: UnsafeMutablePointer<Float>, _ f: (V16) -> (V16, V16)) {
         Parallel.forRanges(count) { range in
@@ -77,7 +77,7 @@ public enum Elementwise {
     }
 
     /// Sum of f(x[i]) in Double per chunk (Float partial sums per vector), so large reductions stay accurate.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func reduceSum(_ count: Int, _ x: UnsafePointer<Float>, _ f: (V16) -> V16) -> Double {
         var partials = [Double](repeating: 0, count: max(1, Parallel.threads))
         let chunk = 32_768
@@ -104,7 +104,7 @@ public enum Elementwise {
     }
 
     /// Sum of f(x[i], y[i]) in Double.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func reduceSum2(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
                                   _ f: (V16, V16) -> V16) -> Double {
         let chunk = 32_768

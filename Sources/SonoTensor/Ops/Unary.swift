@@ -4,13 +4,13 @@ import Foundation
 /// its output), chosen so the backward pass is one SIMD loop.
 extension Tensor {
     public func relu() -> Tensor {
-        let out = map { $0.replacing(with: 0, where: $0 .< 0) }
-        return out.recorded([self]) { g, _ in [g.combine(out) { d, y in d.replacing(with: 0, where: y .<= 0) }] }
+        let out = map { vmax($0, V16()) }
+        return out.recorded([self]) { g, _ in [g.combine(out) { d, y in vselect(vmask(y .> 0), d, V16()) }] }
     }
 
     public func leakyRelu(_ slope: Float = 0.01) -> Tensor {
-        let out = map { $0.replacing(with: $0 * slope, where: $0 .< 0) }
-        return out.recorded([self]) { g, _ in [g.combine(self) { d, x in d.replacing(with: d * slope, where: x .< 0) }] }
+        let out = map { vselect(vmask($0 .< 0), $0 * slope, $0) }
+        return out.recorded([self]) { g, _ in [g.combine(self) { d, x in vselect(vmask(x .< 0), d * slope, d) }] }
     }
 
     public func sigmoid() -> Tensor {
@@ -64,14 +64,14 @@ extension Tensor {
 
     public func abs() -> Tensor {
         map { vabs($0) }.recorded([self]) { g, _ in
-            [g.combine(self) { d, x in d.replacing(with: -d, where: x .< 0).replacing(with: 0, where: x .== 0) }]
+            [g.combine(self) { d, x in vselect(vmask(x .== 0), V16(), vnegate(d, where: vmask(x .< 0))) }]
         }
     }
 
     /// Limits values to [lo, hi]; the gradient passes only where the input was inside.
     public func clamped(_ lo: Float, _ hi: Float) -> Tensor {
-        map { $0.clamped(lowerBound: V16(repeating: lo), upperBound: V16(repeating: hi)) }
-            .recorded([self]) { g, _ in [g.combine(self) { d, x in d.replacing(with: 0, where: (x .< lo) .| (x .> hi)) }] }
+        map { vclamp($0, lo, hi) }
+            .recorded([self]) { g, _ in [g.combine(self) { d, x in vselect(vmask(x .< lo) | vmask(x .> hi), V16(), d) }] }
     }
 
     /// GELU with the exact erf form (PyTorch's default).
