@@ -25,8 +25,7 @@ public enum Parallel {
     }
 
     /// Runs `body(worker)` for worker in 0..<workers, one per OpenMP thread.
-    @usableFromInline
-    static func run(workers: Int, _ body: (Int) -> Void) {
+    public static func run(workers: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let box = Unmanaged.passRetained(Job(body))
             defer { box.release() }

@@ -72,6 +72,13 @@ final class CoreOpTests: XCTestCase {
         checkGradients([rng.tensor([1, 4, 7, 7]), rng.tensor([6, 2, 3, 3])], samples: 10) {
             $0[0].conv2d($0[1], padding: (2, 2), dilation: (2, 2), groups: 2)
         }
+        // segmentation head: blocked features → one plain channel through the pointwise kernel
+        let features = rng.tensor([2, 32, 4, 5]).contiguous(.blocked16)
+        checkGradients([features, rng.tensor([1, 32, 1, 1]), rng.tensor([1])], samples: 10) { $0[0].conv2d($0[1], bias: $0[2]) }
+        checkGradients([features, rng.tensor([3, 32, 1, 1])], samples: 10) { $0[0].conv2d($0[1]) }
+        let viaPlain = noGrad { features.plain().conv2d(Tensor.ones([1, 32, 1, 1])).scalars }
+        let viaBlocked = noGrad { features.conv2d(Tensor.ones([1, 32, 1, 1])).scalars }
+        for (a, b) in zip(viaPlain, viaBlocked) { XCTAssertEqual(a, b, accuracy: 1e-4) }
         checkGradients([xb, rng.tensor([16, 16, 2, 2]), rng.tensor([16])], samples: 10) {
             $0[0].convTranspose2d($0[1], bias: $0[2], stride: (2, 2))
         }

@@ -34,7 +34,12 @@ extension Tensor {
         if let bias { precondition(bias.shape == [g.o], "bias shape \(bias.shape) should be [\(g.o)]") }
         precondition(g.outH > 0 && g.outW > 0, "\(g): output would be empty")
         let w = weight.contiguousPlain(), b = bias?.contiguousPlain()
-        let x = self
+        if layout == .blocked16 && Layout.preferred(for: g.dstDims) == .plain && g.kh == 1 && g.kw == 1 &&
+            g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 && g.groups == 1 && !g.transposed {
+            return pointwiseHead(g, w, b, weight, bias)
+        }
+        // oneDNN has only its reference kernel for other blocked-to-plain convolutions: convert the input.
+        let x = Layout.preferred(for: g.dstDims) == .plain ? self.plain() : self
         let out = Tensor.empty(g.dstDims, Layout.preferred(for: g.dstDims))
         ConvKernels.forward(g, src: x.operand, weights: w.ptr, bias: b?.ptr, dst: out.operand,
                             training: GradMode.isEnabled)
@@ -53,6 +58,29 @@ extension Tensor {
                                             diffBias: gb?.ptr)
             }
             return [gx, needs[1] ? gw : nil] + (needs.count > 2 ? [gb] : [])
+        }
+    }
+
+    /// A 1x1 convolution from blocked features to a few plain output channels (segmentation heads).
+    private func pointwiseHead(_ g: ConvGeometry, _ w: Tensor, _ b: Tensor?, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
+        let pixels = g.h * g.w
+        let out = Tensor.empty(g.dstDims)
+        let x = self
+        PointwiseKernels.forward(n: g.n, c: g.c, o: g.o, pixels: pixels, x: x.ptr, w: w.ptr, b: b?.ptr, y: out.ptr)
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        return out.recorded(inputs) { gy, needs in
+            let gy = gy.contiguousPlain()
+            var gx: Tensor?, gw: Tensor?, gb: Tensor?
+            if needs[0] {
+                gx = Tensor.empty(g.srcDims, .blocked16)
+                PointwiseKernels.backwardData(n: g.n, c: g.c, o: g.o, pixels: pixels, gy: gy.ptr, w: w.ptr, gx: gx!.ptr)
+            }
+            if needs.dropFirst().contains(true) {
+                gw = Tensor.empty(g.weightDims)
+                gb = bias != nil ? Tensor.empty([g.o]) : nil
+                PointwiseKernels.backwardWeights(n: g.n, c: g.c, o: g.o, pixels: pixels, x: x.ptr, gy: gy.ptr, gw: gw!.ptr, gb: gb?.ptr)
+            }
+            return [gx, gw] + (bias != nil ? [gb] : [])
         }
     }
 }
