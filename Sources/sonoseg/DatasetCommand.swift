@@ -56,13 +56,49 @@ struct DatasetCommand: ParsableCommand {
 
 extension DatasetCommand {
     struct FingerprintCommand: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "fingerprint", abstract: "not yet")
-        func run() throws {}
+        static let configuration = CommandConfiguration(commandName: "fingerprint",
+            abstract: "Write median size, intensity percentiles and lesion-size statistics as JSON.")
+
+        @OptionGroup var source: Source
+        @Option(help: "Output JSON file (written atomically).")
+        var out: String
+
+        func run() throws {
+            let fingerprint = DatasetFingerprint.compute(try source.read())
+            try fingerprint.write(to: URL(fileURLWithPath: out))
+            for failure in fingerprint.failures { FileHandle.standardError.write(Data("skipped: \(failure)\n".utf8)) }
+            print("wrote \(out): \(fingerprint.samples) samples, median \(Int(fingerprint.medianWidth))×\(Int(fingerprint.medianHeight)) px")
+        }
     }
+
     struct Split: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "not yet")
-        func run() throws {}
+        static let configuration = CommandConfiguration(
+            abstract: "Make (once) a seeded split, stratified by class and grouped by patient and duplicate image.")
+
+        @OptionGroup var source: Source
+        @Option(help: "Output JSON file; reused (and checked) if it already exists.")
+        var out: String
+        @Option(help: "Cross-validation folds (below 2: one train/validation split).")
+        var folds = 5
+        @Option(name: .customLong("test-fraction"), help: "Fraction held out for testing.")
+        var testFraction = 0.2
+        @Option(name: .customLong("validation-fraction"), help: "Validation fraction when folds < 2.")
+        var validationFraction = 0.2
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 0
+
+        func run() throws {
+            let dataset = try source.read()
+            let configuration = SplitConfiguration(folds: folds, testFraction: testFraction,
+                                                   validationFraction: validationFraction, seed: seed)
+            let (split, created) = try SplitStore.loadOrCreate(URL(fileURLWithPath: out), dataset: dataset,
+                                                               configuration: configuration)
+            let parts = split.folds.isEmpty ? "train \(split.train.count), validation \(split.validation.count)"
+                : "folds " + split.folds.map { String($0.count) }.joined(separator: "/")
+            print("\(created ? "wrote" : "reused") \(out): test \(split.test.count), \(parts)")
+        }
     }
+
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "not yet")
         func run() throws {}
