@@ -1,24 +1,24 @@
 /// A 2-D affine map p' = (a·x + b·y + tx, c·x + d·y + ty), in pixel coordinates.
-public struct AffineTransform: Sendable, Equatable {
+public struct AffineMap: Sendable, Equatable {
     public var a: Double, b: Double, c: Double, d: Double, tx: Double, ty: Double
 
     public init(a: Double, b: Double, c: Double, d: Double, tx: Double, ty: Double) {
         self.a = a; self.b = b; self.c = c; self.d = d; self.tx = tx; self.ty = ty
     }
 
-    public static let identity = AffineTransform(a: 1, b: 0, c: 0, d: 1, tx: 0, ty: 0)
+    public static let identity = AffineMap(a: 1, b: 0, c: 0, d: 1, tx: 0, ty: 0)
 
     /// self ∘ other: apply `other` first, then `self`.
-    public func concatenating(_ o: AffineTransform) -> AffineTransform {
-        AffineTransform(a: a * o.a + b * o.c, b: a * o.b + b * o.d, c: c * o.a + d * o.c, d: c * o.b + d * o.d,
+    public func concatenating(_ o: AffineMap) -> AffineMap {
+        AffineMap(a: a * o.a + b * o.c, b: a * o.b + b * o.d, c: c * o.a + d * o.c, d: c * o.b + d * o.d,
                         tx: a * o.tx + b * o.ty + tx, ty: c * o.tx + d * o.ty + ty)
     }
 
-    public func inverted() -> AffineTransform? {
+    public func inverted() -> AffineMap? {
         let det = a * d - b * c
         guard abs(det) > 1e-12 else { return nil }
         let ia = d / det, ib = -b / det, ic = -c / det, id = a / det
-        return AffineTransform(a: ia, b: ib, c: ic, d: id, tx: -(ia * tx + ib * ty), ty: -(ic * tx + id * ty))
+        return AffineMap(a: ia, b: ib, c: ic, d: id, tx: -(ia * tx + ib * ty), ty: -(ic * tx + id * ty))
     }
 
     public func apply(x: Double, y: Double) -> (x: Double, y: Double) {
@@ -39,7 +39,7 @@ public struct DisplacementField: Sendable {
 /// `outputToSource(p) + displacement(p)`; image samples bilinearly, mask takes the nearest pixel, so image
 /// and mask move identically. Outside the source: image `fill`, mask background.
 public enum Warp {
-    public static func apply(_ image: GrayImage, outputToSource map: AffineTransform,
+    public static func apply(_ image: GrayImage, outputToSource map: AffineMap,
                              displacement: DisplacementField? = nil, fill: Float = 0) -> GrayImage {
         let w = image.width, h = image.height
         var out = [Float](repeating: fill, count: w * h)
@@ -65,7 +65,7 @@ public enum Warp {
         return GrayImage(width: w, height: h, pixels: out)
     }
 
-    public static func apply(_ mask: Mask, outputToSource map: AffineTransform,
+    public static func apply(_ mask: Mask, outputToSource map: AffineMap,
                              displacement: DisplacementField? = nil) -> Mask {
         let w = mask.width, h = mask.height
         var out = [UInt8](repeating: 0, count: w * h)

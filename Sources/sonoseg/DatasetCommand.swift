@@ -100,7 +100,29 @@ extension DatasetCommand {
     }
 
     struct Bench: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "not yet")
-        func run() throws {}
+        static let configuration = CommandConfiguration(
+            abstract: "Measure images/second for decode + resize + augment on all cores.")
+
+        @OptionGroup var source: Source
+        @Option(help: "Square input size in pixels.")
+        var size = 256
+        @Option(help: "Stop after this many images.")
+        var images = 512
+        @Option(help: "Batch size.")
+        var batchSize = 16
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let dataset = try source.read()
+            let result = try benchmarkLoader(samples: dataset.samples, size: size, batchSize: batchSize, maxImages: images)
+            if json {
+                FileHandle.standardOutput.write(try DatasetCommand.json(result))
+                print()
+            } else {
+                print(String(format: "%d images of %dx%d in %.2f s: %.1f images/s on %d cores",
+                             result.images, size, size, result.seconds, result.imagesPerSecond, result.cores))
+            }
+        }
     }
 }

@@ -65,10 +65,10 @@ final class MorphologyTests: XCTestCase {
         var m = Mask(width: 5, height: 5)
         image[1, 2] = 1; m[1, 2] = 1
         // Output (x, y) samples source (x − 2, y): a shift right by 2.
-        let shift = AffineTransform(a: 1, b: 0, c: 0, d: 1, tx: -2, ty: 0)
+        let shift = AffineMap(a: 1, b: 0, c: 0, d: 1, tx: -2, ty: 0)
         XCTAssertEqual(Warp.apply(image, outputToSource: shift)[3, 2], 1)
         XCTAssertEqual(Warp.apply(m, outputToSource: shift)[3, 2], 1)
-        let rotation = AffineTransform(a: 0, b: -1, c: 1, d: 0, tx: 4, ty: 0)
+        let rotation = AffineMap(a: 0, b: -1, c: 1, d: 0, tx: 4, ty: 0)
         XCTAssertEqual(rotation.concatenating(rotation.inverted()!), .identity)
     }
 }
