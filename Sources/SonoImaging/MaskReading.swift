@@ -4,19 +4,24 @@
 public struct MaskReading: Sendable {
     public var mask: Mask
     public var isBinary: Bool
-    /// Number of distinct grey levels in the file (1 for an empty mask, 2 for a clean binary mask).
+    /// Number of distinct grey levels in the file, counted up to 3 (1 for an empty mask, 2 for a clean
+    /// binary mask, 3 meaning "3 or more").
     public var distinctLevels: Int
 
     public init(_ source: Image) {
         let grey = source.toGray()
-        var seen = Set<Float>()
-        var out = [UInt8](repeating: 0, count: grey.pixels.count)
-        for (i, v) in grey.pixels.enumerated() {
-            if seen.count <= 2 { seen.insert(v) }
-            out[i] = v > 0.5 ? 1 : 0
+        // Up to three distinct levels is all the binary check needs; a fixed array keeps this loop cheap
+        // (a Set insert per pixel dominated loader profiles).
+        var levels = [Float](), out = [UInt8](repeating: 0, count: grey.pixels.count)
+        grey.pixels.withUnsafeBufferPointer { values in
+            for i in 0..<values.count {
+                let v = values[i]
+                if v > 0.5 { out[i] = 1 }
+                if levels.count < 3 && !levels.contains(v) { levels.append(v) }
+            }
         }
         mask = Mask(width: grey.width, height: grey.height, pixels: out)
-        distinctLevels = seen.count
-        isBinary = seen.count <= 2 && seen.allSatisfy { $0 == 0 || $0 == seen.max() } && (seen.count == 1 || seen.contains(0))
+        distinctLevels = levels.count
+        isBinary = levels.count == 1 || (levels.count == 2 && levels.contains(0))
     }
 }
