@@ -1,4 +1,6 @@
-/// A mask decoded from an image file: grey by luminance, lesion where grey > 0.5. `isBinary` is false when
+/// A mask decoded from an image file: lesion where the brightest colour channel is above half scale (alpha
+/// ignored). The brightest channel rather than luminance, so that coloured masks count whatever their colour
+/// (BUS-UCLM marks malignant lesions in pure red, whose luminance is only 0.3). `isBinary` is false when
 /// the file held values other than black and the brightest value present (anti-aliased or JPEG masks), which
 /// the dataset inspector reports.
 public struct MaskReading: Sendable {
@@ -9,7 +11,7 @@ public struct MaskReading: Sendable {
     public var distinctLevels: Int
 
     public init(_ source: Image) {
-        let grey = source.toGray()
+        let grey = Self.brightestChannel(source.droppingAlpha())
         // Up to three distinct levels is all the binary check needs; a fixed array keeps this loop cheap
         // (a Set insert per pixel dominated loader profiles).
         var levels = [Float](), out = [UInt8](repeating: 0, count: grey.pixels.count)
@@ -23,5 +25,26 @@ public struct MaskReading: Sendable {
         mask = Mask(width: grey.width, height: grey.height, pixels: out)
         distinctLevels = levels.count
         isBinary = levels.count == 1 || (levels.count == 2 && levels.contains(0))
+    }
+
+    static func brightestChannel(_ image: Image) -> GrayImage {
+        guard image.channels > 1 else { return image.toGray() }
+        let n = image.width * image.height, c = image.channels
+        var out = [Float](repeating: 0, count: n)
+        switch image.pixels {
+        case let .uint8(values):
+            for i in 0..<n {
+                var best: UInt8 = 0
+                for k in 0..<c { best = max(best, values[i * c + k]) }
+                out[i] = Float(best) * (1 / 255)
+            }
+        case let .float(values):
+            for i in 0..<n {
+                var best: Float = 0
+                for k in 0..<c { best = max(best, values[i * c + k]) }
+                out[i] = best
+            }
+        }
+        return GrayImage(width: image.width, height: image.height, pixels: out)
     }
 }

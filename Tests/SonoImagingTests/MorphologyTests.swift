@@ -72,3 +72,17 @@ final class MorphologyTests: XCTestCase {
         XCTAssertEqual(rotation.concatenating(rotation.inverted()!), .identity)
     }
 }
+
+final class MaskReadingTests: XCTestCase {
+    func testColouredMasksCountWhateverTheirColour() {
+        // Red, green, black, white pixels (BUS-UCLM colours lesions by class).
+        let rgb = Image(width: 4, height: 1, channels: 3, pixels: .uint8([255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255]))
+        let reading = MaskReading(rgb)
+        XCTAssertEqual(reading.mask.pixels, [1, 1, 0, 1])
+        XCTAssertTrue(reading.isBinary)
+        let soft = MaskReading(Image(width: 3, height: 1, channels: 1, pixels: .uint8([0, 100, 255])))
+        XCTAssertFalse(soft.isBinary)
+        XCTAssertEqual(soft.distinctLevels, 3)
+        XCTAssertEqual(soft.mask.pixels, [0, 0, 1])
+    }
+}
