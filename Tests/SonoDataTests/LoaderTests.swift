@@ -67,6 +67,20 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(loader.order(epoch: 0).sorted(), Array(0..<10))
     }
 
+    func testCancellingAStreamStopsItsProducer() throws {
+        let (_, dataset) = try pairedDataset()
+        let loader = try BatchLoader(samples: dataset.samples, preprocess: PreprocessConfig(width: 8, height: 8),
+                                     augmentation: nil, config: LoaderConfig(batchSize: 1, prefetchBatches: 1))
+        let stream = loader.epoch(0)
+        XCTAssertNotNil(try stream.next())
+        stream.cancel()
+        // A fresh stream of the same epoch is unaffected and complete.
+        var count = 0
+        let again = loader.epoch(0)
+        while let batch = try again.next() { count += batch.count }
+        XCTAssertEqual(count, 10)
+    }
+
     func testFailPolicyThrowsNamingTheFile() throws {
         let (data, dataset) = try pairedDataset(broken: true)
         let loader = try BatchLoader(samples: dataset.samples, preprocess: PreprocessConfig(width: 8, height: 8),
