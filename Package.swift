@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "SonoPipeline", dependencies: ["SonoModels", "SonoData", "SonoImaging"],
                 swiftSettings: swift5 + fast),
         .executableTarget(name: "sonoseg", dependencies: [
-            "SonoPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SonoPipeline", "SonoData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5),
 
         // MARK: - Tests

@@ -1,2 +1,226 @@
 #include "CImageCodecs.h"
-int sono_codecs_version(void) { return 1; }
+
+#include <jerror.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+
+void sono_free(void *pointer) { free(pointer); }
+
+static void set_error(char *error, const char *message) {
+    snprintf(error, SONO_ERROR_CAPACITY, "%s", message);
+}
+
+// MARK: - PNG
+
+typedef struct {
+    const uint8_t *data;
+    size_t length;
+    size_t offset;
+    char *error;
+} PngSource;
+
+typedef struct {
+    uint8_t *data;
+    size_t length;
+    size_t capacity;
+} PngSink;
+
+static void png_error_fn(png_structp png, png_const_charp message) {
+    char *error = (char *)png_get_error_ptr(png);
+    // Keep the first reason: libpng may report a consequence after the cause.
+    if (error && error[0] == 0) set_error(error, message);
+    png_longjmp(png, 1);
+}
+
+static void png_warning_fn(png_structp png, png_const_charp message) {
+    (void)png; (void)message;  // warnings (e.g. bad gamma chunk) do not make pixels wrong
+}
+
+static void png_read_fn(png_structp png, png_bytep out, png_size_t count) {
+    PngSource *source = (PngSource *)png_get_io_ptr(png);
+    if (source->length - source->offset < count) png_error(png, "file is truncated");
+    memcpy(out, source->data + source->offset, count);
+    source->offset += count;
+}
+
+int sono_decode_png(const uint8_t *data, size_t length, int keep16, SonoDecodedImage *out,
+                    char error[SONO_ERROR_CAPACITY]) {
+    memset(out, 0, sizeof(*out));
+    error[0] = 0;
+    if (length < 8 || png_sig_cmp(data, 0, 8) != 0) { set_error(error, "not a PNG signature"); return 1; }
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, error, png_error_fn, png_warning_fn);
+    if (!png) { set_error(error, "out of memory"); return 1; }
+    png_infop info = png_create_info_struct(png);
+    if (!info) { png_destroy_read_struct(&png, NULL, NULL); set_error(error, "out of memory"); return 1; }
+    // volatile: modified between setjmp and a possible longjmp.
+    uint8_t *volatile pixels = NULL;
+    png_bytep *volatile rows = NULL;
+    if (setjmp(png_jmpbuf(png))) {
+        free(pixels); free(rows);
+        png_destroy_read_struct(&png, &info, NULL);
+        if (error[0] == 0) set_error(error, "corrupt PNG");
+        return 1;
+    }
+    PngSource source = { data, length, 0, error };
+    png_set_read_fn(png, &source, png_read_fn);
+    png_set_user_limits(png, 65536, 65536);
+    png_read_info(png, info);
+    int bit_depth = png_get_bit_depth(png, info);
+    int color_type = png_get_color_type(png, info);
+    out->source_bit_depth = bit_depth;
+    out->source_palette = color_type == PNG_COLOR_TYPE_PALETTE;
+    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (bit_depth == 16) {
+        if (keep16) {
+            const uint16_t probe = 1;
+            if (*(const uint8_t *)&probe == 1) png_set_swap(png);  // PNG is big-endian; hand back native order
+        } else {
+            png_set_strip_16(png);
+        }
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    png_uint_32 width = png_get_image_width(png, info);
+    png_uint_32 height = png_get_image_height(png, info);
+    int channels = png_get_channels(png, info);
+    int out_depth = png_get_bit_depth(png, info);
+    size_t row_bytes = png_get_rowbytes(png, info);
+    pixels = (uint8_t *)malloc(row_bytes * height);
+    rows = (png_bytep *)malloc(sizeof(png_bytep) * height);
+    if (!pixels || !rows) png_error(png, "out of memory");
+    for (png_uint_32 y = 0; y < height; y++) rows[y] = pixels + y * row_bytes;
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+    free(rows);
+    png_destroy_read_struct(&png, &info, NULL);
+    out->pixels = pixels;
+    out->width = (int)width;
+    out->height = (int)height;
+    out->channels = channels;
+    out->bytes_per_sample = out_depth == 16 ? 2 : 1;
+    return 0;
+}
+
+static void png_write_fn(png_structp png, png_bytep in, png_size_t count) {
+    PngSink *sink = (PngSink *)png_get_io_ptr(png);
+    if (sink->length + count > sink->capacity) {
+        size_t capacity = sink->capacity ? sink->capacity : 65536;
+        while (capacity < sink->length + count) capacity *= 2;
+        uint8_t *grown = (uint8_t *)realloc(sink->data, capacity);
+        if (!grown) png_error(png, "out of memory");
+        sink->data = grown;
+        sink->capacity = capacity;
+    }
+    memcpy(sink->data + sink->length, in, count);
+    sink->length += count;
+}
+
+static void png_flush_fn(png_structp png) { (void)png; }
+
+int sono_encode_png(const uint8_t *pixels, int width, int height, int channels, uint8_t **out_data,
+                    size_t *out_length, char error[SONO_ERROR_CAPACITY]) {
+    error[0] = 0;
+    *out_data = NULL;
+    *out_length = 0;
+    if (channels != 1 && channels != 3) { set_error(error, "only 1 or 3 channels can be written"); return 1; }
+    if (width <= 0 || height <= 0) { set_error(error, "image has no pixels"); return 1; }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, error, png_error_fn, png_warning_fn);
+    if (!png) { set_error(error, "out of memory"); return 1; }
+    png_infop info = png_create_info_struct(png);
+    if (!info) { png_destroy_write_struct(&png, NULL); set_error(error, "out of memory"); return 1; }
+    PngSink sink = { NULL, 0, 0 };
+    png_bytep *volatile rows = NULL;
+    if (setjmp(png_jmpbuf(png))) {
+        free(sink.data); free(rows);
+        png_destroy_write_struct(&png, &info);
+        if (error[0] == 0) set_error(error, "PNG encoding failed");
+        return 1;
+    }
+    png_set_write_fn(png, &sink, png_write_fn, png_flush_fn);
+    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
+                 channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_compression_level(png, 6);
+    png_write_info(png, info);
+    rows = (png_bytep *)malloc(sizeof(png_bytep) * (size_t)height);
+    if (!rows) png_error(png, "out of memory");
+    for (int y = 0; y < height; y++) rows[y] = (png_bytep)pixels + (size_t)y * (size_t)width * (size_t)channels;
+    png_write_image(png, rows);
+    png_write_end(png, NULL);
+    free(rows);
+    png_destroy_write_struct(&png, &info);
+    *out_data = sink.data;
+    *out_length = sink.length;
+    return 0;
+}
+
+// MARK: - JPEG
+
+typedef struct {
+    struct jpeg_error_mgr base;
+    jmp_buf jump;
+    char *error;
+} JpegErrorManager;
+
+static void jpeg_error_exit_fn(j_common_ptr info) {
+    JpegErrorManager *manager = (JpegErrorManager *)info->err;
+    char message[JMSG_LENGTH_MAX];
+    (*info->err->format_message)(info, message);
+    if (manager->error[0] == 0) set_error(manager->error, message);
+    longjmp(manager->jump, 1);
+}
+
+static void jpeg_emit_message_fn(j_common_ptr info, int level) {
+    // libjpeg only warns about a truncated stream and pads it with grey; a truncated file must be an error.
+    if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF) jpeg_error_exit_fn(info);
+}
+
+int sono_decode_jpeg(const uint8_t *data, size_t length, SonoDecodedImage *out,
+                     char error[SONO_ERROR_CAPACITY]) {
+    memset(out, 0, sizeof(*out));
+    error[0] = 0;
+    if (length < 3 || data[0] != 0xFF || data[1] != 0xD8) { set_error(error, "not a JPEG signature"); return 1; }
+    struct jpeg_decompress_struct info;
+    JpegErrorManager manager;
+    manager.error = error;
+    info.err = jpeg_std_error(&manager.base);
+    manager.base.error_exit = jpeg_error_exit_fn;
+    manager.base.emit_message = jpeg_emit_message_fn;
+    uint8_t *volatile pixels = NULL;
+    if (setjmp(manager.jump)) {
+        free(pixels);
+        jpeg_destroy_decompress(&info);
+        if (error[0] == 0) set_error(error, "corrupt JPEG");
+        return 1;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, (unsigned char *)data, (unsigned long)length);
+    jpeg_read_header(&info, TRUE);
+    // CMYK/YCCK and other spaces are converted to RGB where libjpeg can; grey stays grey.
+    info.out_color_space = info.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&info);
+    int channels = info.output_components;
+    size_t row_bytes = (size_t)info.output_width * (size_t)channels;
+    pixels = (uint8_t *)malloc(row_bytes * info.output_height);
+    if (!pixels) { set_error(error, "out of memory"); longjmp(manager.jump, 1); }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = pixels + info.output_scanline * row_bytes;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    out->pixels = pixels;
+    out->width = (int)info.output_width;
+    out->height = (int)info.output_height;
+    out->channels = channels;
+    out->bytes_per_sample = 1;
+    out->source_bit_depth = 8;
+    out->source_palette = 0;
+    jpeg_destroy_decompress(&info);
+    return 0;
+}

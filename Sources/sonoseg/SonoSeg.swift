@@ -6,5 +6,5 @@ struct SonoSeg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sonoseg",
         abstract: "Breast-ultrasound lesion segmentation and diagnosis.",
-        subcommands: [BenchCommand.self])
+        subcommands: [DatasetCommand.self, BenchCommand.self])
 }

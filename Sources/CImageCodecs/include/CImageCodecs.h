@@ -1,2 +1,40 @@
 #pragma once
-int sono_codecs_version(void);
+// PNG and JPEG decoding/encoding for SonoImaging. Written in C because libpng and libjpeg report errors by
+// longjmp, which must never cross Swift frames. Every function returns 0 on success, or non-zero with a
+// human-readable reason in `error`; no function aborts the process on corrupt input.
+#include <stddef.h>
+#include <stdint.h>
+
+/// A decoded image: `pixels` is malloc'd, row-major, interleaved, `channels` samples per pixel (1 grey,
+/// 2 grey+alpha, 3 RGB, 4 RGBA), `bytes_per_sample` 1 (8-bit) or 2 (16-bit, native byte order).
+/// Free `pixels` with sono_free.
+typedef struct {
+    uint8_t *pixels;
+    int width;
+    int height;
+    int channels;
+    int bytes_per_sample;
+    /// Bit depth stored in the file (1, 2, 4, 8 or 16), before expansion.
+    int source_bit_depth;
+    /// 1 when the file stored a palette (colour-mapped) image.
+    int source_palette;
+} SonoDecodedImage;
+
+enum { SONO_ERROR_CAPACITY = 256 };
+
+/// Decodes a PNG held in memory. Palette and 1/2/4-bit images are expanded to 8 bit; a tRNS chunk becomes an
+/// alpha channel. With keep16 != 0 a 16-bit file stays 16-bit, otherwise it is reduced to 8 bit.
+int sono_decode_png(const uint8_t *data, size_t length, int keep16, SonoDecodedImage *out,
+                    char error[SONO_ERROR_CAPACITY]);
+
+/// Decodes a baseline or progressive JPEG held in memory to 8-bit grey (1 channel) or RGB (3 channels).
+/// A truncated stream is an error, not a grey-filled image.
+int sono_decode_jpeg(const uint8_t *data, size_t length, SonoDecodedImage *out,
+                     char error[SONO_ERROR_CAPACITY]);
+
+/// Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels as PNG into a malloc'd buffer (free with
+/// sono_free).
+int sono_encode_png(const uint8_t *pixels, int width, int height, int channels, uint8_t **out_data,
+                    size_t *out_length, char error[SONO_ERROR_CAPACITY]);
+
+void sono_free(void *pointer);

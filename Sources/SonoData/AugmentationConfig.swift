@@ -1,0 +1,89 @@
+/// Random augmentation applied to training samples. Each transform fires with its probability and draws
+/// its strength from its range. Geometric transforms move image and mask identically; intensity transforms
+/// touch only the image (values on the [0, 1] grey scale). Missing keys in a JSON file take the defaults.
+public struct AugmentationConfig: Codable, Sendable, Equatable {
+    // Geometry
+    public var horizontalFlipProbability = 0.5
+    /// Off by default: in ultrasound the skin line is always at the top.
+    public var verticalFlipProbability = 0.0
+    public var rotationProbability = 0.5
+    /// Degrees, drawn uniformly in ±this.
+    public var maxRotationDegrees = 15.0
+    public var scaleProbability = 0.5
+    /// Zoom factor (> 1 enlarges the content).
+    public var scaleRange = Interval(0.85, 1.15)
+    public var translationProbability = 0.5
+    /// Shift, as a fraction of width/height, drawn uniformly in ±this.
+    public var maxTranslationFraction = 0.1
+    public var elasticProbability = 0.2
+    /// Typical displacement of the elastic field in pixels.
+    public var elasticAlpha = 4.0
+    /// Spacing of the elastic field's control grid in pixels (larger = smoother).
+    public var elasticGridSpacing = 32.0
+    // Intensity
+    public var brightnessProbability = 0.5
+    /// Additive offset drawn in ±this.
+    public var maxBrightness = 0.1
+    public var contrastProbability = 0.5
+    /// Multiplier about the image mean.
+    public var contrastRange = Interval(0.8, 1.2)
+    public var gammaProbability = 0.3
+    public var gammaRange = Interval(0.7, 1.5)
+    public var gaussianNoiseProbability = 0.2
+    /// Standard deviation drawn in [0, this].
+    public var maxGaussianNoiseStd = 0.03
+    /// Multiplicative noise x·(1 + n), n ~ N(0, σ²): ultrasound speckle.
+    public var speckleProbability = 0.2
+    public var maxSpeckleStd = 0.15
+    public var blurProbability = 0.1
+    /// Gaussian blur sigma in pixels.
+    public var blurSigmaRange = Interval(0.5, 1.2)
+
+    public init() {}
+
+    /// No augmentation at all (validation, inference, benchmarks of decoding alone).
+    public static var none: AugmentationConfig {
+        var c = AugmentationConfig()
+        c.horizontalFlipProbability = 0; c.verticalFlipProbability = 0; c.rotationProbability = 0
+        c.scaleProbability = 0; c.translationProbability = 0; c.elasticProbability = 0
+        c.brightnessProbability = 0; c.contrastProbability = 0; c.gammaProbability = 0
+        c.gaussianNoiseProbability = 0; c.speckleProbability = 0; c.blurProbability = 0
+        return c
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case horizontalFlipProbability, verticalFlipProbability, rotationProbability, maxRotationDegrees,
+             scaleProbability, scaleRange, translationProbability, maxTranslationFraction, elasticProbability,
+             elasticAlpha, elasticGridSpacing, brightnessProbability, maxBrightness, contrastProbability,
+             contrastRange, gammaProbability, gammaRange, gaussianNoiseProbability, maxGaussianNoiseStd,
+             speckleProbability, maxSpeckleStd, blurProbability, blurSigmaRange
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AugmentationConfig()
+        horizontalFlipProbability = try c.value(.horizontalFlipProbability, or: d.horizontalFlipProbability)
+        verticalFlipProbability = try c.value(.verticalFlipProbability, or: d.verticalFlipProbability)
+        rotationProbability = try c.value(.rotationProbability, or: d.rotationProbability)
+        maxRotationDegrees = try c.value(.maxRotationDegrees, or: d.maxRotationDegrees)
+        scaleProbability = try c.value(.scaleProbability, or: d.scaleProbability)
+        scaleRange = try c.value(.scaleRange, or: d.scaleRange)
+        translationProbability = try c.value(.translationProbability, or: d.translationProbability)
+        maxTranslationFraction = try c.value(.maxTranslationFraction, or: d.maxTranslationFraction)
+        elasticProbability = try c.value(.elasticProbability, or: d.elasticProbability)
+        elasticAlpha = try c.value(.elasticAlpha, or: d.elasticAlpha)
+        elasticGridSpacing = try c.value(.elasticGridSpacing, or: d.elasticGridSpacing)
+        brightnessProbability = try c.value(.brightnessProbability, or: d.brightnessProbability)
+        maxBrightness = try c.value(.maxBrightness, or: d.maxBrightness)
+        contrastProbability = try c.value(.contrastProbability, or: d.contrastProbability)
+        contrastRange = try c.value(.contrastRange, or: d.contrastRange)
+        gammaProbability = try c.value(.gammaProbability, or: d.gammaProbability)
+        gammaRange = try c.value(.gammaRange, or: d.gammaRange)
+        gaussianNoiseProbability = try c.value(.gaussianNoiseProbability, or: d.gaussianNoiseProbability)
+        maxGaussianNoiseStd = try c.value(.maxGaussianNoiseStd, or: d.maxGaussianNoiseStd)
+        speckleProbability = try c.value(.speckleProbability, or: d.speckleProbability)
+        maxSpeckleStd = try c.value(.maxSpeckleStd, or: d.maxSpeckleStd)
+        blurProbability = try c.value(.blurProbability, or: d.blurProbability)
+        blurSigmaRange = try c.value(.blurSigmaRange, or: d.blurSigmaRange)
+    }
+}

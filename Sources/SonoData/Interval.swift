@@ -1,0 +1,16 @@
+/// A closed range of doubles that encodes as `{"low": …, "high": …}` in configuration files.
+public struct Interval: Codable, Sendable, Equatable {
+    public var low: Double
+    public var high: Double
+    public init(_ low: Double, _ high: Double) { self.low = low; self.high = high }
+
+    func sample(_ rng: inout SeededRNG) -> Double { rng.uniform(low, high) }
+}
+
+extension KeyedDecodingContainer {
+    /// The value for `key`, or `fallback` when the key is absent, so configuration files may name only
+    /// what they change.
+    func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
+    }
+}

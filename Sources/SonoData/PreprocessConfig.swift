@@ -1,0 +1,81 @@
+import SonoImaging
+
+/// How images become network inputs: resized to `width`×`height` (letterboxed to keep the aspect ratio, or
+/// stretched), then normalised. Part of the disk cache key, so changing it invalidates cached images.
+public struct PreprocessConfig: Codable, Sendable, Equatable {
+    public enum ResizeMode: String, Codable, Sendable {
+        /// Keep the aspect ratio and pad with black (the ultrasound background).
+        case letterbox
+        /// Stretch to fill; distorts lesion shape but uses every pixel.
+        case stretch
+    }
+
+    /// Pixels.
+    public var width = 256
+    public var height = 256
+    public var resize = ResizeMode.letterbox
+    public var imageResampling = ImageResampling.area
+    public var maskResampling = MaskResampling.areaThreshold
+    public var normalization = IntensityNormalization()
+
+    public init(width: Int = 256, height: Int = 256, resize: ResizeMode = .letterbox,
+                imageResampling: ImageResampling = .area, maskResampling: MaskResampling = .areaThreshold,
+                normalization: IntensityNormalization = IntensityNormalization()) {
+        self.width = width
+        self.height = height
+        self.resize = resize
+        self.imageResampling = imageResampling
+        self.maskResampling = maskResampling
+        self.normalization = normalization
+    }
+
+    enum CodingKeys: String, CodingKey { case width, height, resize, imageResampling, maskResampling, normalization }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = PreprocessConfig()
+        width = try c.value(.width, or: d.width)
+        height = try c.value(.height, or: d.height)
+        resize = try c.value(.resize, or: d.resize)
+        imageResampling = try c.value(.imageResampling, or: d.imageResampling)
+        maskResampling = try c.value(.maskResampling, or: d.maskResampling)
+        normalization = try c.value(.normalization, or: d.normalization)
+    }
+
+    /// Where an image of the given size lands in the network input.
+    public func geometry(sourceWidth: Int, sourceHeight: Int) -> LetterboxGeometry {
+        resize == .letterbox
+            ? LetterboxGeometry(sourceWidth: sourceWidth, sourceHeight: sourceHeight, targetWidth: width, targetHeight: height)
+            : .stretch(sourceWidth: sourceWidth, sourceHeight: sourceHeight, targetWidth: width, targetHeight: height)
+    }
+}
+
+/// A sample resized to the network size, not yet normalised (values in [0, 1]); what the disk cache stores.
+public struct ResizedSample: Sendable, Equatable {
+    public var image: GrayImage
+    public var mask: Mask
+    /// Maps predictions back to the original image (`Letterbox.invert`).
+    public var geometry: LetterboxGeometry
+}
+
+/// Resizing and normalisation for training and inference.
+public struct Preprocessor: Sendable {
+    public var config: PreprocessConfig
+
+    public init(_ config: PreprocessConfig) { self.config = config }
+
+    /// Image and mask resized to the configured size.
+    public func resize(image: GrayImage, mask: Mask) -> ResizedSample {
+        let geometry = config.geometry(sourceWidth: image.width, sourceHeight: image.height)
+        return ResizedSample(image: Letterbox.apply(image, geometry, method: config.imageResampling),
+                             mask: Letterbox.apply(mask, geometry, method: config.maskResampling), geometry: geometry)
+    }
+
+    /// Inference input: `image` resized and normalised, plus the geometry that maps the network's output
+    /// back (`Letterbox.invert(prediction, geometry)`).
+    public func prepare(_ image: GrayImage) -> (input: GrayImage, geometry: LetterboxGeometry) {
+        let geometry = config.geometry(sourceWidth: image.width, sourceHeight: image.height)
+        let resized = Letterbox.apply(image, geometry, method: config.imageResampling)
+        return (config.normalization.apply(to: resized), geometry)
+    }
+}

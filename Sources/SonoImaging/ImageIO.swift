@@ -1,0 +1,110 @@
+import CImageCodecs
+import Foundation
+
+/// Reading and writing image files. The format is detected from the file's first bytes, so a PNG named
+/// `.jpg` still reads; anything else is reported as "not a PNG/JPEG/BMP image" with the file's path.
+public enum ImageIO {
+    /// Reads and decodes an image file. 16-bit PNGs are returned as `.float` samples in [0, 1].
+    public static func read(_ url: URL) throws -> Image {
+        try decode(readBytes(url), path: url.path)
+    }
+
+    /// Reads a file's bytes, turning Foundation's errors into `ImageError`s that name the file.
+    public static func readBytes(_ url: URL) throws -> [UInt8] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: url.path) ? "permission denied or not a file"
+                : "no such file"
+            throw ImageError.unreadable(path: url.path, reason: reason)
+        }
+        return [UInt8](data)
+    }
+
+    /// Decodes image bytes; `path` is used only in error messages.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> Image {
+        if bytes.isEmpty { throw ImageError.emptyFile(path: path) }
+        guard let format = ImageFormat.detect(bytes) else { throw ImageError.notAnImage(path: path) }
+        switch format {
+        case .bmp: return try BMPDecoder.decode(bytes, path: path)
+        case .png, .jpeg: return try decodeWithC(bytes, format: format, path: path)
+        }
+    }
+
+    private static func decodeWithC(_ bytes: [UInt8], format: ImageFormat, path: String) throws -> Image {
+        var decoded = SonoDecodedImage()
+        var message = [CChar](repeating: 0, count: Int(SONO_ERROR_CAPACITY))
+        let status: Int32 = bytes.withUnsafeBufferPointer { buffer in
+            message.withUnsafeMutableBufferPointer { error in
+                format == .png
+                    ? sono_decode_png(buffer.baseAddress, buffer.count, 1, &decoded, error.baseAddress)
+                    : sono_decode_jpeg(buffer.baseAddress, buffer.count, &decoded, error.baseAddress)
+            }
+        }
+        guard status == 0, let raw = decoded.pixels else {
+            let reason = String(cString: message)
+            throw ImageError.corrupt(path: path, format: format.rawValue, reason: reason.isEmpty ? "unknown" : reason)
+        }
+        defer { sono_free(raw) }
+        let width = Int(decoded.width), height = Int(decoded.height), channels = Int(decoded.channels)
+        let count = width * height * channels
+        let pixels: PixelBuffer
+        if decoded.bytes_per_sample == 2 {
+            let samples = UnsafeRawPointer(raw).bindMemory(to: UInt16.self, capacity: count)
+            pixels = .float((0..<count).map { Float(samples[$0]) * (1 / 65535) })
+        } else {
+            pixels = .uint8(Array(UnsafeBufferPointer(start: raw, count: count)))
+        }
+        return Image(width: width, height: height, channels: channels, pixels: pixels,
+                     sourceBitDepth: Int(decoded.source_bit_depth))
+    }
+
+    /// Reads an image as grey (ITU-R BT.601 luminance, alpha dropped); see `GrayConversion`.
+    public static func readGray(_ url: URL) throws -> GrayConversion {
+        GrayConversion(try read(url))
+    }
+
+    /// Reads a mask: grey by luminance, then lesion where the value is above half the maximum.
+    public static func readMask(_ url: URL) throws -> MaskReading {
+        MaskReading(try read(url))
+    }
+
+    /// Encodes 8-bit grey or RGB as PNG bytes. Float samples are rounded to 8 bit; alpha is dropped.
+    public static func encodePNG(_ image: Image, path: String = "<memory>") throws -> Data {
+        let opaque = image.droppingAlpha()
+        let channels = opaque.channels
+        var bytes = [UInt8](repeating: 0, count: opaque.width * opaque.height * channels)
+        switch opaque.pixels {
+        case let .uint8(values): bytes = values
+        case let .float(values): bytes = values.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }
+        }
+        var output: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        var message = [CChar](repeating: 0, count: Int(SONO_ERROR_CAPACITY))
+        let status = message.withUnsafeMutableBufferPointer { error in
+            sono_encode_png(bytes, Int32(opaque.width), Int32(opaque.height), Int32(channels), &output, &length,
+                            error.baseAddress)
+        }
+        guard status == 0, let output else {
+            throw ImageError.writeFailed(path: path, reason: String(cString: message))
+        }
+        defer { sono_free(output) }
+        return Data(bytes: output, count: length)
+    }
+
+    /// Writes an 8-bit grey or RGB PNG atomically (temporary file in the same folder, then rename).
+    public static func writePNG(_ image: Image, to url: URL) throws {
+        try AtomicFile.write(try encodePNG(image, path: url.path), to: url)
+    }
+
+    /// Writes a grey image as 8-bit PNG (values clamped to [0, 1]).
+    public static func writePNG(_ image: GrayImage, to url: URL) throws {
+        try writePNG(image.toImage(), to: url)
+    }
+
+    /// Writes a mask as 8-bit PNG with lesion = 255.
+    public static func writePNG(_ mask: Mask, to url: URL) throws {
+        try writePNG(mask.toImage(), to: url)
+    }
+}

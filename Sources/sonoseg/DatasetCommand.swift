@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import SonoData
+
+/// `sonoseg dataset …`: look at a dataset before training on it.
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dataset",
+        abstract: "Inspect, fingerprint, split and benchmark a dataset.",
+        subcommands: [Inspect.self, FingerprintCommand.self, Split.self, Bench.self])
+
+    /// Options shared by every dataset subcommand.
+    struct Source: ParsableArguments {
+        @Argument(help: "Dataset folder (or a parent of it).")
+        var path: String
+
+        @Option(help: "Layout: busi, bus-bra, udiat or paired (detected when omitted).")
+        var layout: String?
+
+        func read() throws -> Dataset {
+            var chosen: DatasetLayout?
+            if let layout {
+                guard let parsed = DatasetLayout(rawValue: layout) else {
+                    throw ValidationError("unknown layout \(layout); use one of "
+                        + DatasetLayout.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                chosen = parsed
+            }
+            return try Dataset.read(URL(fileURLWithPath: path), layout: chosen)
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Count images, masks, patients and classes; list problems.")
+
+        @OptionGroup var source: Source
+        @Flag(help: "Print one JSON object instead of a table.")
+        var json = false
+
+        func run() throws {
+            let report = DatasetInspector().inspect(try source.read())
+            if json {
+                FileHandle.standardOutput.write(try DatasetCommand.json(report))
+                print()
+            } else {
+                print(InspectionTable.render(report))
+            }
+        }
+    }
+}
+
+extension DatasetCommand {
+    struct FingerprintCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "fingerprint",
+            abstract: "Write median size, intensity percentiles and lesion-size statistics as JSON.")
+
+        @OptionGroup var source: Source
+        @Option(help: "Output JSON file (written atomically).")
+        var out: String
+
+        func run() throws {
+            let fingerprint = DatasetFingerprint.compute(try source.read())
+            try fingerprint.write(to: URL(fileURLWithPath: out))
+            for failure in fingerprint.failures { FileHandle.standardError.write(Data("skipped: \(failure)\n".utf8)) }
+            print("wrote \(out): \(fingerprint.samples) samples, median \(Int(fingerprint.medianWidth))×\(Int(fingerprint.medianHeight)) px")
+        }
+    }
+
+    struct Split: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make (once) a seeded split, stratified by class and grouped by patient and duplicate image.")
+
+        @OptionGroup var source: Source
+        @Option(help: "Output JSON file; reused (and checked) if it already exists.")
+        var out: String
+        @Option(help: "Cross-validation folds (below 2: one train/validation split).")
+        var folds = 5
+        @Option(name: .customLong("test-fraction"), help: "Fraction held out for testing.")
+        var testFraction = 0.2
+        @Option(name: .customLong("validation-fraction"), help: "Validation fraction when folds < 2.")
+        var validationFraction = 0.2
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 0
+
+        func run() throws {
+            let dataset = try source.read()
+            let configuration = SplitConfiguration(folds: folds, testFraction: testFraction,
+                                                   validationFraction: validationFraction, seed: seed)
+            let (split, created) = try SplitStore.loadOrCreate(URL(fileURLWithPath: out), dataset: dataset,
+                                                               configuration: configuration)
+            let parts = split.folds.isEmpty ? "train \(split.train.count), validation \(split.validation.count)"
+                : "folds " + split.folds.map { String($0.count) }.joined(separator: "/")
+            print("\(created ? "wrote" : "reused") \(out): test \(split.test.count), \(parts)")
+        }
+    }
+
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure images/second for decode + resize + augment on all cores.")
+
+        @OptionGroup var source: Source
+        @Option(help: "Square input size in pixels.")
+        var size = 256
+        @Option(help: "Stop after this many images.")
+        var images = 512
+        @Option(help: "Batch size.")
+        var batchSize = 16
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let dataset = try source.read()
+            let result = try benchmarkLoader(samples: dataset.samples, size: size, batchSize: batchSize, maxImages: images)
+            if json {
+                FileHandle.standardOutput.write(try DatasetCommand.json(result))
+                print()
+            } else {
+                print(String(format: "%d images of %dx%d in %.2f s: %.1f images/s on %d cores",
+                             result.images, size, size, result.seconds, result.imagesPerSecond, result.cores))
+            }
+        }
+    }
+}

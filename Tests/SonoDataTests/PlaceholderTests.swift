@@ -1,2 +1,0 @@
-import XCTest
-final class SonoDataTestsPlaceholder: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

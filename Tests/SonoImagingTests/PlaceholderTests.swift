@@ -1,2 +1,0 @@
-import XCTest
-final class SonoImagingTestsPlaceholder: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
