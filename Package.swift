@@ -51,5 +51,6 @@ let package = Package(
         .testTarget(name: "SonoImagingTests", dependencies: ["SonoImaging"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoData"], swiftSettings: swift5),
+        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
     ]
 )
