@@ -1,0 +1,101 @@
+import Foundation
+/// Reading and writing Hugging Face safetensors files (https://github.com/huggingface/safetensors):
+///
+///     [8 bytes: header length N, little-endian UInt64]
+///     [N bytes: UTF-8 JSON {"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, …,
+///                           "__metadata__": {"key": "value", …}}, padded with spaces]
+///     [data: each tensor's row-major little-endian bytes at [begin, end) of this section]
+///
+/// Files written here load in Python with `safetensors.torch.load_file`, and files written there load here.
+/// Tensors are read into Float32 whatever their stored precision.
+public enum Safetensors {
+    /// Element types read (all) and written (F32, F16, BF16).
+    public enum DType: String, CaseIterable, Sendable {
+        case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64"
+
+        public var byteCount: Int {
+            switch self {
+            case .f16, .bf16: return 2
+            case .f32: return 4
+            case .f64: return 8
+            }
+        }
+    }
+
+    /// The key the format reserves for string metadata.
+    static let metadataKey = "__metadata__"
+
+    /// Writes `tensors` in the given order, each converted to `dtype` (F16 or BF16 halve a shipped model;
+    /// training checkpoints should stay F32). Atomic: readers never see a partial file.
+    public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], dtype: DType = .f32,
+                             to url: URL) throws {
+        let file = url.path
+        guard dtype != .f64 else {
+            throw SafetensorsError.unsupportedDtype(file: file, tensor: "*", dtype: "F64 (writing is F32, F16 or BF16)")
+        }
+        var seen = Set<String>()
+        var entries: [String: Any] = [:]
+        var offset = 0
+        for (name, t) in tensors {
+            guard !name.isEmpty, name != metadataKey else {
+                throw SafetensorsError.invalidName(file: file, name: name, detail: "empty or reserved")
+            }
+            guard seen.insert(name).inserted else {
+                throw SafetensorsError.invalidName(file: file, name: name, detail: "appears twice")
+            }
+            let bytes = t.count * dtype.byteCount
+            entries[name] = ["dtype": dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
+        if !metadata.isEmpty { entries[metadataKey] = metadata }
+        var header: Data
+        do {
+            header = try JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys, .withoutEscapingSlashes])
+        } catch {
+            throw SafetensorsError.invalidHeader(file: file, detail: "cannot encode: \(error)")
+        }
+        // The reference implementation pads with spaces so the data section starts 8-byte aligned.
+        header.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8))
+
+        var out = try AtomicFile(url: url)
+        do {
+            var length = UInt64(header.count).littleEndian
+            try withUnsafeBytes(of: &length) { try out.write($0) }
+            try header.withUnsafeBytes { try out.write($0) }
+            for (_, t) in tensors { try writeData(t, dtype: dtype, to: out) }
+            try out.commit()
+        } catch {
+            out.abandon()
+            throw error
+        }
+    }
+
+    /// A tensor's values in logical order, converted to `dtype`, in slices so a half-precision copy of a large
+    /// tensor never exists in full.
+    private static func writeData(_ t: Tensor, dtype: DType, to out: AtomicFile) throws {
+        let plain = t.plainStorage()
+        let src = plain.buffer.pointer, n = plain.count
+        if dtype == .f32 {
+            try out.write(UnsafeRawBufferPointer(start: src, count: n * 4))
+            return
+        }
+        let slice = 1 << 16
+        var half = [UInt16](repeating: 0, count: min(n, slice))
+        var start = 0
+        while start < n {
+            let m = min(slice, n - start)
+            for i in 0..<m {
+                let x = src[start + i]
+                half[i] = (dtype == .f16 ? HalfPrecision.toF16(x) : HalfPrecision.toBF16(x)).littleEndian
+            }
+            try half.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[0..<(m * 2)])) }
+            start += m
+        }
+    }
+}
+
+// The data section is copied to and from memory as is, which is correct only on little-endian machines
+// (x86-64 and ARM64, everything SonoSeg targets).
+#if _endian(big)
+#error("Safetensors I/O assumes a little-endian host")
+#endif

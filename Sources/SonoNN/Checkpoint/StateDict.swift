@@ -1,0 +1,60 @@
+/// Loading weights into a module by name, as PyTorch's `load_state_dict`.
+
+/// Keys that did not line up when loading a state dict.
+public struct StateDictReport: Equatable, Sendable {
+    /// The module's keys that the state dict lacks (left at their current values).
+    public var missing: [String]
+    /// The state dict's keys that the module does not have (ignored).
+    public var unexpected: [String]
+}
+
+/// Why a state dict could not be loaded; nothing was copied.
+public struct StateDictError: Error, CustomStringConvertible, Equatable {
+    public struct ShapeMismatch: Equatable, Sendable {
+        public let name: String, expected: [Int], found: [Int]
+    }
+    public let missing: [String], unexpected: [String], shapeMismatches: [ShapeMismatch]
+
+    public var description: String {
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("missing keys: \(missing.joined(separator: ", "))") }
+        if !unexpected.isEmpty { parts.append("unexpected keys: \(unexpected.joined(separator: ", "))") }
+        for s in shapeMismatches { parts.append("'\(s.name)': model has shape \(s.expected), state dict \(s.found)") }
+        return "cannot load state dict: " + parts.joined(separator: "; ")
+    }
+}
+
+extension Module {
+    /// Copies `stateDict`'s values into this module's parameters and buffers, matched by dotted name. The
+    /// tensors keep their identity (an optimizer holding them keeps working); only values change.
+    ///
+    /// Shape mismatches always throw. With `strict` (the default), missing or unexpected keys throw too;
+    /// otherwise they are returned and the matching keys load (fine-tuning from a related model). All checks
+    /// run before any copy, so a failed load leaves the module untouched.
+    @discardableResult
+    public func load(stateDict: [String: Tensor], strict: Bool = true) throws -> StateDictReport {
+        let own = self.stateDict()
+        let ownNames = Set(own.map(\.0))
+        let missing = own.map(\.0).filter { stateDict[$0] == nil }
+        let unexpected = stateDict.keys.filter { !ownNames.contains($0) }.sorted()
+        let mismatches = own.compactMap { name, t -> StateDictError.ShapeMismatch? in
+            guard let s = stateDict[name], s.shape != t.shape else { return nil }
+            return .init(name: name, expected: t.shape, found: s.shape)
+        }
+        if !mismatches.isEmpty || (strict && !(missing.isEmpty && unexpected.isEmpty)) {
+            throw StateDictError(missing: strict ? missing : [], unexpected: strict ? unexpected : [], shapeMismatches: mismatches)
+        }
+        for (name, t) in own {
+            guard let s = stateDict[name] else { continue }
+            let src = s.storage(in: t.layout)
+            t.buffer.pointer.update(from: src.buffer.pointer, count: t.count)
+        }
+        return StateDictReport(missing: missing, unexpected: unexpected)
+    }
+
+    /// `load(stateDict:strict:)` for an ordered list, as `stateDict()` returns.
+    @discardableResult
+    public func load(stateDict: [(String, Tensor)], strict: Bool = true) throws -> StateDictReport {
+        try load(stateDict: Dictionary(stateDict, uniquingKeysWith: { _, last in last }), strict: strict)
+    }
+}
