@@ -1,2 +1,0 @@
-import XCTest
-final class SonoNNTestsPlaceholder: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
