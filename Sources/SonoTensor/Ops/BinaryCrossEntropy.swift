@@ -2,7 +2,8 @@
 /// mean over elements. Gradient: w_i · [(1 - y) σ(x) - pw · y (1 - σ(x))] / N, one SIMD pass.
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil, positiveWeight: Float = 1) -> Tensor {
     precondition(logits.shape == target.shape, "binaryCrossEntropyWithLogits: logits \(logits.shape) and target \(target.shape) differ")
-    let x = logits.contiguous(target.layout).plain(), y = target.contiguousPlain()
+    // logits.plain() records the layout change, so blocked logits still receive their gradient
+    let x = logits.plain(), y = target.contiguousPlain()
     let w = weight?.broadcast(to: x.shape).contiguousPlain()
     let n = x.count
     let pw = positiveWeight

@@ -1,0 +1,67 @@
+/// The segmentation objective as configuration: which loss, with its parameters, Codable so a training
+/// config file can name it (`{"kind": "bceDice", "diceWeight": 0.5}`; missing keys take the defaults).
+public enum SegmentationLoss: String, Codable, Sendable, CaseIterable {
+    case bce, dice, bceDice, kld, focal, tversky
+}
+
+public struct SegmentationLossConfig: Codable, Hashable, Sendable {
+    public var kind: SegmentationLoss = .bceDice
+    /// BCE: weight of positive (lesion) pixels, PyTorch's `pos_weight`.
+    public var positiveWeight: Float = 1
+    /// bceDice: weights of the two terms.
+    public var bceWeight: Float = 1
+    public var diceWeight: Float = 1
+    /// Dice and Tversky: smoothing constant added to numerator and denominator.
+    public var smooth: Float = 1
+    /// Dice and Tversky: images without lesion (see `EmptyMaskPolicy`).
+    public var emptyMasks: EmptyMaskPolicy = .smooth
+    /// Focal loss: class balance α (< 0 disables) and focusing exponent γ.
+    public var focalAlpha: Float = 0.25
+    public var focalGamma: Float = 2
+    /// Tversky: weights of false positives (α) and false negatives (β).
+    public var tverskyAlpha: Float = 0.3
+    public var tverskyBeta: Float = 0.7
+    /// KL divergence: ε inside the logarithms.
+    public var klEpsilon: Float = 1e-6
+
+    public init(kind: SegmentationLoss = .bceDice) { self.kind = kind }
+
+    /// The loss of logits [N, 1, H, W] against masks [N, 1, H, W] in [0, 1]. `pixelWeight` (broadcast to the
+    /// logits) applies to the BCE terms only.
+    public func callAsFunction(logits: Tensor, masks: Tensor, pixelWeight: Tensor? = nil) -> Tensor {
+        precondition(logits.rank == 4 && logits.shape[1] == 1 && logits.shape == masks.shape,
+                     "SegmentationLossConfig: logits \(logits.shape) and masks \(masks.shape) should be the same [N, 1, H, W]")
+        switch kind {
+        case .bce: return bceWithLogitsLoss(logits, masks, weight: pixelWeight, positiveWeight: positiveWeight)
+        case .dice: return softDiceLoss(logits, masks, smooth: smooth, emptyMasks: emptyMasks)
+        case .bceDice:
+            return bceDiceLoss(logits, masks, bceWeight: bceWeight, diceWeight: diceWeight, smooth: smooth,
+                               positiveWeight: positiveWeight, pixelWeight: pixelWeight, emptyMasks: emptyMasks)
+        case .kld: return binaryPixelwiseKLDivergence(logits, masks, epsilon: klEpsilon)
+        case .focal: return focalLoss(logits, masks, alpha: focalAlpha, gamma: focalGamma)
+        case .tversky:
+            return tverskyLoss(logits, masks, alpha: tverskyAlpha, beta: tverskyBeta, smooth: smooth, emptyMasks: emptyMasks)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, positiveWeight, bceWeight, diceWeight, smooth, emptyMasks, focalAlpha, focalGamma
+        case tverskyAlpha, tverskyBeta, klEpsilon
+    }
+
+    /// Every key is optional; absent ones keep the defaults above.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var d = SegmentationLossConfig()
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+        }
+        try read(.kind, &d.kind); try read(.positiveWeight, &d.positiveWeight)
+        try read(.bceWeight, &d.bceWeight); try read(.diceWeight, &d.diceWeight)
+        try read(.smooth, &d.smooth); try read(.emptyMasks, &d.emptyMasks)
+        try read(.focalAlpha, &d.focalAlpha); try read(.focalGamma, &d.focalGamma)
+        try read(.tverskyAlpha, &d.tverskyAlpha); try read(.tverskyBeta, &d.tverskyBeta)
+        try read(.klEpsilon, &d.klEpsilon)
+        self = d
+    }
+}
