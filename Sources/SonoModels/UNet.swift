@@ -15,6 +15,14 @@ public struct UNetConfig: Codable, Hashable, Sendable {
     public var upsampling = Upsampling.transposed
     public var normalization = Normalization.batch
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case inputChannels, classes, baseChannels, depth, upsampling, normalization }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.inputChannels, into: &inputChannels); try c.read(.classes, into: &classes)
+        try c.read(.baseChannels, into: &baseChannels); try c.read(.depth, into: &depth)
+        try c.read(.upsampling, into: &upsampling); try c.read(.normalization, into: &normalization)
+    }
 }
 
 /// conv3x3 → norm → ReLU, twice.

@@ -1,0 +1,197 @@
+import Foundation
+import SonoData
+
+/// One dataset folder used for training and evaluation.
+public struct DataSource: Codable, Hashable, Sendable {
+    /// The folder as downloaded (layout detected unless `layout` is given).
+    public var path: String
+    public var layout: DatasetLayout?
+    /// Classes left out entirely (e.g. BUSI's `normal` for lesion segmentation).
+    public var excludeClasses: [String] = []
+    /// A split file to reuse; when absent the run makes one and writes it to its folder.
+    public var split: String?
+
+    public init(path: String, layout: DatasetLayout? = nil, excludeClasses: [String] = [], split: String? = nil) {
+        (self.path, self.layout, self.excludeClasses, self.split) = (path, layout, excludeClasses, split)
+    }
+
+    enum CodingKeys: String, CodingKey { case path, layout, excludeClasses, split }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(String.self, forKey: .path)
+        try c.read(.layout, into: &layout)
+        try c.read(.excludeClasses, into: &excludeClasses)
+        try c.read(.split, into: &split)
+    }
+}
+
+/// Optimizer and learning-rate schedule.
+public struct OptimizerConfig: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable { case adam, adamw, sgd }
+    public enum Schedule: String, Codable, Sendable, CaseIterable { case constant, exponential, step, cosine, polynomial }
+    public var kind = Kind.adam
+    public var learningRate: Float = 1e-3
+    public var momentum: Float = 0.9
+    public var nesterov = false
+    public var weightDecay: Float = 0
+    public var schedule = Schedule.cosine
+    /// exponential: rate multiplied by `decayRate` every `decaySteps` steps (Duffy: 0.96 per 1,000).
+    public var decayRate: Float = 0.96
+    public var decaySteps = 1000
+    /// step: multiply by `decayRate` every `decaySteps` steps.
+    /// cosine: linear warm-up steps.
+    public var warmupSteps = 0
+    public var gradientClipNorm: Float?
+
+    public init() {}
+
+    public func makeSchedule() -> LearningRateSchedule {
+        switch schedule {
+        case .constant: return .constant(learningRate)
+        case .exponential: return .exponential(initial: learningRate, decayRate: decayRate, decaySteps: decaySteps)
+        case .step: return .step(initial: learningRate, gamma: decayRate, stepSize: decaySteps)
+        case .cosine: return .cosine(peak: learningRate, warmupSteps: warmupSteps)
+        case .polynomial: return .polynomial(initial: learningRate)
+        }
+    }
+
+    public func makeOptimizer() -> Optimizer {
+        switch kind {
+        case .adam: return Adam(weightDecay: weightDecay)
+        case .adamw: return Adam(weightDecay: weightDecay, decoupled: true)
+        case .sgd: return SGD(momentum: momentum, weightDecay: weightDecay, nesterov: nesterov)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, learningRate, momentum, nesterov, weightDecay, schedule, decayRate, decaySteps, warmupSteps, gradientClipNorm
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.kind, into: &kind); try c.read(.learningRate, into: &learningRate)
+        try c.read(.momentum, into: &momentum); try c.read(.nesterov, into: &nesterov)
+        try c.read(.weightDecay, into: &weightDecay); try c.read(.schedule, into: &schedule)
+        try c.read(.decayRate, into: &decayRate); try c.read(.decaySteps, into: &decaySteps)
+        try c.read(.warmupSteps, into: &warmupSteps); try c.read(.gradientClipNorm, into: &gradientClipNorm)
+    }
+}
+
+/// Deep supervision with adversarial constraints (Li et al., Eq. 1-2): Dice on the 1x1 heads of the last
+/// `stages` decoder stages, weighted by `weights` (finest first), plus one discriminator per supervised stage
+/// with adversarial weight `beta`. `stages == 0` is a plain U-Net.
+public struct DeepSupervisionConfig: Codable, Hashable, Sendable {
+    public var stages = 0
+    public var weights: [Float] = [1, 0.1, 0.1, 0.1]
+    public var adversarial = true
+    public var beta: Float = 0.05
+    public var discriminatorLearningRate: Float = 1e-4
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case stages, weights, adversarial, beta, discriminatorLearningRate }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.stages, into: &stages); try c.read(.weights, into: &weights)
+        try c.read(.adversarial, into: &adversarial); try c.read(.beta, into: &beta)
+        try c.read(.discriminatorLearningRate, into: &discriminatorLearningRate)
+    }
+}
+
+/// Everything a training run needs, written to its folder as `config.json` so the folder reproduces it.
+public struct TrainConfig: Codable, Hashable, Sendable {
+    public var name = "unet"
+    public var data: [DataSource] = []
+    public var model = UNetConfig()
+    public var deepSupervision = DeepSupervisionConfig()
+    public var loss = SegmentationLossConfig()
+    public var optimizer = OptimizerConfig()
+    public var epochs = 40
+    public var batchSize = 8
+    public var preprocess = PreprocessConfig(width: 128, height: 128)
+    public var augmentation = AugmentationConfig()
+    public var augment = true
+    public var split = SplitConfiguration()
+    /// Cross-validation fold used as validation set (nil: the split's own validation part).
+    public var fold: Int?
+    public var seed: UInt64 = 0
+    /// Stop after this many epochs without a better validation Dice (nil: never).
+    public var earlyStoppingPatience: Int?
+    /// Probability threshold for validation Dice and the saved model.
+    public var threshold: Float = 0.5
+    public var onError = ErrorPolicy.fail
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case name, data, model, deepSupervision, loss, optimizer, epochs, batchSize, preprocess, augmentation, augment
+        case split, fold, seed, earlyStoppingPatience, threshold, onError
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.name, into: &name); try c.read(.data, into: &data); try c.read(.model, into: &model)
+        try c.read(.deepSupervision, into: &deepSupervision); try c.read(.loss, into: &loss)
+        try c.read(.optimizer, into: &optimizer); try c.read(.epochs, into: &epochs)
+        try c.read(.batchSize, into: &batchSize); try c.read(.preprocess, into: &preprocess)
+        try c.read(.augmentation, into: &augmentation); try c.read(.augment, into: &augment)
+        try c.read(.split, into: &split); try c.read(.fold, into: &fold); try c.read(.seed, into: &seed)
+        try c.read(.earlyStoppingPatience, into: &earlyStoppingPatience); try c.read(.threshold, into: &threshold)
+        try c.read(.onError, into: &onError)
+    }
+
+    /// Checks values a user can get wrong, with messages that name the setting.
+    public func validate() throws {
+        func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
+        if data.isEmpty { try fail("data: name at least one dataset folder") }
+        if epochs < 1 { try fail("epochs must be at least 1, got \(epochs)") }
+        if batchSize < 1 { try fail("batchSize must be at least 1, got \(batchSize)") }
+        let f = 1 << model.depth
+        if preprocess.width % f != 0 || preprocess.height % f != 0 {
+            try fail("preprocess size \(preprocess.width)x\(preprocess.height) must be divisible by 2^depth = \(f)")
+        }
+        if deepSupervision.stages < 0 || deepSupervision.stages > model.depth {
+            try fail("deepSupervision.stages must be in 0...\(model.depth), got \(deepSupervision.stages)")
+        }
+        if deepSupervision.stages > deepSupervision.weights.count {
+            try fail("deepSupervision.weights has \(deepSupervision.weights.count) entries for \(deepSupervision.stages) stages")
+        }
+        if !(0...1).contains(threshold) { try fail("threshold must be in [0, 1], got \(threshold)") }
+    }
+
+    /// Reads a JSON recipe; unknown files and bad JSON give errors naming the file.
+    public static func load(_ url: URL) throws -> TrainConfig {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw PipelineError.unreadable(url.path, "file not found or not readable")
+        }
+        do { return try JSONDecoder().decode(TrainConfig.self, from: data) } catch {
+            throw PipelineError.unreadable(url.path, "not a valid training recipe: \(describe(error))")
+        }
+    }
+}
+
+/// A decoding error in words a user can act on.
+func describe(_ error: Error) -> String {
+    switch error {
+    case let DecodingError.typeMismatch(_, c), let DecodingError.valueNotFound(_, c), let DecodingError.dataCorrupted(c):
+        let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+        return (path.isEmpty ? "" : "at '\(path)': ") + c.debugDescription
+    case let DecodingError.keyNotFound(key, c):
+        let path = (c.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+        return "missing key '\(path)'"
+    default: return "\(error)"
+    }
+}
+
+public enum PipelineError: Error, CustomStringConvertible, LocalizedError {
+    case invalidConfig(String)
+    case unreadable(String, String)
+    case noModel(String)
+    case emptyDataset(String)
+    public var description: String {
+        switch self {
+        case let .invalidConfig(m): return "invalid configuration: \(m)"
+        case let .unreadable(file, m): return "\(file): \(m)"
+        case let .noModel(m): return m
+        case let .emptyDataset(m): return m
+        }
+    }
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import SonoData
+
+/// The samples of a run, partitioned by the split files of its datasets. Ids are prefixed with the dataset's
+/// index when a run combines several datasets, so they stay unique.
+public struct TrainingData {
+    public var train: [Sample] = []
+    public var validation: [Sample] = []
+    public var test: [Sample] = []
+    /// Per dataset: where its split file is.
+    public var splitFiles: [String] = []
+
+    /// Reads every dataset, drops excluded classes, loads or creates each split (written beside the run when
+    /// the source names none) and gathers the partitions. `fold` picks a cross-validation fold as validation.
+    public static func prepare(_ config: TrainConfig, runFolder: URL, log: (String) -> Void = { _ in }) throws -> TrainingData {
+        var out = TrainingData()
+        for (index, source) in config.data.enumerated() {
+            var dataset = try Dataset.read(URL(fileURLWithPath: source.path), layout: source.layout)
+            let excluded = Set(source.excludeClasses)
+            dataset.samples.removeAll { excluded.contains($0.className ?? "") }
+            guard !dataset.samples.isEmpty else {
+                throw PipelineError.emptyDataset("\(source.path): no images left after excluding \(source.excludeClasses)")
+            }
+            let splitURL = source.split.map { URL(fileURLWithPath: $0) }
+                ?? runFolder.appendingPathComponent("split-\(index).json")
+            let (split, created) = try SplitStore.loadOrCreate(splitURL, dataset: dataset, configuration: config.split)
+            log("\(source.path): \(dataset.layout.rawValue), \(dataset.samples.count) images; split \(created ? "created" : "loaded") at \(splitURL.path)")
+            out.splitFiles.append(splitURL.path)
+            let (trainIDs, validationIDs): ([String], [String])
+            if let fold = config.fold { (trainIDs, validationIDs) = try split.partition(fold: fold) } else { (trainIDs, validationIDs) = (split.train, split.validation) }
+            let byID = Dictionary(uniqueKeysWithValues: dataset.samples.map { ($0.id, $0) })
+            func pick(_ ids: [String]) -> [Sample] {
+                ids.compactMap { byID[$0] }.map { s in
+                    var s = s
+                    if config.data.count > 1 { s.id = "\(index):\(s.id)" }
+                    return s
+                }
+            }
+            out.train += pick(trainIDs)
+            out.validation += pick(validationIDs)
+            out.test += pick(split.test)
+        }
+        return out
+    }
+}
