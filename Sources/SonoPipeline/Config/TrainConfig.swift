@@ -97,7 +97,7 @@ public struct DeepSupervisionConfig: Codable, Hashable, Sendable {
 }
 
 /// Everything a training run needs, written to its folder as `config.json` so the folder reproduces it.
-public struct TrainConfig: Codable, Hashable, Sendable {
+public struct TrainConfig: Codable, Equatable, Sendable {
     public var name = "unet"
     public var data: [DataSource] = []
     public var model = UNetConfig()

@@ -1,0 +1,84 @@
+import Foundation
+import SonoData
+
+/// What inference needs besides the weights, stored as JSON in the safetensors header (`sonoseg.model`), so a
+/// model is one file that PyTorch's safetensors can also read.
+public struct ModelInfo: Codable, Sendable {
+    public var format = "sonoseg.model/1"
+    public var architecture: String
+    public var unet: UNetConfig
+    public var preprocess: PreprocessConfig
+    public var threshold: Float
+    /// Deep-supervision heads saved with the weights (not used at inference, kept so the file loads strictly).
+    public var stageHeads: Int
+    public var metrics: [String: Double]
+    public var recipe: String
+
+    static let key = "sonoseg.model"
+
+    static func save(_ model: Module, info: ModelInfo, to url: URL, dtype: Safetensors.DType = .f32) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(info), as: UTF8.self)
+        try Safetensors.write(model.stateDict(), metadata: [key: json], dtype: dtype, to: url)
+    }
+}
+
+/// A trained segmenter ready for inference.
+public final class LoadedModel {
+    public let info: ModelInfo
+    public let network: SegmentationModel
+    public let url: URL
+
+    /// Reads a model file (or a folder holding `model.safetensors`).
+    public init(_ path: URL) throws {
+        var url = path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), isDir.boolValue {
+            url = path.appendingPathComponent("model.safetensors")
+        }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw PipelineError.noModel("\(url.path): no such model file")
+        }
+        let (tensors, metadata) = try Safetensors.read(url)
+        guard let json = metadata[ModelInfo.key] else {
+            throw PipelineError.noModel("\(url.path): not a SonoSeg model (no '\(ModelInfo.key)' entry in its header)")
+        }
+        do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
+            throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
+        }
+        var config = TrainConfig()
+        config.model = info.unet
+        config.preprocess = info.preprocess
+        config.deepSupervision.stages = info.stageHeads > 0 ? info.stageHeads + 1 : 0
+        config.deepSupervision.adversarial = false
+        var rng = RandomGenerator(seed: 0)
+        network = SegmentationModel(config, rng: &rng)
+        do { try network.load(stateDict: tensors, strict: true) } catch {
+            throw PipelineError.noModel("\(url.path): \(error)")
+        }
+        network.setTraining(false)
+        self.url = url
+    }
+
+    /// Lesion probability for a batch of preprocessed images [N, 1, H, W] → [N, 1, H, W] in [0, 1].
+    /// With `flipTTA`, averages the prediction of the image and its horizontal mirror.
+    public func probabilities(_ x: Tensor, flipTTA: Bool = false) -> [Float] {
+        noGrad {
+            let p = network.unet(x).sigmoid().scalars
+            guard flipTTA else { return p }
+            let q = network.unet(Tensor(flipHorizontal(x.scalars, shape: x.shape), shape: x.shape)).sigmoid().scalars
+            return zip(p, flipHorizontal(q, shape: x.shape)).map { ($0 + $1) / 2 }
+        }
+    }
+}
+
+/// Mirrors the last axis of a row-major [.., W] array.
+func flipHorizontal(_ v: [Float], shape: [Int]) -> [Float] {
+    let w = shape.last!
+    var out = v
+    for row in stride(from: 0, to: v.count, by: w) {
+        for i in 0..<w { out[row + i] = v[row + w - 1 - i] }
+    }
+    return out
+}

@@ -1,0 +1,168 @@
+import Foundation
+import SonoData
+
+/// A U-Net with the training machinery of the chosen method: one loss on the output, or Li et al.'s deep
+/// supervision (1x1 heads on the coarser decoder stages, upsampled to full size, weighted α) with a
+/// discriminator per supervised stage (weight β, updated alternately with the segmenter).
+public final class SegmentationModel: Module {
+    public let config: TrainConfig
+    public let unet: UNet
+    /// Heads of the decoder stages above the finest (index 0 = second finest).
+    public let stageHeads: [Conv2D]
+    public let discriminators: [Discriminator]
+    let discriminatorOptimizers: [Optimizer]
+    public var isTraining = true
+
+    public init(_ config: TrainConfig, rng: inout RandomGenerator) {
+        self.config = config
+        unet = UNet(config.model, rng: &rng)
+        let ds = config.deepSupervision
+        let extra = max(ds.stages - 1, 0)
+        stageHeads = (0..<extra).map { k in
+            Conv2D(inputChannels: config.model.baseChannels << (k + 1), outputChannels: config.model.classes, kernelSize: 1, rng: &rng)
+        }
+        let adversarial = ds.stages > 0 && ds.adversarial
+        discriminators = adversarial ? (0..<ds.stages).map { _ in Discriminator(rng: &rng) } : []
+        discriminatorOptimizers = discriminators.map { _ in Adam(beta1: 0.5) }
+    }
+
+    /// The segmenter's parameters: what inference needs and the main optimizer updates.
+    public var children: [(String, Module)] {
+        [("unet", unet)] + stageHeads.enumerated().map { ("heads.\($0.offset)", $0.element as Module) }
+    }
+
+    /// Everything that trains, discriminators included (checkpoints).
+    var trainingChildren: [(String, Module)] {
+        children + discriminators.enumerated().map { ("disc.\($0.offset)", $0.element as Module) }
+    }
+
+    /// Full-resolution logits of each supervised stage, finest first: [N, 1, H, W] each.
+    func stageLogits(_ x: Tensor) -> [Tensor] {
+        let (stages, logits) = unet.features(x)
+        let size = (x.shape[2], x.shape[3])
+        var out = [logits]
+        for (k, head) in stageHeads.enumerated() {
+            let stage = stages[stages.count - 2 - k]
+            out.append(head(stage).resized(to: size, mode: .bilinear))
+        }
+        return out
+    }
+
+    /// One optimisation step on a batch; returns the segmentation loss.
+    func trainStep(_ batch: Batch, optimizer: Optimizer, learningRate: Float) -> Float {
+        let shape = [batch.count, 1, batch.height, batch.width]
+        let x = Tensor(batch.images, shape: shape), y = Tensor(batch.masks, shape: shape)
+        let params = namedParameters()
+        optimizer.zeroGrad(params)
+        let outputs = stageLogits(x)
+        let ds = config.deepSupervision
+        var total = config.loss(logits: outputs[0], masks: y)
+        let segLoss = total.item
+        for k in 1..<outputs.count { total = total + config.loss(logits: outputs[k], masks: y) * ds.weights[k] }
+        var probabilities: [Tensor] = []
+        if !discriminators.isEmpty {
+            probabilities = outputs.map { $0.sigmoid() }
+            for (k, d) in discriminators.enumerated() {
+                d.setFrozen(true)
+                total = total + ganGeneratorLoss(fakeLogits: d(probabilities[k])) * ds.beta
+                d.setFrozen(false)
+            }
+        }
+        total.backward()
+        if let clip = config.optimizer.gradientClipNorm { clipGradNorm(params, maxNorm: clip) }
+        optimizer.update(params, learningRate: learningRate)
+        // Discriminators: real masks against the (now constant) predictions.
+        for (k, d) in discriminators.enumerated() {
+            let dp = d.namedParameters()
+            discriminatorOptimizers[k].zeroGrad(dp)
+            ganDiscriminatorLoss(realLogits: d(y), fakeLogits: d(probabilities[k].detach())).backward()
+            discriminatorOptimizers[k].update(dp, learningRate: ds.discriminatorLearningRate)
+        }
+        return segLoss
+    }
+
+    /// Mean Dice over validation images (empty ground truth and empty prediction count as 1) and mean loss.
+    func validate(_ loader: BatchLoader, threshold: Float) throws -> (dice: Double, loss: Double) {
+        setTraining(false)
+        defer { setTraining(true) }
+        var diceSum = 0.0, lossSum = 0.0, images = 0, batches = 0
+        let stream = loader.epoch(0)
+        while let batch = try stream.next() {
+            let shape = [batch.count, 1, batch.height, batch.width]
+            let x = Tensor(batch.images, shape: shape), y = Tensor(batch.masks, shape: shape)
+            let logits = noGrad { unet(x) }
+            lossSum += Double(noGrad { config.loss(logits: logits, masks: y) }.item); batches += 1
+            let p = logits.scalars, plane = batch.height * batch.width
+            for i in 0..<batch.count {
+                diceSum += dice(p[(i * plane)..<((i + 1) * plane)], batch.masks[(i * plane)..<((i + 1) * plane)], logitThreshold(threshold))
+                images += 1
+            }
+        }
+        return (images > 0 ? diceSum / Double(images) : 0, batches > 0 ? lossSum / Double(batches) : 0)
+    }
+
+    // MARK: Checkpoints
+
+    func saveCheckpoint(optimizer: Optimizer, state: TrainState, to url: URL) throws {
+        let holder = ModuleGroup(trainingChildren)
+        // Discriminator optimizers' state rides along under their own prefix.
+        var extraState: [(String, Tensor)] = []
+        for (k, o) in discriminatorOptimizers.enumerated() { extraState += o.state().map { ("discopt.\(k).\($0.0)", $0.1) } }
+        try Checkpoint.save(model: holder.with(extraState), optimizer: optimizer, extra: state, to: url)
+    }
+
+    func loadCheckpoint(optimizer: Optimizer, from url: URL) throws -> TrainState {
+        var extraState: [(String, Tensor)] = []
+        for (k, o) in discriminatorOptimizers.enumerated() { extraState += o.state().map { ("discopt.\(k).\($0.0)", $0.1) } }
+        let holder = ModuleGroup(trainingChildren)
+        let (tensors, _) = try Safetensors.read(url)
+        let state = try Checkpoint.load(model: holder.with(placeholders(for: tensors)), optimizer: optimizer, extra: TrainState.self, from: url)
+        for (k, o) in discriminatorOptimizers.enumerated() {
+            let prefix = "model.discopt.\(k)."
+            var s: [String: Tensor] = [:]
+            for (name, t) in tensors where name.hasPrefix(prefix) { s[String(name.dropFirst(prefix.count))] = t }
+            try o.load(state: s)
+        }
+        _ = extraState
+        return state
+    }
+
+    /// Placeholders for the discriminator optimizers' state, so the strict model load accepts those keys.
+    private func placeholders(for tensors: [String: Tensor]) -> [(String, Tensor)] {
+        tensors.filter { $0.key.hasPrefix("model.discopt.") }.map { (String($0.key.dropFirst("model.".count)), Tensor.zeros($0.value.shape)) }
+    }
+
+    /// Writes the segmenter alone (no discriminators, no optimizer) with what inference needs in the header.
+    func saveForInference(to url: URL, threshold: Float, metrics: [String: Double]) throws {
+        let info = ModelInfo(architecture: "unet", unet: config.model, preprocess: config.preprocess,
+                             threshold: threshold, stageHeads: stageHeads.count, metrics: metrics, recipe: config.name)
+        try ModelInfo.save(self, info: info, to: url)
+    }
+}
+
+/// Modules gathered under names, for saving several as one state dict.
+final class ModuleGroup: Module {
+    var children: [(String, Module)]
+    var buffers: [(String, Tensor)] = []
+    var isTraining = true
+    init(_ children: [(String, Module)]) { self.children = children }
+    var ownBuffers: [(String, Tensor)] { buffers }
+    func with(_ extra: [(String, Tensor)]) -> ModuleGroup { buffers = extra; return self }
+}
+
+/// The logit equivalent of a probability threshold (sigmoid is monotonic).
+func logitThreshold(_ p: Float) -> Float {
+    p <= 0 ? -.infinity : p >= 1 ? .infinity : Foundation.log(p / (1 - p))
+}
+
+/// Dice of logits above `t` against a 0/1 mask; 1 when both are empty.
+func dice(_ logits: ArraySlice<Float>, _ mask: ArraySlice<Float>, _ t: Float) -> Double {
+    var inter = 0, pred = 0, truth = 0
+    for (p, m) in zip(logits, mask) {
+        let a = p > t, b = m > 0.5
+        if a { pred += 1 }
+        if b { truth += 1 }
+        if a && b { inter += 1 }
+    }
+    return pred + truth == 0 ? 1 : 2 * Double(inter) / Double(pred + truth)
+}

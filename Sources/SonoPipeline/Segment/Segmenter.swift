@@ -1,0 +1,113 @@
+import Foundation
+import SonoData
+import SonoImaging
+
+/// Post-processing and output choices for `sonoseg segment`.
+public struct SegmentOptions: Codable, Sendable {
+    /// Probability above which a pixel is lesion (nil: the model's own threshold).
+    public var threshold: Float?
+    /// Keep only the largest connected lesion.
+    public var largestComponent = false
+    public var fillHoles = true
+    /// Average with the horizontally mirrored prediction (twice the time).
+    public var flipTTA = false
+    /// Pixel size in millimetres, when known, for areas and diameters in mm.
+    public var pixelSpacingMM: Double?
+    public init() {}
+}
+
+/// One row of `summary.csv` / `summary.json`.
+public struct LesionSummary: Codable, Sendable {
+    public var image: String
+    public var width: Int
+    public var height: Int
+    public var lesionFound: Bool
+    public var areaPixels: Int
+    public var areaMM2: Double?
+    public var maxDiameterPixels: Double
+    public var maxDiameterMM: Double?
+    /// x, y, width, height of the lesion's bounding box (pixels).
+    public var boundingBox: [Int]
+    /// Major-axis angle in degrees from the image's x axis (0 = wider than tall).
+    public var orientationDegrees: Double?
+    public var components: Int
+    public var meanProbability: Double
+    public var channelsDiffered: Bool
+    public var seconds: Double
+}
+
+/// Image files under the given paths (folders are listed, sorted naturally). Files whose name marks them as
+/// masks (`_mask`) are left out, with a note, since users point at dataset folders.
+public func collectImages(_ paths: [URL], log: (String) -> Void) throws -> [URL] {
+    let extensions: Set<String> = ["png", "jpg", "jpeg", "bmp"]
+    var out: [URL] = [], skippedMasks = 0
+    for path in paths {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
+            throw PipelineError.unreadable(path.path, "no such file or folder")
+        }
+        if !isDir.boolValue { out.append(path); continue }
+        let files = try FileManager.default.contentsOfDirectory(at: path, includingPropertiesForKeys: nil)
+            .filter { extensions.contains($0.pathExtension.lowercased()) }
+            .sorted { $0.lastPathComponent.localizedStandardCompare($1.lastPathComponent) == .orderedAscending }
+        for f in files {
+            if f.deletingPathExtension().lastPathComponent.contains("_mask") { skippedMasks += 1; continue }
+            out.append(f)
+        }
+    }
+    if skippedMasks > 0 { log("left out \(skippedMasks) files named *_mask* (ground-truth masks, not images)") }
+    if out.isEmpty { throw PipelineError.emptyDataset("no images (.png, .jpg, .jpeg, .bmp) in \(paths.map(\.path).joined(separator: ", "))") }
+    return out
+}
+
+/// Segments each image and writes STEM_mask.png (0/255 at the input's size), STEM_prob.png (probability ×
+/// 255), STEM_overlay.png (lesion outline on the image), then summary.csv and summary.json.
+public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions, out: URL,
+                    log: (String) -> Void) throws -> [LesionSummary] {
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let preprocessor = Preprocessor(model.info.preprocess)
+    let threshold = options.threshold ?? model.info.threshold
+    var rows: [LesionSummary] = []
+    for url in images {
+        let started = Date()
+        let grey = try ImageIO.readGray(url)
+        let (input, geometry) = preprocessor.prepare(grey.image)
+        let x = Tensor(input.pixels, shape: [1, 1, input.height, input.width])
+        let p = model.probabilities(x, flipTTA: options.flipTTA)
+        let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
+        var mask = Mask(width: probability.width, height: probability.height,
+                        pixels: probability.pixels.map { $0 > threshold ? 1 : 0 })
+        if options.fillHoles { mask = mask.fillingHoles() }
+        if options.largestComponent { mask = mask.largestComponent() }
+        let stem = url.deletingPathExtension().lastPathComponent
+        try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
+        try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
+        try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
+        let m = measureLesion(mask, spacing: options.pixelSpacingMM)
+        let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
+        rows.append(LesionSummary(image: url.lastPathComponent, width: grey.image.width, height: grey.image.height,
+                                  lesionFound: m.area > 0, areaPixels: m.area, areaMM2: m.areaMM2,
+                                  maxDiameterPixels: m.maxDiameter, maxDiameterMM: m.maxDiameterMM, boundingBox: m.boundingBox,
+                                  orientationDegrees: m.orientation, components: m.components,
+                                  meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
+                                  channelsDiffered: grey.channelsDiffered, seconds: Date().timeIntervalSince(started)))
+        log(String(format: "%@: %@ (%.2fs)", url.lastPathComponent,
+                   m.area > 0 ? "lesion \(m.area) px, max diameter \(String(format: "%.1f", m.maxDiameter)) px" : "no lesion found",
+                   rows.last!.seconds))
+    }
+    try writeJSON(rows, to: out.appendingPathComponent("summary.json"))
+    try atomicWrite(Data(summaryCSV(rows).utf8), to: out.appendingPathComponent("summary.csv"))
+    return rows
+}
+
+func summaryCSV(_ rows: [LesionSummary]) -> String {
+    func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
+    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability\n"
+    for r in rows {
+        let name = r.image.contains(",") || r.image.contains("\"") ? "\"\(r.image.replacingOccurrences(of: "\"", with: "\"\""))\"" : r.image
+        let b = r.boundingBox.count == 4 ? r.boundingBox.map(String.init) : ["", "", "", ""]
+        s += "\(name),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
+        s += b.joined(separator: ",") + ",\(f(r.orientationDegrees)),\(r.components),\(f(r.meanProbability))\n"
+    }
+    return s
+}
