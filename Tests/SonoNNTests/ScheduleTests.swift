@@ -50,7 +50,10 @@ final class ScheduleTests: XCTestCase {
             let data = try JSONEncoder().encode(s)
             XCTAssertEqual(try JSONDecoder().decode(LearningRateSchedule.self, from: data), s)
         }
-        let bad = #"{"kind":{"step":{"initial":0.1,"gamma":0.5,"stepSize":0}}}"#
+        let duffy = #"{"exponential":{"initial":0.01,"decayRate":0.96,"decaySteps":1000,"staircase":true}}"#
+        XCTAssertEqual(try JSONDecoder().decode(LearningRateSchedule.self, from: Data(duffy.utf8)),
+                       .exponential(initial: 0.01, decayRate: 0.96, decaySteps: 1000, staircase: true))
+        let bad = #"{"step":{"initial":0.1,"gamma":0.5,"stepSize":0}}"#
         assertThrows(["stepSize must be > 0, got 0"]) { try JSONDecoder().decode(LearningRateSchedule.self, from: Data(bad.utf8)) }
     }
 }

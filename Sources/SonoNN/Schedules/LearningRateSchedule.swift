@@ -92,15 +92,19 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         }
     }
 
-    // Decoding checks the same rules, but throws: a bad config file is an input error, not a bug.
-    private enum CodingKeys: String, CodingKey { case kind }
-
+    // Encoded as its kind alone ({"cosine": {"peak": 0.001, "warmupSteps": 500, "minimum": 0}}). Decoding
+    // checks the same rules as `init`, but throws: a bad config file is an input error, not a bug.
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let kind = try c.decode(Kind.self, forKey: .kind)
+        let c = try decoder.singleValueContainer()
+        let kind = try c.decode(Kind.self)
         if let problem = Self.problem(kind) {
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "LearningRateSchedule: \(problem)")
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "LearningRateSchedule: \(problem)")
         }
         self.kind = kind
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(kind)
     }
 }

@@ -1,0 +1,114 @@
+import XCTest
+@testable import SonoNN
+
+final class SafetensorsTests: XCTestCase {
+    func sampleTensors() -> [(String, Tensor)] {
+        var rng = RandomGenerator(seed: 11)
+        return [("enc.0.conv1.weight", Tensor.normal([4, 2, 3, 3], rng: &rng)),
+                ("enc.0.conv1.bias", Tensor([0.5, -0.25, 1e-8, -3e7], shape: [4])),
+                ("scalar", Tensor(42)),
+                ("empty", Tensor.zeros([0, 5]))]
+    }
+
+    func testRoundTripF32() throws {
+        let url = try temporaryFolder(self).appendingPathComponent("model.safetensors")
+        let tensors = sampleTensors()
+        try Safetensors.write(tensors, metadata: ["epoch": "3", "note": "ünïcode / ok"], to: url)
+        let (read, metadata) = try Safetensors.read(url)
+        XCTAssertEqual(metadata, ["epoch": "3", "note": "ünïcode / ok"])
+        XCTAssertEqual(Set(read.keys), Set(tensors.map(\.0)))
+        for (name, t) in tensors {
+            XCTAssertEqual(read[name]?.shape, t.shape, name)
+            XCTAssertEqual(read[name]?.scalars, t.scalars, name)  // bit-exact
+        }
+        // The layout the reference expects: data starts 8-byte aligned after a space-padded header.
+        let bytes = try Data(contentsOf: url)
+        let n = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        XCTAssertEqual(n % 8, 0)
+        XCTAssertEqual(bytes.count, 8 + n + tensors.reduce(0) { $0 + $1.1.count * 4 })
+        // Nothing but the file itself is left in the folder (the temporary was renamed away).
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), ["model.safetensors"])
+    }
+
+    func testHalfPrecisionWrite() throws {
+        let url = try temporaryFolder(self).appendingPathComponent("small.safetensors")
+        // Expected values from PyTorch: torch.tensor(values).half() / .bfloat16(), both round to nearest even.
+        let values: [Float] = [1, -2.5, 0.1, 65504, 1e-7, 70000, 3.14159]
+        for (dtype, expected) in [(Safetensors.DType.f16, [1, -2.5, 0.0999755859375, 65504, 1.1920928955078125e-07, .infinity, 3.140625]),
+                                  (.bf16, [1, -2.5, 0.10009765625, 65536, 1.0011717677116394e-07, 70144, 3.140625])] as [(Safetensors.DType, [Float])] {
+            try Safetensors.write([("w", Tensor(values, shape: [7]))], dtype: dtype, to: url)
+            let (read, _) = try Safetensors.read(url)
+            XCTAssertEqual(read["w"]?.scalars, expected, dtype.rawValue)
+            XCTAssertEqual(try Data(contentsOf: url).count % 8, (7 * 2) % 8, "two bytes per value")
+        }
+    }
+
+    /// A file written by Python's `safetensors` (scripts/fixtures/make_safetensors_fixture.py).
+    func testReadsReferenceFile() throws {
+        let (tensors, metadata) = try Safetensors.read(fixtureURL("reference.safetensors"))
+        let expected = try fixtureJSON("reference_expected.json")
+        XCTAssertEqual(metadata, expected["metadata"] as? [String: String])
+        let want = expected["tensors"] as! [String: [String: Any]]
+        XCTAssertEqual(Set(tensors.keys), Set(want.keys))
+        for (name, w) in want {
+            XCTAssertEqual(tensors[name]?.shape, w["shape"] as? [Int], name)
+            XCTAssertEqual(tensors[name]?.scalars, floats(w["values"]), name)
+        }
+        // Spot checks independent of the JSON: F16, BF16 and F64 conversions.
+        XCTAssertEqual(tensors["head.weight"]?.scalars[3], 65504)
+        XCTAssertEqual(tensors["head.bias"]?.scalars[0], 3.140625)
+        XCTAssertEqual(tensors["scale"]!.item, Float(0.123456789012345))
+        XCTAssertEqual(tensors["encoder.conv.weight"]?.shape, [2, 3, 2, 2])
+    }
+
+    func testCorruptFilesNameTheFile() throws {
+        let folder = try temporaryFolder(self)
+        let good = folder.appendingPathComponent("good.safetensors")
+        try Safetensors.write(sampleTensors(), to: good)
+        let bytes = try Data(contentsOf: good)
+        let headerLength = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+
+        func file(_ name: String, _ data: Data) throws -> URL {
+            let url = folder.appendingPathComponent(name)
+            try data.write(to: url)
+            return url
+        }
+        func withHeader(_ json: String, data: Int) -> Data {
+            var d = Data(count: 8)
+            d.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(json.utf8.count).littleEndian, as: UInt64.self) }
+            return d + Data(json.utf8) + Data(count: data)
+        }
+
+        let tiny = try file("tiny.safetensors", bytes.prefix(5))
+        assertThrows(["tiny.safetensors", "truncated"]) { try Safetensors.read(tiny) }
+        let cutHeader = try file("cut-header.safetensors", bytes.prefix(8 + headerLength / 2))
+        assertThrows(["cut-header.safetensors", "truncated", "header"]) { try Safetensors.read(cutHeader) }
+        let cutData = try file("cut-data.safetensors", bytes.prefix(bytes.count - 10))
+        assertThrows(["cut-data.safetensors", "truncated"]) { try Safetensors.read(cutData) }
+        let badJSON = try file("bad-json.safetensors", withHeader(#"{"w": {"dtype": "F32", "#, data: 0))
+        assertThrows(["bad-json.safetensors", "not valid JSON"]) { try Safetensors.read(badJSON) }
+        let notObject = try file("array.safetensors", withHeader("[1, 2]", data: 0))
+        assertThrows(["array.safetensors", "not a JSON object"]) { try Safetensors.read(notObject) }
+        let range = try file("range.safetensors",
+                             withHeader(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 12]}}"#, data: 12))
+        assertThrows(["range.safetensors", "'w'", "offsets"]) { try Safetensors.read(range) }
+        let overlap = try file("overlap.safetensors", withHeader(
+            #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, data: 8))
+        assertThrows(["overlap.safetensors", "'b'", "overlap"]) { try Safetensors.read(overlap) }
+        let past = try file("past.safetensors", withHeader(#"{"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}"#, data: 8))
+        assertThrows(["past.safetensors", "'w'", "16"]) { try Safetensors.read(past) }
+        let dtype = try file("dtype.safetensors", withHeader(#"{"ids": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}"#, data: 8))
+        assertThrows(["dtype.safetensors", "'ids'", "I64"]) { try Safetensors.read(dtype) }
+        let badMeta = try file("meta.safetensors", withHeader(#"{"__metadata__": {"epoch": 3}}"#, data: 0))
+        assertThrows(["meta.safetensors", "__metadata__"]) { try Safetensors.read(badMeta) }
+        assertThrows(["missing.safetensors"]) { try Safetensors.read(folder.appendingPathComponent("missing.safetensors")) }
+    }
+
+    func testWriteRejectsBadNamesAndLeavesOldFile() throws {
+        let url = try temporaryFolder(self).appendingPathComponent("m.safetensors")
+        try Safetensors.write([("a", Tensor(1))], to: url)
+        assertThrows(["m.safetensors", "'a'", "twice"]) { try Safetensors.write([("a", Tensor(1)), ("a", Tensor(2))], to: url) }
+        assertThrows(["__metadata__"]) { try Safetensors.write([("__metadata__", Tensor(1))], to: url) }
+        XCTAssertEqual(try Safetensors.read(url).tensors["a"]?.item, 1, "a failed write keeps the old file")
+    }
+}
