@@ -4,12 +4,17 @@
 public typealias V16 = SIMD16<Float>
 
 @usableFromInline let ln2Hi: Float = 0.693359375, ln2Lo: Float = -2.12194440e-4
+/// 1.5·2²³ and its bit pattern: for |k| < 2²², the bits of (1.5·2²³ + k) are `roundingMagicBits + k`.
+@usableFromInline let roundingMagic: Float = 12_582_912, roundingMagicBits: Int32 = 0x4B40_0000
 
 /// e^x, clamped to Float's range.
 @inlinable @inline(__always)
 public func vexp(_ x: V16) -> V16 {
-    let x = x.clamped(lowerBound: V16(repeating: -87.3), upperBound: V16(repeating: 88.3))
-    let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+    let x = pointwiseMin(pointwiseMax(x, V16(repeating: -87.3)), V16(repeating: 88.3))
+    // Round to nearest by adding 1.5·2²³: the sum's low mantissa bits then hold n as an integer, so neither
+    // `rounded` nor an Int32 conversion is needed (both compile to per-lane scalar loops here).
+    let t = x * 1.44269504088896341 + roundingMagic
+    let n = t - roundingMagic
     var r = x - n * ln2Hi
     r = r - n * ln2Lo
     var p = V16(repeating: 1.9875691500e-4)
@@ -19,20 +24,20 @@ public func vexp(_ x: V16) -> V16 {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * r * r + r + 1
-    let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    let bits = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- roundingMagicBits &+ 127) &<< 23
     return p * unsafeBitCast(bits, to: V16.self)
 }
 
 /// Natural logarithm for x > 0.
 @inlinable @inline(__always)
 public func vlog(_ x: V16) -> V16 {
-    let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
-    var e = V16((bits &>> 23) &- 126)
-    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: V16.self)   // m in [0.5, 1)
-    let small = m .< 0.707106781186547524
-    e = e.replacing(with: e - 1, where: small)
-    m = m.replacing(with: m + m, where: small)
-    m = m - 1
+    // x = 2^e · (1 + m) with 1 + m in [√½, √2), found with integer arithmetic alone: offsetting the bits by
+    // those of √½ makes the exponent field roll over exactly at √½ (no compare-and-select, no lane-wise
+    // Int32 → Float conversion; both compile to scalar loops here). e becomes a Float via the 1.5·2²³ trick.
+    let sqrtHalfBits: Int32 = 0x3F35_04F3
+    let shifted = unsafeBitCast(x, to: SIMD16<Int32>.self) &- sqrtHalfBits
+    let e = unsafeBitCast((shifted &>> 23) &+ roundingMagicBits, to: V16.self) - roundingMagic
+    let m = unsafeBitCast((shifted & 0x007F_FFFF) &+ sqrtHalfBits, to: V16.self) - 1
     let z = m * m
     var y = V16(repeating: 7.0376836292e-2)
     y = y * m - 1.1514610310e-1
@@ -52,7 +57,9 @@ public func vlog(_ x: V16) -> V16 {
 /// both).
 @inlinable @inline(__always)
 public func vsincos(_ x: V16) -> (sin: V16, cos: V16) {
-    let j = (x * 0.636619772367581343).rounded(.toNearestOrEven)   // x / (pi/2)
+    // j = round(x / (π/2)) and its integer quadrant from the 1.5·2²³ trick (exact for |x| < 2²¹·π)
+    let t = x * 0.636619772367581343 + roundingMagic
+    let j = t - roundingMagic
     var r = x - j * 1.5703125
     r = r - j * 4.837512969970703125e-4
     r = r - j * 7.54978995489188216e-8
@@ -65,7 +72,7 @@ public func vsincos(_ x: V16) -> (sin: V16, cos: V16) {
     c = c * z - 1.388731625493765e-3
     c = c * z + 4.166664568298827e-2
     c = c * z * z - 0.5 * z + 1
-    let q = SIMD16<Int32>(j, rounding: .towardZero) & 3
+    let q = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- roundingMagicBits) & 3
     let swap = (q & 1) .== 1
     var sinv = s.replacing(with: c, where: swap)
     var cosv = c.replacing(with: s, where: swap)
