@@ -45,7 +45,8 @@ let package = Package(
         ], swiftSettings: swift5),
 
         // MARK: - Tests
-        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor"], swiftSettings: swift5),
+        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor"], resources: [.copy("Fixtures")],
+                    swiftSettings: swift5),
         .testTarget(name: "SonoNNTests", dependencies: ["SonoNN"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "SonoImagingTests", dependencies: ["SonoImaging"], resources: [.copy("Fixtures")],

@@ -13,7 +13,8 @@ extension Tensor {
         let images = x.shape[0], per = x.count / Swift.max(images, 1)
         let out = Tensor.empty([images, 3])
         // Parallel over images; an image's sums are serial SIMD reductions.
-        Parallel.forRanges(images, minChunk: Swift.max(1, 32_768 / Swift.max(per, 1))) { r in
+        let chunk = Swift.max(1, 32_768 / Swift.max(per, 1))   // images per worker: small batches stay on one thread
+        Parallel.forRanges(images, minChunk: chunk) { r in
             for n in r {
                 let xp = x.ptr + n * per, yp = y.ptr + n * per
                 out.ptr[n * 3] = Float(Elementwise.reduceSumSerial(per, xp) { vsigmoid($0) })
@@ -25,7 +26,7 @@ extension Tensor {
         return out.recorded([logits]) { g, _ in
             let gp = g.contiguousPlain()
             let gx = Tensor.empty(shape)
-            Parallel.forRanges(images, minChunk: 1) { r in
+            Parallel.forRanges(images, minChunk: chunk) { r in
                 for n in r {
                     let gSum = gp.ptr[n * 3], gOverlap = gp.ptr[n * 3 + 2]
                     Elementwise.map2Serial(per, x.ptr + n * per, y.ptr + n * per, gx.ptr + n * per) { x, y in
