@@ -16,6 +16,17 @@ public struct SplitConfiguration: Codable, Sendable, Equatable {
         self.validationFraction = validationFraction
         self.seed = seed
     }
+
+    enum CodingKeys: String, CodingKey { case folds, testFraction, validationFraction, seed }
+    /// Missing keys keep the defaults, so a recipe can name only what it changes.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        if let v = try c.decodeIfPresent(Int.self, forKey: .folds) { folds = v }
+        if let v = try c.decodeIfPresent(Double.self, forKey: .testFraction) { testFraction = v }
+        if let v = try c.decodeIfPresent(Double.self, forKey: .validationFraction) { validationFraction = v }
+        if let v = try c.decodeIfPresent(UInt64.self, forKey: .seed) { seed = v }
+    }
 }
 
 /// A partition of sample ids, written once to JSON and reused. With folds, `folds[k]` is fold k's validation

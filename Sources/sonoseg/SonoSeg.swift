@@ -6,5 +6,5 @@ struct SonoSeg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sonoseg",
         abstract: "Breast-ultrasound lesion segmentation and diagnosis.",
-        subcommands: [DatasetCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, SegmentCommand.self, DatasetCommand.self, BenchCommand.self])
 }

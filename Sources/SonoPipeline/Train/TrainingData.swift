@@ -27,7 +27,12 @@ public struct TrainingData {
             log("\(source.path): \(dataset.layout.rawValue), \(dataset.samples.count) images; split \(created ? "created" : "loaded") at \(splitURL.path)")
             out.splitFiles.append(splitURL.path)
             let (trainIDs, validationIDs): ([String], [String])
-            if let fold = config.fold { (trainIDs, validationIDs) = try split.partition(fold: fold) } else { (trainIDs, validationIDs) = (split.train, split.validation) }
+            // A k-fold split holds folds instead of train/validation: validate on `fold` (default 0).
+            if config.fold != nil || split.train.isEmpty {
+                (trainIDs, validationIDs) = try split.partition(fold: config.fold ?? 0)
+            } else {
+                (trainIDs, validationIDs) = (split.train, split.validation)
+            }
             let byID = Dictionary(uniqueKeysWithValues: dataset.samples.map { ($0.id, $0) })
             func pick(_ ids: [String]) -> [Sample] {
                 ids.compactMap { byID[$0] }.map { s in
