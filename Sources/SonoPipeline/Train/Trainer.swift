@@ -39,7 +39,8 @@ public struct RunFolder {
 
 /// Trains a U-Net (optionally deeply supervised and adversarial) as the config says, writing everything to
 /// `folder`. With `resume`, continues from `last.safetensors` when it exists.
-public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quiet: Bool = false,
+/// `stopAfter` ends this invocation after that many epochs, as a kill would (tests of resume use it).
+public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quiet: Bool = false, stopAfter: Int? = nil,
                   log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> TrainSummary {
     try config.validate()
     let run = RunFolder(folder)
@@ -84,7 +85,8 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
 
     var stoppedEarly = false
     var epoch = state.nextEpoch
-    while epoch < config.epochs {
+    let lastEpoch = min(config.epochs, stopAfter.map { state.nextEpoch + $0 } ?? config.epochs)
+    while epoch < lastEpoch {
         let started = Date()
         let bar = ProgressBar(total: trainLoader.batchesPerEpoch, label: "epoch \(epoch + 1)/\(config.epochs)")
         model.setTraining(true)

@@ -1,0 +1,33 @@
+# SonoSeg: `make demo` segments the bundled samples with the bundled model; `make test` runs every test.
+# Both install missing system packages first (scripts/bootstrap is a fast no-op when nothing is missing).
+SWIFT ?= swift
+BIN := .build/release/sonoseg
+PYTHON ?= python3
+
+.PHONY: all bootstrap build test demo bench compare clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	$(SWIFT) build -c release --product sonoseg
+
+test: bootstrap
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	$(BIN) segment samples --out out/demo
+	@echo "demo: masks, probability maps and overlays in out/demo/, measurements in out/demo/summary.csv"
+
+# Speed against PyTorch on this machine (needs `pip install torch`).
+compare: build
+	$(PYTHON) ../shared/bench/compare.py $(BIN) $(PYTHON) ../shared/bench/torch_reference.py
+
+bench: build
+	$(BIN) bench
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,87 @@
+import XCTest
+import SonoImaging
+@testable import SonoPipeline
+
+final class TrainingTests: XCTestCase {
+    func testTinyUNetLearnsDiscs() throws {
+        let data = try makeDiscDataset(count: 24)
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-run-\(UUID().uuidString)")
+        let summary = try train(tinyConfig(data: data, epochs: 25), folder: run, quiet: true, log: { _ in })
+        XCTAssertGreaterThan(summary.bestValidationDice, 0.95, "a tiny U-Net should segment bright discs")
+        let log = RunLog.read(RunFolder(run).log)
+        XCTAssertEqual(log.count, 25)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: RunFolder(run).best.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("config.json").path))
+
+        // The saved model segments a new disc at its own size through the CLI's code path.
+        let out = run.appendingPathComponent("seg")
+        var rng = RandomGenerator(seed: 99)
+        let (img, truth) = disc(size: 80, rng: &rng)
+        let imageURL = run.appendingPathComponent("new.png")
+        try ImageIO.writePNG(img, to: imageURL)
+        let model = try LoadedModel(run)
+        let rows = try segment([imageURL], model: model, options: SegmentOptions(), out: out, log: { _ in })
+        XCTAssertEqual(rows.count, 1)
+        let mask = try ImageIO.readMask(out.appendingPathComponent("new_mask.png")).mask
+        XCTAssertEqual(mask.width, 80)
+        XCTAssertEqual(mask.height, 80)
+        let inter = zip(mask.pixels, truth.pixels).filter { $0.0 == 1 && $0.1 == 1 }.count
+        let dice = 2 * Double(inter) / Double(mask.area + truth.area)
+        XCTAssertGreaterThan(dice, 0.85, "mask at the input's size should match the disc")
+        for name in ["new_prob.png", "new_overlay.png", "summary.csv", "summary.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name)
+        }
+        XCTAssertTrue(rows[0].lesionFound)
+        XCTAssertEqual(Double(rows[0].areaPixels), Double(truth.area), accuracy: Double(truth.area) * 0.2)
+    }
+
+    func testResumeMatchesUninterruptedRun() throws {
+        let data = try makeDiscDataset(count: 12)
+        let tmp = FileManager.default.temporaryDirectory
+        let straight = tmp.appendingPathComponent("sonoseg-straight-\(UUID().uuidString)")
+        let resumed = tmp.appendingPathComponent("sonoseg-resumed-\(UUID().uuidString)")
+        var config = tinyConfig(data: data, epochs: 4)
+        config.optimizer.schedule = .cosine
+        config.augment = true
+        _ = try train(config, folder: straight, quiet: true, log: { _ in })
+        _ = try train(config, folder: resumed, quiet: true, stopAfter: 2, log: { _ in })
+        XCTAssertEqual(RunLog.read(RunFolder(resumed).log).count, 2)
+        _ = try train(config, folder: resumed, resume: true, quiet: true, log: { _ in })
+        let a = try Safetensors.read(RunFolder(straight).last).tensors
+        let b = try Safetensors.read(RunFolder(resumed).last).tensors
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (k, t) in a { XCTAssertEqual(t.scalars, b[k]!.scalars, "tensor \(k) differs after resume") }
+        XCTAssertEqual(RunLog.read(RunFolder(straight).log).map(\.trainLoss), RunLog.read(RunFolder(resumed).log).map(\.trainLoss))
+    }
+
+    func testStartingOverAnExistingRunNeedsResume() throws {
+        let data = try makeDiscDataset(count: 8)
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-twice-\(UUID().uuidString)")
+        _ = try train(tinyConfig(data: data, epochs: 1), folder: run, quiet: true, log: { _ in })
+        XCTAssertThrowsError(try train(tinyConfig(data: data, epochs: 1), folder: run, quiet: true, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("--resume"), "\($0)")
+        }
+    }
+
+    func testDeepSupervisionWithDiscriminatorsTrains() throws {
+        let data = try makeDiscDataset(count: 8)
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-ds-\(UUID().uuidString)")
+        var config = tinyConfig(data: data, epochs: 2)
+        config.deepSupervision.stages = 2
+        let summary = try train(config, folder: run, quiet: true, log: { _ in })
+        XCTAssertEqual(summary.epochsRun, 2)
+        let model = try LoadedModel(run)
+        XCTAssertEqual(model.network.stageHeads.count, 1)
+        let keys = try Safetensors.read(RunFolder(run).last).tensors.keys
+        XCTAssertTrue(keys.contains { $0.hasPrefix("model.disc.1.") }, "checkpoint holds both discriminators")
+    }
+
+    func testBadRecipeAndModelErrorsNameTheFile() throws {
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
+        try Data("{\"epochs\": \"many\"}".utf8).write(to: bad)
+        XCTAssertThrowsError(try TrainConfig.load(bad)) { XCTAssertTrue("\($0)".contains(bad.path) && "\($0)".contains("epochs"), "\($0)") }
+        let notModel = FileManager.default.temporaryDirectory.appendingPathComponent("nm-\(UUID().uuidString).safetensors")
+        try Data("garbage".utf8).write(to: notModel)
+        XCTAssertThrowsError(try LoadedModel(notModel)) { XCTAssertTrue("\($0)".contains(notModel.path), "\($0)") }
+    }
+}
