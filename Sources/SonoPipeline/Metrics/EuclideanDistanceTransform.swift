@@ -19,24 +19,37 @@ public enum EuclideanDistanceTransform {
         var bounds = [Double](repeating: 0, count: longest + 1)
 
         let stepY = spacing?.y ?? 1, stepX = spacing?.x ?? 1
-        for x in 0..<width {
-            for y in 0..<height { line[y] = grid[y * width + x] }
-            lowerEnvelope(line, height, stepY, &out, &vertices, &bounds)
-            for y in 0..<height { grid[y * width + x] = out[y] }
-        }
-        for y in 0..<height {
-            let row = y * width
-            for x in 0..<width { line[x] = grid[row + x] }
-            lowerEnvelope(line, width, stepX, &out, &vertices, &bounds)
-            for x in 0..<width { grid[row + x] = out[x] }
+        // Raw buffers: these loops run over every pixel twice per image, and array accesses inside them would
+        // pay uniqueness checks on every write.
+        grid.withUnsafeMutableBufferPointer { g in
+            line.withUnsafeMutableBufferPointer { f in
+                out.withUnsafeMutableBufferPointer { d in
+                    vertices.withUnsafeMutableBufferPointer { v in
+                        bounds.withUnsafeMutableBufferPointer { z in
+                            for x in 0..<width {
+                                for y in 0..<height { f[y] = g[y * width + x] }
+                                lowerEnvelope(f, height, stepY, d, v, z)
+                                for y in 0..<height { g[y * width + x] = d[y] }
+                            }
+                            for y in 0..<height {
+                                let row = y * width
+                                for x in 0..<width { f[x] = g[row + x] }
+                                lowerEnvelope(f, width, stepX, d, v, z)
+                                for x in 0..<width { g[row + x] = d[x] }
+                            }
+                        }
+                    }
+                }
+            }
         }
         return grid
     }
 
     /// d(p) = min over q of (step·(p − q))² + f(q) for p in 0..<n. Only finite samples contribute a parabola
     /// (an infinite f(q) can never be the minimum, and `inf − inf` would poison the intersections).
-    private static func lowerEnvelope(_ f: [Double], _ n: Int, _ step: Double, _ d: inout [Double],
-                                      _ v: inout [Int], _ z: inout [Double]) {
+    private static func lowerEnvelope(_ f: UnsafeMutableBufferPointer<Double>, _ n: Int, _ step: Double,
+                                      _ d: UnsafeMutableBufferPointer<Double>, _ v: UnsafeMutableBufferPointer<Int>,
+                                      _ z: UnsafeMutableBufferPointer<Double>) {
         var k = -1
         for q in 0..<n where f[q].isFinite {
             let pq = Double(q) * step

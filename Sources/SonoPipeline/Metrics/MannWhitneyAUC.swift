@@ -48,24 +48,38 @@ public enum MannWhitneyAUC {
 
     /// LSD radix sort of keys below 2³³, three passes of 11 bits.
     private static func radixSort33(_ keys: inout [UInt64]) {
-        var scratch = [UInt64](repeating: 0, count: keys.count)
+        let n = keys.count
+        var scratch = [UInt64](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: 2048)
-        for shift: UInt64 in [0, 11, 22] {
-            for i in 0..<2048 { counts[i] = 0 }
-            for key in keys { counts[Int((key >> shift) & 2047)] += 1 }
-            if counts.contains(keys.count) { continue }  // every key has this digit: the pass would not move anything
-            var total = 0
-            for i in 0..<2048 {
-                let c = counts[i]
-                counts[i] = total
-                total += c
+        // Raw buffers: the scatter loop is the hot path, and array writes there would pay uniqueness checks.
+        keys.withUnsafeMutableBufferPointer { keyBuffer in
+            scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                counts.withUnsafeMutableBufferPointer { count in
+                    var source = keyBuffer.baseAddress!, target = scratchBuffer.baseAddress!
+                    var sortedInKeys = true
+                    for shift in [0, 11, 22] {
+                        for i in 0..<2048 { count[i] = 0 }
+                        for i in 0..<n { count[Int(truncatingIfNeeded: source[i] &>> UInt64(shift)) & 2047] += 1 }
+                        // Every key has this digit: the pass would not move anything.
+                        if count.contains(n) { continue }
+                        var total = 0
+                        for i in 0..<2048 {
+                            let c = count[i]
+                            count[i] = total
+                            total += c
+                        }
+                        for i in 0..<n {
+                            let key = source[i]
+                            let digit = Int(truncatingIfNeeded: key &>> UInt64(shift)) & 2047
+                            target[count[digit]] = key
+                            count[digit] += 1
+                        }
+                        swap(&source, &target)
+                        sortedInKeys.toggle()
+                    }
+                    if !sortedInKeys { keyBuffer.baseAddress!.update(from: scratchBuffer.baseAddress!, count: n) }
+                }
             }
-            for key in keys {
-                let digit = Int((key >> shift) & 2047)
-                scratch[counts[digit]] = key
-                counts[digit] += 1
-            }
-            swap(&keys, &scratch)
         }
     }
 }

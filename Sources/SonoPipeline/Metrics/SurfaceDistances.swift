@@ -30,15 +30,36 @@ public struct SurfaceDistances: Codable, Sendable, Equatable {
         if predictedEmpty && truthEmpty { return SurfaceDistances(hd95: 0, assd: 0) }
         if predictedEmpty || truthEmpty { return nil }
 
+        // Both surfaces lie in their joint bounding box, and the nearest-surface distance of a point in the box is
+        // a minimum over surface pixels only, so the transforms can run on that crop (often a small part of the
+        // image) without changing any distance.
+        var minX = width, minY = height, maxX = -1, maxY = -1
+        for y in 0..<height {
+            for x in 0..<width where predictedBoundary[y * width + x] || truthBoundary[y * width + x] {
+                minX = Swift.min(minX, x); maxX = Swift.max(maxX, x)
+                minY = Swift.min(minY, y); maxY = Swift.max(maxY, y)
+            }
+        }
+        let cropWidth = maxX - minX + 1, cropHeight = maxY - minY + 1
+        var cropPrediction = [Bool](repeating: false, count: cropWidth * cropHeight)
+        var cropTruth = cropPrediction
+        for y in 0..<cropHeight {
+            for x in 0..<cropWidth {
+                let source = (y + minY) * width + x + minX
+                cropPrediction[y * cropWidth + x] = predictedBoundary[source]
+                cropTruth[y * cropWidth + x] = truthBoundary[source]
+            }
+        }
+
         // Two transforms, one per surface, each sampled on the other surface: O(pixels), not O(|∂P|·|∂G|).
-        let toTruth = EuclideanDistanceTransform.squaredDistances(features: truthBoundary, width: width,
-                                                                  height: height, spacing: spacing)
-        let toPrediction = EuclideanDistanceTransform.squaredDistances(features: predictedBoundary, width: width,
-                                                                       height: height, spacing: spacing)
+        let toTruth = EuclideanDistanceTransform.squaredDistances(features: cropTruth, width: cropWidth,
+                                                                  height: cropHeight, spacing: spacing)
+        let toPrediction = EuclideanDistanceTransform.squaredDistances(features: cropPrediction, width: cropWidth,
+                                                                       height: cropHeight, spacing: spacing)
         var distances = [Double]()
-        for i in 0..<predictedBoundary.count {
-            if predictedBoundary[i] { distances.append(toTruth[i].squareRoot()) }
-            if truthBoundary[i] { distances.append(toPrediction[i].squareRoot()) }
+        for i in 0..<cropPrediction.count {
+            if cropPrediction[i] { distances.append(toTruth[i].squareRoot()) }
+            if cropTruth[i] { distances.append(toPrediction[i].squareRoot()) }
         }
         distances.sort()
         let total = distances.reduce(0, +)
