@@ -36,6 +36,21 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertTrue(text.contains("\"seed\" : 9"))
     }
 
+    /// A diverged model's NaN probabilities must not make the report unwritable.
+    func testJSONWithNaNProbabilities() throws {
+        var probabilities = [Float](repeating: 0, count: 4)
+        probabilities[1] = .nan
+        let row = SegmentationReport.Row(id: "nan", metrics: try SegmentationMetrics(
+            probabilities: probabilities, truth: [UInt8]([0, 1, 0, 0]), width: 2, height: 2))
+        XCTAssertTrue(row.metrics.rmse.isNaN)
+        XCTAssertNil(row.metrics.auc)
+        let report = SegmentationReport(rows: [row], bootstrap: BootstrapSettings(resamples: 5))
+        let data = try report.json()
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"rmse\" : \"nan\""))
+        XCTAssertTrue(try SegmentationReport.decode(json: data).rows[0].metrics.rmse.isNaN)
+        XCTAssertTrue(report.csv().contains(",nan,"))
+    }
+
     /// Baseline: Dice 1 and 0.75 → 0.875 ± 0.177 (std √(2 · 0.125²)); IoU 1 and 0.6 → 0.800 ± 0.283;
     /// RMSE 0 and √0.08 → 0.141 ± 0.200. One-image model: no std, so just the mean.
     func testSegmentationMarkdownIsPinned() throws {

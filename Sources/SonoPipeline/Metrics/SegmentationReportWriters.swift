@@ -31,16 +31,22 @@ extension SegmentationReport {
     }
 
     /// The whole report (rows, aggregates, bootstrap settings) as pretty-printed JSON with sorted keys, so the
-    /// same report always gives the same bytes. Missing values are omitted keys.
+    /// same report always gives the same bytes. Missing values are omitted keys; a non-finite number (an RMSE
+    /// of a probability map containing NaN) is written as the string "nan", "inf" or "-inf" instead of failing.
     public func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf",
+                                                                      negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(self)
     }
 
     /// Reads a report written by `json()`.
     public static func decode(json data: Data) throws -> SegmentationReport {
-        try JSONDecoder().decode(SegmentationReport.self, from: data)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
+                                                                        negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(SegmentationReport.self, from: data)
     }
 }
 
