@@ -1,0 +1,38 @@
+/// SplitMix64 (Steele, Lea & Flood 2014), the random source of the bootstrap.
+///
+/// The metrics code takes one of these explicitly instead of the system generator, so that a confidence
+/// interval depends only on the data and the seed; the helpers are written out here rather than taken from the
+/// standard library, whose algorithms (e.g. `Int.random(in:using:)`) may change between Swift releases.
+public struct MetricsRNG: RandomNumberGenerator, Sendable, Equatable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    /// An independent stream for `label` (e.g. "lesion/dice"): seeding each metric from (seed, metric name)
+    /// keeps one metric's interval unchanged when metrics are added or reordered.
+    public init(seed: UInt64, label: String) {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a, 64 bit
+        for byte in label.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        var mixer = MetricsRNG(seed: seed ^ hash)
+        self.init(seed: mixer.next())
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform integer in `0..<bound` (bound > 0), unbiased (Lemire's multiply-and-reject).
+    public mutating func nextIndex(below bound: Int) -> Int {
+        let b = UInt64(bound)
+        var m = next().multipliedFullWidth(by: b)
+        if m.low < b {
+            let threshold = (0 &- b) % b
+            while m.low < threshold { m = next().multipliedFullWidth(by: b) }
+        }
+        return Int(m.high)
+    }
+}
