@@ -65,6 +65,10 @@ public struct SkippedSample: Codable, Sendable, Equatable {
     public var id: String
     public var path: String
     public var reason: String
+
+    public init(id: String, path: String, reason: String) {
+        (self.id, self.path, self.reason) = (id, path, reason)
+    }
 }
 
 /// Turns samples into batches: decode (or read the disk cache), resize, augment, normalise, on all cores and

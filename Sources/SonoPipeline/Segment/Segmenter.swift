@@ -28,7 +28,7 @@ public struct LesionSummary: Codable, Sendable {
     public var maxDiameterMM: Double?
     /// x, y, width, height of the lesion's bounding box (pixels).
     public var boundingBox: [Int]
-    /// Major-axis angle in degrees from the image's x axis (0 = wider than tall).
+    /// Major-axis angle in degrees, counter-clockwise on screen from the x axis, in [0, 180); nil for round lesions.
     public var orientationDegrees: Double?
     public var components: Int
     public var meanProbability: Double
@@ -83,16 +83,17 @@ public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions
         try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
         try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
         try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
-        let m = measureLesion(mask, spacing: options.pixelSpacingMM)
+        let m = LesionMeasurements(mask: mask, spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
         let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
+        let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
         rows.append(LesionSummary(image: url.lastPathComponent, width: grey.image.width, height: grey.image.height,
-                                  lesionFound: m.area > 0, areaPixels: m.area, areaMM2: m.areaMM2,
-                                  maxDiameterPixels: m.maxDiameter, maxDiameterMM: m.maxDiameterMM, boundingBox: m.boundingBox,
-                                  orientationDegrees: m.orientation, components: m.components,
+                                  lesionFound: m.areaPixels > 0, areaPixels: m.areaPixels, areaMM2: m.areaMM2,
+                                  maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
+                                  orientationDegrees: m.orientationDegrees, components: m.componentCount,
                                   meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
                                   channelsDiffered: grey.channelsDiffered, seconds: Date().timeIntervalSince(started)))
         log(String(format: "%@: %@ (%.2fs)", url.lastPathComponent,
-                   m.area > 0 ? "lesion \(m.area) px, max diameter \(String(format: "%.1f", m.maxDiameter)) px" : "no lesion found",
+                   m.areaPixels > 0 ? "lesion \(m.areaPixels) px, max diameter \(String(format: "%.1f", m.maxDiameterPixels)) px" : "no lesion found",
                    rows.last!.seconds))
     }
     try writeJSON(rows, to: out.appendingPathComponent("summary.json"))

@@ -11,6 +11,8 @@ public struct TrainSummary: Codable, Sendable {
     public var validationImages: Int
     public var testImages: Int
     public var stoppedEarly: Bool
+    /// Mean Dice of the best model on the test images with a lesion (all images when none has one).
+    public var testDice: Double?
 }
 
 /// Progress saved with each checkpoint, so a killed run resumes at the next epoch with the same result as an
@@ -124,11 +126,20 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
             break
         }
     }
+    // Score the best model on the held-out test images, at their own sizes, once training is over.
+    var testDice: Double?
+    if epoch == config.epochs || stoppedEarly, !data.test.isEmpty, FileManager.default.fileExists(atPath: run.best.path) {
+        let model = try LoadedModel(run.best)
+        let (report, testSkipped) = try evaluate(model, samples: data.test, onError: config.onError)
+        try writeEvaluation(report, name: config.name, skipped: testSkipped, to: folder.appendingPathComponent("test"))
+        testDice = report.lesion.dice.mean ?? report.all.dice.mean
+        log(String(format: "test: Dice %.4f on %d images (per-image metrics in %@/test/)", testDice ?? .nan, data.test.count, folder.path))
+    }
     let skipped = trainLoader.skipped + validationLoader.skipped
     if !skipped.isEmpty { try writeJSON(skipped, to: run.skipped) }
     let summary = TrainSummary(epochsRun: epoch, bestEpoch: state.bestEpoch + 1, bestValidationDice: state.bestDice,
                                seconds: state.seconds, trainImages: data.train.count, validationImages: data.validation.count,
-                               testImages: data.test.count, stoppedEarly: stoppedEarly)
+                               testImages: data.test.count, stoppedEarly: stoppedEarly, testDice: testDice)
     try writeJSON(summary, to: run.summary)
     return summary
 }

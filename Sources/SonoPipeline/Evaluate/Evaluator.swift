@@ -1,0 +1,67 @@
+import Foundation
+import SonoData
+import SonoImaging
+
+/// Which images of a dataset to evaluate on.
+public enum EvaluationPart: String, Codable, Sendable, CaseIterable {
+    /// The split's held-out test images.
+    case test
+    /// The split's validation images (fold 0 for k-fold splits).
+    case validation
+    /// Every image (zero-shot evaluation on a dataset the model never saw).
+    case all
+}
+
+/// Segments each sample at the model's input size, maps the probabilities back to the image's own size and
+/// scores them there against the ground truth, so figures do not depend on the model's resolution.
+public func evaluate(_ model: LoadedModel, samples: [Sample], threshold: Float? = nil, flipTTA: Bool = false,
+                     spacing: PixelSpacing? = nil, onError: ErrorPolicy = .fail,
+                     log: (String) -> Void = { _ in }) throws -> (report: SegmentationReport, skipped: [SkippedSample]) {
+    let preprocessor = Preprocessor(model.info.preprocess)
+    let t = threshold ?? model.info.threshold
+    var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []
+    let bar = ProgressBar(total: samples.count, label: "evaluate")
+    for (i, sample) in samples.enumerated() {
+        let loaded: LoadedSample
+        do { loaded = try sample.load() } catch {
+            if onError == .fail { throw error }
+            skipped.append(SkippedSample(id: sample.id, path: sample.imageURL.path, reason: "\(error)"))
+            continue
+        }
+        let (input, geometry) = preprocessor.prepare(loaded.image)
+        let p = model.probabilities(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA)
+        let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
+        let metrics = try SegmentationMetrics(probabilities: probability.pixels, truth: loaded.mask, threshold: t, spacing: spacing)
+        rows.append(.init(id: sample.id, metrics: metrics))
+        bar.update(i + 1, String(format: "Dice %.3f", rows.map(\.metrics.dice).reduce(0, +) / Double(rows.count)))
+    }
+    if !skipped.isEmpty { log("skipped \(skipped.count) unreadable samples (listed in the report folder)") }
+    return (SegmentationReport(rows: rows), skipped)
+}
+
+/// The samples of `part` in the dataset at `path` (with `split` for test/validation).
+public func evaluationSamples(path: String, layout: DatasetLayout? = nil, split: String?, part: EvaluationPart,
+                              excludeClasses: [String] = []) throws -> [Sample] {
+    var dataset = try Dataset.read(URL(fileURLWithPath: path), layout: layout)
+    let excluded = Set(excludeClasses)
+    dataset.samples.removeAll { excluded.contains($0.className ?? "") }
+    if part == .all { return dataset.samples }
+    guard let split else {
+        throw PipelineError.invalidConfig("evaluating the \(part.rawValue) part of \(path) needs --split (the run's split file)")
+    }
+    let s = try SplitStore.load(URL(fileURLWithPath: split), dataset: dataset)
+    let ids = part == .test ? s.test : (s.train.isEmpty && !s.folds.isEmpty ? s.folds[0] : s.validation)
+    let byID = Dictionary(uniqueKeysWithValues: dataset.samples.map { ($0.id, $0) })
+    return ids.compactMap { byID[$0] }
+}
+
+/// Writes metrics.csv (per image), metrics.json (everything) and table.md (the papers' table shape).
+public func writeEvaluation(_ report: SegmentationReport, name: String, skipped: [SkippedSample], to folder: URL) throws {
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try atomicWrite(Data(report.csv().utf8), to: folder.appendingPathComponent("metrics.csv"))
+    try atomicWrite(try report.json(), to: folder.appendingPathComponent("metrics.json"))
+    var md = MetricsMarkdown.segmentationTable([(name: name, report: report)])
+    md += "\n" + MetricsMarkdown.segmentationTable([(name: name, report: report)], columns: [.hd95, .assd, .specificity, .auc])
+    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("table.md"))
+    if !skipped.isEmpty { try writeJSON(skipped, to: folder.appendingPathComponent("skipped.json")) }
+}

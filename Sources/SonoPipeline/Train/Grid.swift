@@ -1,0 +1,119 @@
+import Foundation
+import SonoData
+
+/// An ablation grid: a base recipe and named variants that override parts of it. Each variant trains on the
+/// same split and is scored on its test images (and optionally, zero-shot, on other datasets); the results
+/// become one table.
+public struct GridRecipe: Codable, Sendable {
+    public struct Variant: Codable, Sendable {
+        public var name: String
+        /// A partial recipe merged over `base` (objects merge key by key; other values replace).
+        public var set: JSONValue
+    }
+    /// Another dataset scored in full with every variant's model (zero-shot).
+    public struct External: Codable, Sendable {
+        public var name: String
+        public var path: String
+        public var excludeClasses: [String]?
+    }
+    public var name: String
+    public var base: JSONValue
+    public var variants: [Variant]
+    public var external: [External]?
+
+    public static func load(_ url: URL) throws -> GridRecipe {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw PipelineError.unreadable(url.path, "file not found") }
+        do { return try JSONDecoder().decode(GridRecipe.self, from: data) } catch {
+            throw PipelineError.unreadable(url.path, "not a grid recipe: \(describe(error))")
+        }
+    }
+
+    /// The full recipe of variant `v`.
+    public func config(_ v: Variant) throws -> TrainConfig {
+        var merged = base.merging(v.set)
+        if case var .object(o) = merged { o["name"] = .string(v.name); merged = .object(o) }
+        do { return try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder().encode(merged)) } catch {
+            throw PipelineError.invalidConfig("variant '\(v.name)': \(describe(error))")
+        }
+    }
+}
+
+/// Runs every variant (skipping finished ones, resuming interrupted ones) and writes grid.md and grid.json.
+public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -> Void) throws -> String {
+    var entries: [(name: String, report: SegmentationReport)] = []
+    var external: [String: [(name: String, report: SegmentationReport)]] = [:]
+    var times: [String: Double] = [:]
+    for v in recipe.variants {
+        var c = try recipe.config(v)
+        let run = folder.appendingPathComponent(slug(v.name))
+        for i in c.data.indices where c.data[i].split == nil {
+            c.data[i].split = folder.appendingPathComponent("split-\(i).json").path   // one split for all variants
+        }
+        let test = run.appendingPathComponent("test/metrics.json")
+        if !FileManager.default.fileExists(atPath: test.path) {
+            log("variant \(v.name)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            _ = try train(c, folder: run, resume: FileManager.default.fileExists(atPath: RunFolder(run).last.path), log: log)
+        }
+        entries.append((v.name, try SegmentationReport.decode(json: Data(contentsOf: test))))
+        if let s = try? JSONDecoder().decode(TrainSummary.self, from: Data(contentsOf: RunFolder(run).summary)) { times[v.name] = s.seconds }
+        for ext in recipe.external ?? [] {
+            let out = run.appendingPathComponent("external-\(slug(ext.name))")
+            let file = out.appendingPathComponent("metrics.json")
+            if !FileManager.default.fileExists(atPath: file.path) {
+                let model = try LoadedModel(RunFolder(run).best)
+                let samples = try evaluationSamples(path: ext.path, split: nil, part: .all, excludeClasses: ext.excludeClasses ?? [])
+                let (report, skipped) = try evaluate(model, samples: samples, onError: c.onError)
+                try writeEvaluation(report, name: v.name, skipped: skipped, to: out)
+            }
+            external[ext.name, default: []].append((v.name, try SegmentationReport.decode(json: Data(contentsOf: file))))
+        }
+    }
+    var md = "## \(recipe.name): held-out test split\n\n" + MetricsMarkdown.segmentationTable(entries)
+    md += "\nTraining time (s): " + recipe.variants.map { "\($0.name) \(Int(times[$0.name] ?? 0))" }.joined(separator: ", ") + "\n"
+    for ext in recipe.external ?? [] {
+        md += "\n## \(recipe.name): zero-shot on \(ext.name) (all images)\n\n" + MetricsMarkdown.segmentationTable(external[ext.name] ?? [])
+    }
+    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("grid.md"))
+    return md
+}
+
+func slug(_ s: String) -> String {
+    String(s.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+}
+
+/// Any JSON value, for partial recipes.
+public enum JSONValue: Codable, Sendable, Equatable {
+    case object([String: JSONValue]), array([JSONValue]), string(String), number(Double), bool(Bool), null
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case let .object(o): try c.encode(o)
+        case let .array(a): try c.encode(a)
+        case let .string(s): try c.encode(s)
+        case let .number(n):
+            if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+        case let .bool(b): try c.encode(b)
+        case .null: try c.encodeNil()
+        }
+    }
+
+    /// `other` over `self`: objects merge recursively, anything else is replaced.
+    public func merging(_ other: JSONValue) -> JSONValue {
+        guard case let .object(a) = self, case let .object(b) = other else { return other }
+        var out = a
+        for (k, v) in b { out[k] = a[k].map { $0.merging(v) } ?? v }
+        return .object(out)
+    }
+}
