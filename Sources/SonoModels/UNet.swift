@@ -45,11 +45,9 @@ public final class DoubleConv: Layer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = conv1(x)
-        if let norm1 { h = norm1(h) }
-        h = h.relu()
+        h = norm1.map { $0.forward(h, relu: true) } ?? h.relu()
         h = conv2(h)
-        if let norm2 { h = norm2(h) }
-        return h.relu()
+        return norm2.map { $0.forward(h, relu: true) } ?? h.relu()
     }
 }
 

@@ -87,7 +87,11 @@ final class CoreOpTests: XCTestCase {
     func testPoolingResampleBatchNormGradients() {
         for layout in [Layout.plain, .blocked16] {
             let x = rng.tensor([2, 16, 6, 6]).contiguous(layout)
-            checkGradients([x], samples: 12) { $0[0].maxPool2d(kernel: (2, 2)) }
+            // distinct values 0.01 apart and a smaller step, so no perturbation swaps a window's maximum
+            var order = Array(0..<x.count)
+            for i in order.indices.reversed() { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            let distinct = Tensor(order.map { Float($0) * 0.01 - 5 }, shape: x.shape).contiguous(layout)
+            checkGradients([distinct], samples: 12, h: 1e-3) { $0[0].maxPool2d(kernel: (2, 2)) }
             checkGradients([x], samples: 12) { $0[0].avgPool2d(kernel: (3, 3), stride: (1, 1), padding: (1, 1)) }
             checkGradients([x], samples: 12) { $0[0].upsampled(by: 2, mode: .bilinear) }
             checkGradients([x], samples: 12) { $0[0].upsampled(by: 2, mode: .nearest) }
@@ -95,6 +99,28 @@ final class CoreOpTests: XCTestCase {
                 $0[0].batchNorm(scale: $0[1], shift: $0[2]).output
             }
             checkGradients([awayFromZero(x).contiguous(layout)]) { $0[0].relu() * $0[0] }
+            // fused batch norm + ReLU equals the two ops, and its gradient checks out
+            let scale = rng.tensor([16], lo: 0.5, hi: 1.5), shift = rng.tensor([16])
+            let fused = noGrad { x.batchNorm(scale: scale, shift: shift, fuseReLU: true).output.scalars }
+            let separate = noGrad { x.batchNorm(scale: scale, shift: shift).output.relu().scalars }
+            for (a, b) in zip(fused, separate) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            // Finite differences straddle the ReLU kink when scale or shift move, so the fused gradients are
+            // compared with those of the separate ops (themselves checked above), in training and eval mode.
+            let rm = rng.tensor([16]), rv = rng.tensor([16], lo: 0.5, hi: 2)
+            for running in [nil, (rm, rv)] as [(Tensor, Tensor)?] {
+                func grads(_ fuse: Bool) -> [[Float]] {
+                    let inputs = [x.detached(), scale.detached(), shift.detached()]
+                    for t in inputs { t.requiresGrad = true }
+                    let r = running.map { (mean: $0.0, variance: $0.1) }
+                    let y = fuse ? inputs[0].batchNorm(scale: inputs[1], shift: inputs[2], running: r, fuseReLU: true).output
+                                 : inputs[0].batchNorm(scale: inputs[1], shift: inputs[2], running: r).output.relu()
+                    (y * y).sum().backward()
+                    return inputs.map { $0.grad!.scalars }
+                }
+                for (a, b) in zip(grads(true), grads(false)) {
+                    for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-3 * max(1, Swift.abs(v))) }
+                }
+            }
         }
     }
 

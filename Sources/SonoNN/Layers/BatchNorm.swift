@@ -17,11 +17,14 @@ public final class BatchNorm: Layer {
     public var ownParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
     public var ownBuffers: [(String, Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor { forward(x, relu: false) }
+
+    /// Normalises and, with `relu`, applies max(0, ·) in the same pass (oneDNN's fused batch norm + ReLU).
+    public func forward(_ x: Tensor, relu: Bool) -> Tensor {
         guard isTraining else {
-            return x.batchNorm(scale: weight, shift: bias, eps: eps, running: (runningMean, runningVar)).output
+            return x.batchNorm(scale: weight, shift: bias, eps: eps, running: (runningMean, runningVar), fuseReLU: relu).output
         }
-        let (y, mean, variance) = x.batchNorm(scale: weight, shift: bias, eps: eps)
+        let (y, mean, variance) = x.batchNorm(scale: weight, shift: bias, eps: eps, fuseReLU: relu)
         let n = Float(x.count / x.shape[1])
         let m = momentum, unbias = n / max(n - 1, 1)
         Elementwise.map2(mean.count, runningMean.buffer.pointer, mean.buffer.pointer, runningMean.buffer.pointer) { r, b in (1 - m) * r + m * b }
