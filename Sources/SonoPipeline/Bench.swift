@@ -5,6 +5,9 @@ import Foundation
 /// the same `WORKLOAD name median_ms=… min_ms=… max_ms=… peak_rss_mb=…` lines.
 public enum Bench {
     public static let workloads = ["unet-train", "unet-infer", "mlp-train", "mlp-latent"]
+    /// Workloads of SonoSeg's own (no PyTorch counterpart): the data loader, an epoch of the default recipe
+    /// and end-to-end segmentation latency. They read `../shared/data` (or `dataRoot`).
+    public static let pipelineWorkloads = ["data", "train-epoch", "segment"]
 
     public struct Result: Sendable {
         public var name: String
@@ -19,13 +22,14 @@ public enum Bench {
     }
 
     /// Runs `name` and returns its result lines.
-    public static func run(_ name: String, runs: Int = 7, emit: (String) -> Void) throws {
+    public static func run(_ name: String, runs: Int = 7, dataRoot: String = "../shared/data", emit: (String) -> Void) throws {
         switch name {
+        case "data", "train-epoch", "segment": try PipelineBench.run(name, runs: runs, dataRoot: dataRoot, emit: emit)
         case "unet-train": unetTrain(runs: runs, emit: emit)
         case "unet-infer": emit(unetInfer(runs: runs).line)
         case "mlp-train": emit(mlpTrain(runs: runs).line)
         case "mlp-latent": emit(mlpLatent(runs: runs).line)
-        default: throw BenchError.unknownWorkload(name, known: workloads)
+        default: throw BenchError.unknownWorkload(name, known: workloads + pipelineWorkloads)
         }
     }
 

@@ -1,0 +1,57 @@
+import Foundation
+import SonoData
+import SonoImaging
+
+/// Benchmarks of the pipeline around the engine, on real images.
+enum PipelineBench {
+    static func run(_ name: String, runs: Int, dataRoot: String, emit: (String) -> Void) throws {
+        let busbra = URL(fileURLWithPath: dataRoot).appendingPathComponent("bus-bra")
+        switch name {
+        case "data":
+            // decode + resize + augment of 256x256 samples on all cores
+            let samples = try Dataset.read(busbra).samples
+            let r = try benchmarkLoader(samples: samples, size: 256, maxImages: 512)
+            emit(String(format: "WORKLOAD data images_per_s=%.1f images=%d seconds=%.2f size=256 cores=%d",
+                        r.imagesPerSecond, r.images, r.seconds, r.cores))
+            // A 128x128 U-Net training step (batch 8) must not wait for its batch: compare the rates.
+            let r128 = try benchmarkLoader(samples: samples, size: 128, maxImages: 512)
+            emit(String(format: "WORKLOAD data-128 images_per_s=%.1f images=%d seconds=%.2f size=128 cores=%d",
+                        r128.imagesPerSecond, r128.images, r128.seconds, r128.cores))
+        case "train-epoch":
+            // The default recipe's step (U-Net base 16, batch 8, 128x128, BCE+Dice, Adam) on real batches;
+            // an epoch of the default recipe is 201 such steps.
+            var config = try TrainConfig.load(URL(fileURLWithPath: "recipes/default.json"))
+            config.data = [DataSource(path: busbra.path)]
+            let samples = Array(try Dataset.read(busbra).samples.prefix(64))
+            let loader = try BatchLoader(samples: samples, preprocess: config.preprocess, augmentation: config.augmentation,
+                                         config: LoaderConfig(batchSize: config.batchSize, seed: 0))
+            var batches: [Batch] = []
+            let stream = loader.epoch(0)
+            while let b = try stream.next() { batches.append(b) }
+            var rng = RandomGenerator(seed: 0)
+            let model = SegmentationModel(config, rng: &rng)
+            let optimizer = config.optimizer.makeOptimizer()
+            var i = 0
+            let times = Bench.timed(warmup: 2, runs: runs * 2) {
+                _ = model.trainStep(batches[i % batches.count], optimizer: optimizer, learningRate: 1e-3)
+                i += 1
+            }
+            let median = times.sorted()[times.count / 2]
+            emit(Bench.Result(name: "train-step-default", times: times,
+                              extra: String(format: "epoch_s=%.1f (201 steps: BUSI lesions + BUS-BRA train split)", median * 201 / 1000)).line)
+        case "segment":
+            // End-to-end latency of `sonoseg segment` for one 256x256 image: decode, preprocess, forward, resize
+            // back, post-process, three PNG writes. Uses the bundled model.
+            let model = try LoadedModel(DefaultModel.locate())
+            let image = try Dataset.read(busbra).samples[0].imageURL
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-bench-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let times = Bench.timed(warmup: 2, runs: runs * 2) {
+                _ = try? segment([image], model: model, options: SegmentOptions(), out: out, log: { _ in })
+            }
+            emit(Bench.Result(name: "segment", times: times, extra: "image=\(image.lastPathComponent)").line)
+        default:
+            throw BenchError.unknownWorkload(name, known: Bench.pipelineWorkloads)
+        }
+    }
+}
