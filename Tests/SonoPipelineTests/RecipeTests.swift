@@ -1,0 +1,42 @@
+import XCTest
+@testable import SonoPipeline
+
+/// Every shipped recipe parses and validates, so a typo fails here rather than an hour into a run.
+final class RecipeTests: XCTestCase {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func testTrainingRecipesParse() throws {
+        let config = try TrainConfig.load(root.appendingPathComponent("recipes/default.json"))
+        try config.validate()
+        XCTAssertEqual(config.data.count, 2)
+        XCTAssertEqual(config.data[0].excludeClasses, ["normal"])
+        XCTAssertEqual(config.model.baseChannels, 16)
+    }
+
+    func testGridRecipesParseAndDiffer() throws {
+        let folder = root.appendingPathComponent("recipes/grids")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        XCTAssertGreaterThanOrEqual(files.count, 6)
+        for file in files {
+            let grid = try GridRecipe.load(folder.appendingPathComponent(file))
+            let configs = try grid.variants.map { try grid.config($0) }
+            for c in configs { try c.validate() }
+            XCTAssertEqual(Set(configs.map(\.name)).count, configs.count, "\(file): variant names must differ")
+            for (i, a) in configs.enumerated() {
+                for b in configs[(i + 1)...] {
+                    var x = a, y = b
+                    x.name = ""; y.name = ""
+                    XCTAssertNotEqual(x, y, "\(file): variants \(a.name) and \(b.name) train the same thing")
+                }
+            }
+        }
+    }
+
+    func testPartialRecipeKeepsDefaults() throws {
+        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(#"{"epochs": 3, "model": {"depth": 2}}"#.utf8))
+        XCTAssertEqual(config.epochs, 3)
+        XCTAssertEqual(config.model.depth, 2)
+        XCTAssertEqual(config.model.baseChannels, UNetConfig().baseChannels)
+        XCTAssertEqual(config.batchSize, TrainConfig().batchSize)
+    }
+}
