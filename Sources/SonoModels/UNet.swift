@@ -6,7 +6,7 @@ public struct UNetConfig: Codable, Hashable, Sendable {
     /// How the decoder doubles resolution: a learned 2x2 transposed convolution, or fixed upsampling followed
     /// by a 3x3 convolution (Keras' Conv2DTranspose vs UpSampling2D in Duffy et al.).
     public enum Upsampling: String, Codable, Sendable, CaseIterable { case transposed, nearest, bilinear }
-    public enum Normalization: String, Codable, Sendable, CaseIterable { case batch, none }
+    public enum Normalization: String, Codable, Sendable, CaseIterable { case batch, instance, group, none }
 
     public var inputChannels = 1
     public var classes = 1
@@ -14,41 +14,86 @@ public struct UNetConfig: Codable, Hashable, Sendable {
     public var depth = 4
     public var upsampling = Upsampling.transposed
     public var normalization = Normalization.batch
+    /// Groups for `.group` normalisation.
+    public var groups = 8
+    /// Dropout probability after the bottleneck block (0 = none).
+    public var dropout: Float = 0
+    /// Attention gates on the skip connections (Oktay et al. 2018, Attention U-Net).
+    public var attentionGates = false
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case inputChannels, classes, baseChannels, depth, upsampling, normalization }
+    enum CodingKeys: String, CodingKey {
+        case inputChannels, classes, baseChannels, depth, upsampling, normalization, groups, dropout, attentionGates
+    }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.read(.inputChannels, into: &inputChannels); try c.read(.classes, into: &classes)
         try c.read(.baseChannels, into: &baseChannels); try c.read(.depth, into: &depth)
         try c.read(.upsampling, into: &upsampling); try c.read(.normalization, into: &normalization)
+        try c.read(.groups, into: &groups); try c.read(.dropout, into: &dropout); try c.read(.attentionGates, into: &attentionGates)
     }
 }
 
-/// conv3x3 → norm → ReLU, twice.
+/// conv3x3 → norm → ReLU, twice. Batch norm and its ReLU run as one fused oneDNN pass.
 public final class DoubleConv: Layer {
     public let conv1: Conv2D, conv2: Conv2D
-    public let norm1: BatchNorm?, norm2: BatchNorm?
+    public let norm1: Layer?, norm2: Layer?
     public var isTraining = true
 
-    public init(_ cin: Int, _ cout: Int, normalization: UNetConfig.Normalization, rng: inout RandomGenerator) {
+    public init(_ cin: Int, _ cout: Int, normalization: UNetConfig.Normalization, groups: Int = 8, rng: inout RandomGenerator) {
         let useBias = normalization == .none
         conv1 = Conv2D(inputChannels: cin, outputChannels: cout, kernelSize: 3, padding: 1, bias: useBias, rng: &rng)
         conv2 = Conv2D(inputChannels: cout, outputChannels: cout, kernelSize: 3, padding: 1, bias: useBias, rng: &rng)
-        norm1 = normalization == .batch ? BatchNorm(channels: cout) : nil
-        norm2 = normalization == .batch ? BatchNorm(channels: cout) : nil
+        func norm() -> Layer? {
+            switch normalization {
+            case .batch: return BatchNorm(channels: cout)
+            case .instance: return GroupNorm(groups: cout, channels: cout)
+            case .group: return GroupNorm(groups: min(groups, cout), channels: cout)
+            case .none: return nil
+            }
+        }
+        norm1 = norm()
+        norm2 = norm()
     }
 
     public var children: [(String, Module)] {
-        [("conv1", conv1), ("conv2", conv2)] + (norm1.map { [("norm1", $0), ("norm2", norm2!)] } ?? [])
+        [("conv1", conv1), ("conv2", conv2)] + (norm1.map { [("norm1", $0 as Module), ("norm2", norm2! as Module)] } ?? [])
+    }
+
+    static func normReLU(_ norm: Layer?, _ h: Tensor) -> Tensor {
+        if let bn = norm as? BatchNorm { return bn.forward(h, relu: true) }
+        return (norm.map { $0(h) } ?? h).relu()
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = conv1(x)
-        h = norm1.map { $0.forward(h, relu: true) } ?? h.relu()
-        h = conv2(h)
-        return norm2.map { $0.forward(h, relu: true) } ?? h.relu()
+        let h = DoubleConv.normReLU(norm1, conv1(x))
+        return DoubleConv.normReLU(norm2, conv2(h))
     }
+}
+
+/// Attention gate (Oktay et al., "Attention U-Net", MIDL 2018): weighs a skip connection x [N, C, H, W] by
+/// α = σ(ψ(ReLU(W_x x + W_g g))) [N, 1, H, W], where g is the decoder's upsampled feature at the same size.
+public final class AttentionGate: Layer {
+    public let wx: Conv2D, wg: Conv2D, psi: Conv2D
+    public var isTraining = true
+    var gating: Tensor?
+
+    public init(channels: Int, rng: inout RandomGenerator) {
+        let inner = max(channels / 2, 1)
+        wx = Conv2D(inputChannels: channels, outputChannels: inner, kernelSize: 1, bias: false, rng: &rng)
+        wg = Conv2D(inputChannels: channels, outputChannels: inner, kernelSize: 1, rng: &rng)
+        psi = Conv2D(inputChannels: inner, outputChannels: 1, kernelSize: 1, rng: &rng)
+    }
+
+    public var children: [(String, Module)] { [("wx", wx), ("wg", wg), ("psi", psi)] }
+
+    /// The skip connection weighted by its attention map.
+    public func gate(_ x: Tensor, _ g: Tensor) -> Tensor {
+        let alpha = psi((wx(x) + wg(g)).relu()).sigmoid()
+        return x * alpha.plain()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x }
 }
 
 /// Doubles resolution and changes channels cin → cout.
@@ -88,6 +133,8 @@ public final class UNet: Layer {
     public let encoder: [DoubleConv]
     public let up: [UpStep]
     public let decoder: [DoubleConv]
+    public let gates: [AttentionGate]
+    public let dropout: Dropout?
     public let head: Conv2D
     public var isTraining = true
 
@@ -95,16 +142,22 @@ public final class UNet: Layer {
         precondition(config.depth >= 1 && config.baseChannels >= 1, "UNet: depth and base channels must be positive")
         self.config = config
         let w = (0...config.depth).map { config.baseChannels << $0 }
-        encoder = (0...config.depth).map { i in DoubleConv(i == 0 ? config.inputChannels : w[i - 1], w[i], normalization: config.normalization, rng: &rng) }
+        encoder = (0...config.depth).map { i in
+            DoubleConv(i == 0 ? config.inputChannels : w[i - 1], w[i], normalization: config.normalization, groups: config.groups, rng: &rng)
+        }
         up = (0..<config.depth).map { i in UpStep(w[i + 1], w[i], mode: config.upsampling, rng: &rng) }
-        decoder = (0..<config.depth).map { i in DoubleConv(2 * w[i], w[i], normalization: config.normalization, rng: &rng) }
+        decoder = (0..<config.depth).map { i in DoubleConv(2 * w[i], w[i], normalization: config.normalization, groups: config.groups, rng: &rng) }
+        gates = config.attentionGates ? (0..<config.depth).map { i in AttentionGate(channels: w[i], rng: &rng) } : []
+        dropout = config.dropout > 0 ? Dropout(config.dropout, rng: &rng) : nil
         head = Conv2D(inputChannels: config.baseChannels, outputChannels: config.classes, kernelSize: 1, rng: &rng)
     }
 
     public var children: [(String, Module)] {
         encoder.enumerated().map { ("enc.\($0.offset)", $0.element as Module) } +
             up.enumerated().map { ("up.\($0.offset)", $0.element as Module) } +
-            decoder.enumerated().map { ("dec.\($0.offset)", $0.element as Module) } + [("head", head)]
+            decoder.enumerated().map { ("dec.\($0.offset)", $0.element as Module) } +
+            gates.enumerated().map { ("gate.\($0.offset)", $0.element as Module) } + [("head", head)] +
+            (dropout.map { [("dropout", $0 as Module)] } ?? [])
     }
 
     /// The decoder's feature maps, coarsest first (for deep supervision), and the logits.
@@ -116,6 +169,7 @@ public final class UNet: Layer {
         var h = x
         for (i, block) in encoder.enumerated() {
             h = block(h)
+            if i == config.depth, let dropout { h = dropout(h) }
             if i < config.depth {
                 skips.append(h)
                 h = h.maxPool2d(kernel: (2, 2))
@@ -123,7 +177,9 @@ public final class UNet: Layer {
         }
         var stages: [Tensor] = []
         for i in stride(from: config.depth - 1, through: 0, by: -1) {
-            h = decoder[i](Tensor.concat([skips[i], up[i](h)], axis: 1))
+            let u = up[i](h)
+            let skip = gates.isEmpty ? skips[i] : gates[i].gate(skips[i], u)
+            h = decoder[i](Tensor.concat([skip, u], axis: 1))
             stages.append(h)
         }
         return (stages, head(h))
