@@ -54,5 +54,6 @@ let package = Package(
         .testTarget(name: "SonoDataTests", dependencies: ["SonoData"], swiftSettings: swift5),
         .testTarget(name: "SonoPipelineTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels"], swiftSettings: swift5),
+        .testTarget(name: "sonosegTests", dependencies: ["sonoseg"], swiftSettings: swift5),
     ]
 )

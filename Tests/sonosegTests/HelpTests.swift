@@ -1,0 +1,48 @@
+import XCTest
+@testable import sonoseg
+
+/// The command-line surface is an interface: its help text is pinned, so a change to it is deliberate.
+final class HelpTests: XCTestCase {
+    func testTopLevelHelpListsEveryStage() {
+        let help = SonoSeg.helpMessage(columns: 100)
+        for line in ["USAGE: sonoseg <subcommand>", "segment", "train", "evaluate", "cv", "grid", "dataset", "bench"] {
+            XCTAssertTrue(help.contains(line), "missing '\(line)' in:\n\(help)")
+        }
+    }
+
+    func testSegmentHelpIsPinned() {
+        let expected = """
+        OVERVIEW: Segment breast-ultrasound images.
+
+        For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability) and
+        STEM_overlay.png (outline on the image), then summary.csv and summary.json with lesion measurements. Without
+        --model the bundled default model is used.
+
+        USAGE: sonoseg segment <inputs> ... [--model <model>] [--out <out>] [--threshold <threshold>] [--largest-component] [--no-fill-holes] [--tta] [--spacing <spacing>] [--threads <threads>]
+
+        ARGUMENTS:
+          <inputs>                Image files or folders.
+
+        OPTIONS:
+          --model <model>         Model file or folder (default: the bundled model).
+          --out <out>             Output folder. (default: sonoseg-out)
+          --threshold <threshold> Probability threshold (default: the model's).
+          --largest-component     Keep only the largest lesion.
+          --no-fill-holes         Do not fill holes in the mask.
+          --tta                   Test-time augmentation: average with the mirrored image.
+          --spacing <spacing>     Pixel spacing in mm, for sizes in mm.
+          --threads <threads>     Worker threads (default: all cores).
+          -h, --help              Show help information.
+
+        """
+        XCTAssertEqual(SonoSeg.helpMessage(for: SegmentCommand.self, columns: 110), expected)
+    }
+
+    func testBadArgumentsAreRejectedWithAMessage() {
+        XCTAssertThrowsError(try SonoSeg.parseAsRoot(["train", "--epochs", "many", "--out", "x"])) { error in
+            XCTAssertTrue(SonoSeg.message(for: error).contains("many"), SonoSeg.message(for: error))
+        }
+        XCTAssertThrowsError(try SonoSeg.parseAsRoot(["train", "--loss", "hinge", "--out", "x"]))
+        XCTAssertThrowsError(try SonoSeg.parseAsRoot(["segment"]))   // no inputs
+    }
+}
