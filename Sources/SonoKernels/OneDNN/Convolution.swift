@@ -1,3 +1,4 @@
+import Foundation
 import COneDNN
 
 /// Shape of one 2-D convolution or transposed convolution, in PyTorch's terms.
@@ -113,12 +114,16 @@ public enum ConvKernels {
         return (UnsafeMutableRawPointer(scratch.pointer), scratch)
     }
 
-    /// dst = conv(src, weights) + bias.
+    /// dst = conv(src, weights) + bias. Pass `constantWeights` (the buffer holding `weights`) when the
+    /// weights will not change, as in a loaded model at inference: their reordered copy is then kept and reused.
     public static func forward(_ g: ConvGeometry, src: Operand, weights: UnsafeMutablePointer<Float>,
-                               bias: UnsafeMutablePointer<Float>?, dst: Operand, training: Bool = true) {
+                               bias: UnsafeMutablePointer<Float>?, dst: Operand, training: Bool = true,
+                               constantWeights: Buffer? = nil) {
         let p = forwardPrimitive(g, src: src.layout, dst: dst.layout, bias: bias != nil, training: training)
         let wMD = p.md(dnnl_query_weights_md)
-        let (w, scratch) = preparedWeights(weights, g, want: wMD)
+        let (w, scratch) = constantWeights.map { ReorderedWeights.shared.get($0, key: "\(g)|\(mdKey(wMD))") {
+            preparedWeights(weights, g, want: wMD)
+        } } ?? preparedWeights(weights, g, want: wMD)
         var args = [(Arg.src, MD.of(g.srcDims, src.layout), src.raw), (Arg.weights, wMD, w),
                     (Arg.dst, MD.of(g.dstDims, dst.layout), dst.raw)]
         if let bias { args.append((Arg.bias, MD.plain([g.o]), UnsafeMutableRawPointer(bias))) }
@@ -190,5 +195,23 @@ public enum ConvKernels {
             Primitive.reorder(UnsafeMutableRawPointer(scratch.pointer), from: wMD, to: user,
                               into: UnsafeMutableRawPointer(diffWeights))
         }
+    }
+}
+
+/// Reordered copies of weights that do not change (inference), keyed by the weights' buffer and the layout
+/// wanted. Entries hold the source buffer strongly, so its identity cannot be reused by another tensor while
+/// cached.
+final class ReorderedWeights: @unchecked Sendable {
+    static let shared = ReorderedWeights()
+    private var entries: [String: (source: Buffer, data: UnsafeMutableRawPointer, scratch: Buffer?)] = [:]
+    private let lock = NSLock()
+
+    func get(_ source: Buffer, key: String, _ make: () -> (UnsafeMutableRawPointer, Buffer?)) -> (UnsafeMutableRawPointer, Buffer?) {
+        let k = "\(ObjectIdentifier(source).hashValue)|\(key)"
+        lock.lock(); defer { lock.unlock() }
+        if let e = entries[k], e.source === source { return (e.data, e.scratch) }
+        let (data, scratch) = make()
+        entries[k] = (source, data, scratch)
+        return (data, scratch)
     }
 }

@@ -64,7 +64,7 @@ public final class LoadedModel {
     /// Lesion probability for a batch of preprocessed images [N, 1, H, W] → [N, 1, H, W] in [0, 1].
     /// With `flipTTA`, averages the prediction of the image and its horizontal mirror.
     public func probabilities(_ x: Tensor, flipTTA: Bool = false) -> [Float] {
-        noGrad {
+        GradMode.inference {
             let p = network.unet(x).sigmoid().scalars
             guard flipTTA else { return p }
             let q = network.unet(Tensor(flipHorizontal(x.scalars, shape: x.shape), shape: x.shape)).sigmoid().scalars

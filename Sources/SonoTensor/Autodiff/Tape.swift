@@ -13,7 +13,7 @@ final class Node {
 
 /// Whether ops record onto the tape. Off inside `noGrad` and during `backward()`.
 public enum GradMode {
-    nonisolated(unsafe) public private(set) static var isEnabled = true
+    nonisolated(unsafe) public internal(set) static var isEnabled = true
 
     /// Runs `body` without recording: for inference and for parameter updates.
     @discardableResult
@@ -21,6 +21,21 @@ public enum GradMode {
         let saved = isEnabled
         isEnabled = false
         defer { isEnabled = saved }
+        return try body()
+    }
+}
+
+extension GradMode {
+    nonisolated(unsafe) public private(set) static var weightsAreConstant = false
+
+    /// Runs inference with a promise that no weight changes inside `body`: kernels may then keep weights
+    /// reordered to their preferred layout across calls (a loaded model serving many images).
+    @discardableResult
+    public static func inference<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = (isEnabled, weightsAreConstant)
+        isEnabled = false
+        weightsAreConstant = true
+        defer { (isEnabled, weightsAreConstant) = saved }
         return try body()
     }
 }

@@ -42,7 +42,8 @@ extension Tensor {
         let x = Layout.preferred(for: g.dstDims) == .plain ? self.plain() : self
         let out = Tensor.empty(g.dstDims, Layout.preferred(for: g.dstDims))
         ConvKernels.forward(g, src: x.operand, weights: w.ptr, bias: b?.ptr, dst: out.operand,
-                            training: GradMode.isEnabled)
+                            training: GradMode.isEnabled,
+                            constantWeights: GradMode.weightsAreConstant && w === weight ? weight.buffer : nil)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return out.recorded(inputs) { gy, needs in
             let gy = gy.contiguous(out.layout)
