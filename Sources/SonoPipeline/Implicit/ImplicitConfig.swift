@@ -26,7 +26,7 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
     /// Independent fits per image; the one with the lowest final reconstruction loss is kept.
     public var restarts = 1
     public var initialization = LatentInitialization.zeros
-    /// Images fitted together (one stacked batch).
+    /// Fits run together in one stacked batch (images × class-code combinations; restarts multiply it).
     public var batchSize = 16
     /// Softmax temperature of classification by latent search: p = softmax(−loss / τ).
     public var temperature: Float = 0.01
