@@ -10,7 +10,7 @@ enum TinyModels {
         var c = ImplicitTrainConfig()
         (c.model.width, c.model.depth, c.model.latentDims) = (32, 4, conditioned ? 4 : 16)
         if conditioned { c.model.pathologyClasses = ["disc", "square"]; c.model.classCodeDims = 8 }
-        (c.steps, c.batchImages, c.pointsPerImage) = (conditioned ? 500 : 600, 8, 0)
+        (c.steps, c.batchImages, c.pointsPerImage) = (600, 8, 0)
         (c.learningRate, c.latentLearningRate, c.latentStd, c.coordinateNoise) = (3e-3, 3e-2, 1e-2, 0)
         c.loss.weightPenalty = 0
         (c.inference.learningRate, c.inference.pointsPerStep, c.inference.maxSteps, c.inference.evaluateEvery) = (3e-2, 0, 200, 20)
@@ -39,6 +39,10 @@ enum TinyModels {
 }
 
 final class AutoDecoderTests: XCTestCase {
+    /// Tiny tensors: one thread. OpenMP workers spinning between primitives make a loaded 2-core machine
+    /// (other jobs running) over ten times slower here.
+    override class func setUp() { Parallel.threads = 1 }
+
     func testTrainingReducesLoss() {
         var c = TinyModels.config(conditioned: false)
         c.steps = 120
@@ -96,13 +100,14 @@ final class AutoDecoderTests: XCTestCase {
         let model = TinyModels.conditioned
         XCTAssertEqual(model.combinations.count, 2)
         var rng = TestRNG(seed: 55)
-        let held = (0..<8).map { Shape.random($0 % 2 == 0 ? .disc : .square, &rng) }
+        let held = (0..<12).map { Shape.random($0 % 2 == 0 ? .disc : .square, &rng) }
         let predictions = model.infer(held.map { $0.image(TinyModels.size) }, steps: 150)
         let labels = held.map(\.kind.rawValue)
         let probabilities = predictions.map { $0.pathologyProbabilities! }
         let report = try ClassificationReport(probabilities: probabilities, labels: labels, classNames: ["disc", "square"], positiveClass: 1)
-        XCTAssertGreaterThanOrEqual(report.accuracy, 0.875, "losses \(predictions.map(\.combinationLosses))")
-        XCTAssertEqual(zip(predictions, labels).filter { $0.0.pathology == $0.1 }.count, Int((report.accuracy * 8).rounded()))
+        XCTAssertGreaterThanOrEqual(report.accuracy, 10.0 / 12, "losses \(predictions.map(\.combinationLosses))")
+        XCTAssertGreaterThan(report.auc ?? 0, 0.9)
+        XCTAssertEqual(zip(predictions, labels).filter { $0.0.pathology == $0.1 }.count, Int((report.accuracy * 12).rounded()))
     }
 
     func testModelFileRoundTripAndErrorsNameTheFile() throws {

@@ -3,6 +3,8 @@ import SonoModels
 import SonoPipeline
 
 final class ImplicitNetworkTests: XCTestCase {
+    override class func setUp() { Parallel.threads = 1 }
+
     func testGaborActivationGradient() {
         var rng = TestRNG(seed: 1)
         let x = rng.tensor([6, 5], lo: -0.4, hi: 0.4)
