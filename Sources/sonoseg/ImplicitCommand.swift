@@ -8,7 +8,7 @@ struct ImplicitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "implicit",
         abstract: "Implicit segmentation networks: auto-decoder training, inference by latent optimisation.",
-        subcommands: [ImplicitTrain.self, ImplicitSegment.self, ImplicitEvaluate.self, ImplicitInpaint.self])
+        subcommands: [ImplicitTrain.self, ImplicitSegment.self, ImplicitEvaluate.self, ImplicitInpaint.self, ImplicitCalibrate.self])
 }
 
 private let stderrLog: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
@@ -18,6 +18,7 @@ struct LatentOptions: ParsableArguments {
     @Option(help: "Latent steps (default: the model's K, chosen on validation).") var steps: Int?
     @Option(help: "Independent fits per image; the lowest reconstruction loss is kept.") var restarts: Int?
     @Option(help: "Random pixels per image and latent step (0: all).") var points: Int?
+    @Option(help: "Adam learning rate of the latent (default: the model's).") var lr: Float?
     @Option(help: "Sample the frame on a WxH grid before mapping back to the image (default: the training size).") var resolution: String?
     @Option(help: "Probability threshold (default: the model's).") var threshold: Float?
     @Option(help: "Seed of latent initialisation and point sampling.") var seed: UInt64 = 0
@@ -26,7 +27,7 @@ struct LatentOptions: ParsableArguments {
     func options() throws -> ImplicitSegmentOptions {
         if let threads { Parallel.threads = threads }
         var o = ImplicitSegmentOptions()
-        (o.steps, o.restarts, o.pointsPerStep, o.threshold, o.seed) = (steps, restarts, points, threshold, seed)
+        (o.steps, o.restarts, o.pointsPerStep, o.threshold, o.seed, o.learningRate) = (steps, restarts, points, threshold, seed, lr)
         if let resolution {
             let parts = resolution.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("--resolution must be WxH, e.g. 512x512, got '\(resolution)'") }
@@ -134,5 +135,42 @@ struct ImplicitInpaint: ParsableCommand {
         let error = try inpaintImplicit(URL(fileURLWithPath: image), box: (v[0], v[1], v[2], v[3]), model: m,
                                         options: try latent.options(), out: URL(fileURLWithPath: out))
         print(String(format: "mean absolute error inside the box: %.4f (fraction of the intensity range); results in %@", error, out))
+    }
+}
+
+struct ImplicitCalibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate", abstract: "Choose the latent steps K again on a dataset part (e.g. with another --lr).",
+        discussion: "Fits the part's images for --max-steps steps, measures mean Dice every --every steps, stores K, the curve and the inference settings in the model (rewritten atomically, or written to --out).")
+    @Option(help: "Model file or run folder.") var model: String
+    @Option(help: "Dataset folder.") var data: String
+    @Option(help: "Split file.") var split: String?
+    @Option(help: "Which images: validation (default), test, all.") var part: EvaluationPart = .validation
+    @Option(help: "Images used (default: the model's validationImages).") var images: Int?
+    @Option(help: "Longest fit.") var maxSteps: Int?
+    @Option(help: "Dice every this many steps.") var every: Int?
+    @Option(help: "Adam learning rate of the latent.") var lr: Float?
+    @Option(help: "Random pixels per image and latent step (0: all).") var points: Int?
+    @Option(help: "Write the calibrated model here instead of replacing --model.") var out: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func run() throws {
+        if let threads { Parallel.threads = threads }
+        let url = ImplicitModel.locate(model)
+        let m = try ImplicitModel(contentsOf: url)
+        if let images { m.info.inference.validationImages = images }
+        if let maxSteps { m.info.inference.maxSteps = maxSteps }
+        if let every { m.info.inference.evaluateEvery = every }
+        if let lr { m.info.inference.learningRate = lr }
+        if let points { m.info.inference.pointsPerStep = points }
+        let samples = try evaluationSamples(path: data, split: split, part: part)
+        let (bank, notes) = try ImageBank.load(samples, preprocess: m.info.preprocess, network: m.info.network, cacheFolder: nil, onError: .skip)
+        notes.forEach(stderrLog)
+        m.calibrate(on: bank, log: stderrLog)
+        let target = out.map { URL(fileURLWithPath: $0) } ?? url
+        try m.save(to: target)
+        print(String(format: "K = %d latent steps (lr %g), mean Dice %.4f on %d images; curve: %@; model in %@", m.info.inference.steps,
+                     m.info.inference.learningRate, m.info.validationDice ?? .nan, min(bank.count, m.info.inference.validationImages > 0 ? m.info.inference.validationImages : bank.count),
+                     m.info.curve.map { String(format: "%d:%.3f", $0.step, $0.dice) }.joined(separator: " "), target.path))
     }
 }

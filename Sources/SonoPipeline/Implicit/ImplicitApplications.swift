@@ -11,6 +11,8 @@ public struct ImplicitSegmentOptions: Sendable {
     public var steps: Int?
     public var restarts: Int?
     public var pointsPerStep: Int?
+    /// Adam learning rate of the latent (nil: the model's).
+    public var learningRate: Float?
     public var threshold: Float?
     public var fillHoles = true
     public var largestComponent = false
@@ -45,7 +47,7 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         let greys = try urls.map { try ImageIO.readGray($0) }
         let prepared = greys.map { model.prepare($0.image) }
         let predictions = model.infer(prepared.map(\.input.pixels), steps: options.steps, pointsPerStep: options.pointsPerStep,
-                                      restarts: options.restarts, seed: options.seed)
+                                      restarts: options.restarts, learningRate: options.learningRate, seed: options.seed)
         let perImage = Date().timeIntervalSince(started) / Double(urls.count)
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
@@ -123,7 +125,7 @@ public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options:
             }
         }
         let predictions = model.infer(loaded.map { model.prepare($0.1.image).input.pixels }, steps: options.steps,
-                                      pointsPerStep: options.pointsPerStep, restarts: options.restarts, seed: options.seed &+ UInt64(start))
+                                      pointsPerStep: options.pointsPerStep, restarts: options.restarts, learningRate: options.learningRate, seed: options.seed &+ UInt64(start))
         for ((sample, image), prediction) in zip(loaded, predictions) {
             let probability = try model.probability(prediction, source: image.image, resolution: options.resolution)
             let metrics = try SegmentationMetrics(probabilities: probability.pixels, truth: image.mask, threshold: threshold)
@@ -186,7 +188,7 @@ public func inpaintImplicit(_ url: URL, box: (x: Int, y: Int, width: Int, height
         }
     }
     let prediction = model.infer([input.pixels], visible: [visible], steps: options.steps, pointsPerStep: options.pointsPerStep,
-                                 restarts: options.restarts, seed: options.seed)[0]
+                                 restarts: options.restarts, learningRate: options.learningRate, seed: options.seed)[0]
     // read the network at each source pixel's centre: resolution-free, no resampling
     var coords = [Float](repeating: 0, count: grey.width * grey.height * 2)
     for y in 0..<grey.height {

@@ -34,8 +34,9 @@ extension ImplicitModel {
         return b.flatMap { bi in p.map { (bi, $0) } }
     }
 
-    func fitter(steps: Int? = nil, pointsPerStep: Int? = nil, restarts: Int? = nil) -> LatentFitter {
+    func fitter(pointsPerStep: Int? = nil, restarts: Int? = nil, learningRate: Float? = nil) -> LatentFitter {
         var settings = info.inference
+        if let learningRate { settings.learningRate = learningRate }
         if let pointsPerStep { settings.pointsPerStep = pointsPerStep }
         if let restarts { settings.restarts = restarts }
         return LatentFitter(network: network, loss: info.loss, settings: settings, latentStd: info.latentStd)
@@ -46,9 +47,9 @@ extension ImplicitModel {
     /// latent search) unless `known` fixes the classes; the lowest reconstruction loss wins. Images are
     /// batched `inference.batchSize` at a time, all their combinations in one stack.
     public func infer(_ intensities: [[Float]], visible: [[Bool]]? = nil, known: ClassIndices? = nil, steps: Int? = nil,
-                      pointsPerStep: Int? = nil, restarts: Int? = nil, seed: UInt64 = 0) -> [ImplicitPrediction] {
+                      pointsPerStep: Int? = nil, restarts: Int? = nil, learningRate: Float? = nil, seed: UInt64 = 0) -> [ImplicitPrediction] {
         let (w, h) = (info.preprocess.width, info.preprocess.height)
-        let fitter = self.fitter(pointsPerStep: pointsPerStep, restarts: restarts)
+        let fitter = self.fitter(pointsPerStep: pointsPerStep, restarts: restarts, learningRate: learningRate)
         let combos: [(birads: Int?, pathology: Int?)] = known == nil ? combinations : [(nil, nil)]
         let tau = Double(info.inference.temperature)
         var rng = RandomGenerator(seed: seed)

@@ -100,27 +100,35 @@ public final class AutoDecoderTrainer {
         return s.seconds
     }
 
-    /// Fits the validation images' latents for `inference.maxSteps` steps, measuring mean Dice every
-    /// `evaluateEvery` steps; K = the step of the best mean Dice (earliest on ties). Class codes are the
-    /// images' own labels. Returns the model with K and the curve stored.
+    /// The model with this run's weights and settings; K is chosen on `validation` (see `ImplicitModel.calibrate`).
     public func finish(validation: ImageBank, log: (String) -> Void = { _ in }) -> ImplicitModel {
         var info = ImplicitModelInfo()
         (info.name, info.network, info.loss, info.inference) = (config.name, config.model, config.loss, config.inference)
         (info.preprocess, info.latentStd, info.trainedSteps, info.trainImages) = (config.preprocess, config.latentStd, step, bank.count)
         let model = ImplicitModel(network: network, info: info)
-        guard validation.count > 0 else { return model }
-        let limit = config.inference.validationImages > 0 ? min(config.inference.validationImages, validation.count) : validation.count
-        var settings = config.inference
+        model.calibrate(on: validation, seed: config.seed &+ 0x7A11D, log: log)
+        return model
+    }
+}
+
+extension ImplicitModel {
+    /// Chooses K: fits the latents of (up to `inference.validationImages` of) `validation` for
+    /// `inference.maxSteps` steps, measuring mean Dice every `evaluateEvery` steps; K = the step of the best
+    /// mean Dice (earliest on ties), stored with the curve. Class codes are the images' own labels.
+    public func calibrate(on validation: ImageBank, seed: UInt64 = 0, log: (String) -> Void = { _ in }) {
+        guard validation.count > 0 else { return }
+        let limit = info.inference.validationImages > 0 ? min(info.inference.validationImages, validation.count) : validation.count
+        var settings = info.inference
         settings.restarts = 1
-        let fitter = LatentFitter(network: network, loss: config.loss, settings: settings, latentStd: config.latentStd)
-        var rng = RandomGenerator(seed: config.seed &+ 0x7A11D)
+        let fitter = LatentFitter(network: network, loss: info.loss, settings: settings, latentStd: info.latentStd)
+        var rng = RandomGenerator(seed: seed)
         var sums: [Int: Double] = [:], steps: [Int] = []
         var start = 0
         while start < limit {
             let images = Array(start..<min(start + settings.batchSize, limit))
             let request = LatentFitRequest(width: validation.width, height: validation.height,
                                            intensities: images.map { validation.intensities[$0] },
-                                           classes: validation.classes(images, network: config.model))
+                                           classes: validation.classes(images, network: info.network))
             let fit = fitter.fit(request, steps: settings.maxSteps, truth: images.map { validation.masks[$0] }, rng: &rng)
             for point in fit.curve {
                 if sums[point.step] == nil { steps.append(point.step) }
@@ -131,10 +139,9 @@ public final class AutoDecoderTrainer {
         }
         let curve = steps.map { DicePoint(step: $0, dice: sums[$0]! / Double(limit)) }
         let best = curve.max { $0.dice < $1.dice || ($0.dice == $1.dice && $0.step > $1.step) }!
-        model.info.curve = curve
-        model.info.inference.steps = max(best.step, 1)
-        model.info.validationDice = best.dice
-        return model
+        info.curve = curve
+        info.inference.steps = max(best.step, 1)
+        info.validationDice = best.dice
     }
 }
 

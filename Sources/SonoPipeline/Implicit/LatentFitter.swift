@@ -72,12 +72,27 @@ public struct LatentFitter {
         let fullGrid = CoordinateGrid.grid(width: request.width, height: request.height)
         var curve: [DicePoint] = []
 
+        // Dice is measured on every `evaluateStride`-th pixel in x and y (NISF trained on every second pixel):
+        // one readout of all entries serves both the restart choice and the masks.
+        let stride = max(1, settings.evaluateStride)
+        let sub = (0..<request.height).filter { $0 % stride == 0 }.flatMap { y in
+            (0..<request.width).filter { $0 % stride == 0 }.map { y * request.width + $0 }
+        }
+        let subGrid = CoordinateGrid.points(sub, width: request.width, height: request.height)
         func measure(_ step: Int) {
             guard let truth else { return }
-            let (best, _) = bestRestarts(z, request: request, classes: classes, visibleIndices: visibleIndices, grid: fullGrid)
-            let probs = readout(latents: best.map { Array(z.scalars[($0 * dims)..<(($0 + 1) * dims)]) },
-                                classes: request.classes, coords: fullGrid).mask
-            let dice = zip(probs, truth).map { hardDice($0.0, $0.1, threshold: settings.threshold) }
+            let values = z.scalars
+            let entries = (0..<e).map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }
+            let out = readout(latents: entries, classes: classes, coords: subGrid, intensityLogits: true)
+            var dice: [Double] = []
+            for image in 0..<m {
+                let range = (image * r)..<((image + 1) * r)
+                let best = r == 1 ? range.lowerBound : range.min { a, b in
+                    reconstructionLoss(logits: out.intensity[a], target: sub.map { request.intensities[image][$0] }, pixels: nil)
+                        < reconstructionLoss(logits: out.intensity[b], target: sub.map { request.intensities[image][$0] }, pixels: nil)
+                }!
+                dice.append(hardDice(out.mask[best], sub.map { truth[image][$0] }, threshold: settings.threshold))
+            }
             curve.append(DicePoint(step: step, dice: dice.reduce(0, +) / Double(max(dice.count, 1))))
         }
 
