@@ -53,6 +53,25 @@ public struct LatentFitter {
     /// Fits `request` for `steps` steps. With `truth` (per image [H·W] masks) Dice is measured every
     /// `settings.evaluateEvery` steps (and at 0) into the returned curve.
     public func fit(_ request: LatentFitRequest, steps: Int, truth: [[Float]]? = nil, rng: inout RandomGenerator) -> LatentFit {
+        let points = request.count * settings.restarts * (settings.pointsPerStep > 0 ? settings.pointsPerStep : request.width * request.height)
+        return withSmallJobThreads(points: points) { fitUnscoped(request, steps: steps, truth: truth, rng: &rng) }
+    }
+
+    /// Steps of fewer than this many points (images × restarts × points per step) run on one thread: with
+    /// OpenMP's default active wait, two workers on a machine whose other core is busy spend most of each
+    /// step spinning at barriers (measured: one 128x128 image, 150 steps × 256 points: 0.5 s on one thread,
+    /// 19-24 s on two; `OMP_WAIT_POLICY=passive` also fixes it).
+    public static let singleThreadBelow = 32_768
+
+    private func withSmallJobThreads<T>(points: Int, _ body: () -> T) -> T {
+        let saved = Parallel.threads
+        guard points < Self.singleThreadBelow, saved > 1 else { return body() }
+        Parallel.threads = 1
+        defer { Parallel.threads = saved }
+        return body()
+    }
+
+    private func fitUnscoped(_ request: LatentFitRequest, steps: Int, truth: [[Float]]?, rng: inout RandomGenerator) -> LatentFit {
         let wasFrozen = !network.first.weight.requiresGrad
         network.setFrozen(true)
         defer { if !wasFrozen { network.setFrozen(false) } }
