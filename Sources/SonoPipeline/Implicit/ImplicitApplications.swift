@@ -157,7 +157,7 @@ public func writeImplicitEvaluation(_ e: ImplicitEvaluation, name: String, to fo
     var md = ""
     for (label, report) in [("BI-RADS", e.birads), ("pathology", e.pathology)] {
         guard let report else { continue }
-        try writeJSON(report, to: folder.appendingPathComponent("\(label.lowercased()).json"))
+        try writeJSON(report, to: folder.appendingPathComponent(label == "BI-RADS" ? "birads.json" : "pathology.json"))
         md += "## \(label) by latent search\n\n" + MetricsMarkdown.classificationTable([(name: name, report: report)]) + "\n"
             + MetricsMarkdown.confusionMatrix(report) + "\n"
     }
