@@ -55,5 +55,6 @@ let package = Package(
         .testTarget(name: "SonoPipelineTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels"], swiftSettings: swift5),
         .testTarget(name: "sonosegTests", dependencies: ["sonoseg"], swiftSettings: swift5),
+        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
     ]
 )

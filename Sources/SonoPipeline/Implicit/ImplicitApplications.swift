@@ -1,0 +1,223 @@
+import Foundation
+import SonoData
+import SonoImaging
+import SonoModels
+
+/// Output choices of `sonoseg implicit segment`.
+public struct ImplicitSegmentOptions: Sendable {
+    /// Grid on which the frame is sampled before mapping back to the image (nil: the training size).
+    public var resolution: (Int, Int)?
+    /// Latent steps (nil: the model's K).
+    public var steps: Int?
+    public var restarts: Int?
+    public var pointsPerStep: Int?
+    /// Adam learning rate of the latent (nil: the model's).
+    public var learningRate: Float?
+    public var threshold: Float?
+    public var fillHoles = true
+    public var largestComponent = false
+    public var pixelSpacingMM: Double?
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// A `LesionSummary` plus the conditioned model's predicted classes.
+public struct ImplicitLesionSummary: Codable, Sendable {
+    public var lesion: LesionSummary
+    public var birads: String?
+    public var biradsProbabilities: [String: Float]?
+    public var pathology: String?
+    public var pathologyProbabilities: [String: Float]?
+    public var reconstructionLoss: Double
+}
+
+/// Segments `images` by latent optimisation and writes what `segment` writes for the U-Net (STEM_mask.png at
+/// the input's size, STEM_prob.png, STEM_overlay.png, summary.csv, summary.json), the predicted BI-RADS and
+/// pathology for a conditioned model (summary.json, classes.csv), and STEM_reconstruction.png.
+public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: ImplicitSegmentOptions, out: URL,
+                            log: (String) -> Void) throws -> [ImplicitLesionSummary] {
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let threshold = options.threshold ?? model.info.inference.threshold
+    let batch = max(1, model.info.inference.batchSize / model.combinations.count)
+    var rows: [ImplicitLesionSummary] = []
+    var start = 0
+    while start < images.count {
+        let urls = Array(images[start..<min(start + batch, images.count)])
+        let started = Date()
+        let greys = try urls.map { try ImageIO.readGray($0) }
+        let prepared = greys.map { model.prepare($0.image) }
+        let predictions = model.infer(prepared.map(\.input.pixels), steps: options.steps, pointsPerStep: options.pointsPerStep,
+                                      restarts: options.restarts, learningRate: options.learningRate, seed: options.seed)
+        let perImage = Date().timeIntervalSince(started) / Double(urls.count)
+        for (k, url) in urls.enumerated() {
+            let grey = greys[k], prediction = predictions[k]
+            let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
+            var mask = Mask(width: probability.width, height: probability.height, pixels: probability.pixels.map { $0 > threshold ? 1 : 0 })
+            if options.fillHoles { mask = mask.fillingHoles() }
+            if options.largestComponent { mask = mask.largestComponent() }
+            let stem = url.deletingPathExtension().lastPathComponent
+            try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
+            try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
+            try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
+            let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
+            try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
+            let m = LesionMeasurements(mask: mask, spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
+            let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
+            let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
+            let lesion = LesionSummary(image: url.lastPathComponent, width: grey.image.width, height: grey.image.height,
+                                       lesionFound: m.areaPixels > 0, areaPixels: m.areaPixels, areaMM2: m.areaMM2,
+                                       maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
+                                       orientationDegrees: m.orientationDegrees, components: m.componentCount,
+                                       meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
+                                       channelsDiffered: grey.channelsDiffered, seconds: perImage)
+            let names = (b: model.info.network.biradsClasses, p: model.info.network.pathologyClasses)
+            func named(_ probs: [Float]?, _ names: [String]) -> [String: Float]? {
+                probs.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) }
+            }
+            rows.append(ImplicitLesionSummary(lesion: lesion, birads: prediction.birads.map { names.b[$0] },
+                                              biradsProbabilities: named(prediction.biradsProbabilities, names.b),
+                                              pathology: prediction.pathology.map { names.p[$0] },
+                                              pathologyProbabilities: named(prediction.pathologyProbabilities, names.p),
+                                              reconstructionLoss: prediction.loss))
+            var line = m.areaPixels > 0 ? "lesion \(m.areaPixels) px" : "no lesion found"
+            if let b = rows.last!.birads { line += ", BI-RADS \(b)" }
+            if let p = rows.last!.pathology { line += ", \(p)" }
+            log(String(format: "%@: %@ (%.2fs)", url.lastPathComponent, line, perImage))
+        }
+        start += urls.count
+    }
+    try writeJSON(rows, to: out.appendingPathComponent("summary.json"))
+    try atomicWrite(Data(summaryCSV(rows.map(\.lesion)).utf8), to: out.appendingPathComponent("summary.csv"))
+    if model.info.network.isConditioned {
+        var csv = "image,birads,pathology,reconstruction_loss\n"
+        for r in rows { csv += "\(r.lesion.image),\(r.birads ?? ""),\(r.pathology ?? ""),\(r.reconstructionLoss)\n" }
+        try atomicWrite(Data(csv.utf8), to: out.appendingPathComponent("classes.csv"))
+    }
+    return rows
+}
+
+/// Segmentation metrics (at each image's own size, like the U-Net evaluation) and, for a conditioned model,
+/// classification by latent search against the samples' labels.
+public struct ImplicitEvaluation {
+    public var segmentation: SegmentationReport
+    public var birads: ClassificationReport?
+    public var pathology: ClassificationReport?
+    public var skipped: [SkippedSample]
+    public var secondsPerImage: Double
+}
+
+public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options: ImplicitSegmentOptions = ImplicitSegmentOptions(),
+                             onError: ErrorPolicy = .fail, log: (String) -> Void = { _ in }) throws -> ImplicitEvaluation {
+    let threshold = options.threshold ?? model.info.inference.threshold
+    let batch = max(1, model.info.inference.batchSize / model.combinations.count)
+    var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []
+    var biradsProbs: [[Float]] = [], biradsLabels: [Int] = [], pathologyProbs: [[Float]] = [], pathologyLabels: [Int] = []
+    let bar = ProgressBar(total: samples.count, label: "evaluate")
+    let started = Date()
+    var start = 0
+    while start < samples.count {
+        let chunk = Array(samples[start..<min(start + batch, samples.count)])
+        var loaded: [(Sample, LoadedSample)] = []
+        for s in chunk {
+            do { loaded.append((s, try s.load())) } catch {
+                if onError == .fail { throw error }
+                skipped.append(SkippedSample(id: s.id, path: s.imageURL.path, reason: "\(error)"))
+            }
+        }
+        let predictions = model.infer(loaded.map { model.prepare($0.1.image).input.pixels }, steps: options.steps,
+                                      pointsPerStep: options.pointsPerStep, restarts: options.restarts, learningRate: options.learningRate, seed: options.seed &+ UInt64(start))
+        for ((sample, image), prediction) in zip(loaded, predictions) {
+            let probability = try model.probability(prediction, source: image.image, resolution: options.resolution)
+            let metrics = try SegmentationMetrics(probabilities: probability.pixels, truth: image.mask, threshold: threshold)
+            rows.append(.init(id: sample.id, metrics: metrics))
+            if let p = prediction.biradsProbabilities, let label = ClassLabels.index(of: sample.birads, in: model.info.network.biradsClasses) {
+                biradsProbs.append(p); biradsLabels.append(label)
+            }
+            if let p = prediction.pathologyProbabilities,
+               let label = ClassLabels.index(of: sample.pathology ?? sample.className, in: model.info.network.pathologyClasses) {
+                pathologyProbs.append(p); pathologyLabels.append(label)
+            }
+        }
+        start += chunk.count
+        bar.update(start, String(format: "Dice %.3f", rows.map(\.metrics.dice).reduce(0, +) / Double(max(rows.count, 1))))
+    }
+    let names = model.info.network
+    let birads = biradsProbs.isEmpty ? nil : try ClassificationReport(probabilities: biradsProbs, labels: biradsLabels, classNames: names.biradsClasses,
+                                                                        positiveClass: names.biradsClasses.count - 1)
+    let pathology = pathologyProbs.isEmpty ? nil : try ClassificationReport(probabilities: pathologyProbs, labels: pathologyLabels,
+                                                                              classNames: names.pathologyClasses,
+                                                                              positiveClass: names.pathologyClasses.firstIndex(of: "malignant") ?? names.pathologyClasses.count - 1)
+    return ImplicitEvaluation(segmentation: SegmentationReport(rows: rows), birads: birads, pathology: pathology, skipped: skipped,
+                              secondsPerImage: Date().timeIntervalSince(started) / Double(max(rows.count, 1)))
+}
+
+/// Writes the segmentation files of `writeEvaluation` plus birads.json / pathology.json and classification.md.
+public func writeImplicitEvaluation(_ e: ImplicitEvaluation, name: String, to folder: URL) throws {
+    try writeEvaluation(e.segmentation, name: name, skipped: e.skipped, to: folder)
+    var md = ""
+    for (label, report) in [("BI-RADS", e.birads), ("pathology", e.pathology)] {
+        guard let report else { continue }
+        try writeJSON(report, to: folder.appendingPathComponent(label == "BI-RADS" ? "birads.json" : "pathology.json"))
+        md += "## \(label) by latent search\n\n" + MetricsMarkdown.classificationTable([(name: name, report: report)]) + "\n"
+            + MetricsMarkdown.confusionMatrix(report) + "\n"
+    }
+    if !md.isEmpty { try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("classification.md")) }
+}
+
+/// Inpainting: hides `box` (x, y, width, height in the image's pixels), fits the latent on the visible pixels
+/// only, and writes STEM_hidden.png (the input with the box blacked out), STEM_inpainted.png (the image with
+/// the box filled from the network), STEM_reconstruction.png, STEM_mask.png and STEM_overlay.png, all at the
+/// image's own size. Returns the mean absolute intensity error inside the box (normalised units).
+@discardableResult
+public func inpaintImplicit(_ url: URL, box: (x: Int, y: Int, width: Int, height: Int), model: ImplicitModel,
+                            options: ImplicitSegmentOptions, out: URL) throws -> Double {
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let grey = try ImageIO.readGray(url).image
+    guard box.width > 0, box.height > 0, box.x >= 0, box.y >= 0, box.x + box.width <= grey.width, box.y + box.height <= grey.height else {
+        throw PipelineError.invalidConfig("\(url.path): box \(box) lies outside the \(grey.width)x\(grey.height) image")
+    }
+    func hidden(_ x: Int, _ y: Int) -> Bool { x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height }
+    // the box in the training frame: a frame pixel is hidden when its centre maps into the box
+    let (input, g) = model.prepare(grey)
+    var visible = [Bool](repeating: true, count: input.width * input.height)
+    let sx = Double(g.contentWidth) / Double(g.sourceWidth), sy = Double(g.contentHeight) / Double(g.sourceHeight)
+    for y in 0..<input.height {
+        for x in 0..<input.width {
+            let ox = Int(((Double(x) + 0.5 - Double(g.offsetX)) / sx).rounded(.down)), oy = Int(((Double(y) + 0.5 - Double(g.offsetY)) / sy).rounded(.down))
+            if hidden(ox, oy) { visible[y * input.width + x] = false }
+        }
+    }
+    let prediction = model.infer([input.pixels], visible: [visible], steps: options.steps, pointsPerStep: options.pointsPerStep,
+                                 restarts: options.restarts, learningRate: options.learningRate, seed: options.seed)[0]
+    // read the network at each source pixel's centre: resolution-free, no resampling
+    var coords = [Float](repeating: 0, count: grey.width * grey.height * 2)
+    for y in 0..<grey.height {
+        for x in 0..<grey.width {
+            coords[2 * (y * grey.width + x)] = Float((Double(g.offsetX) + (Double(x) + 0.5) * sx) / Double(g.targetWidth) * 2 - 1)
+            coords[2 * (y * grey.width + x) + 1] = Float((Double(g.offsetY) + (Double(y) + 0.5) * sy) / Double(g.targetHeight) * 2 - 1)
+        }
+    }
+    let (intensity, probability) = model.sample(prediction, coords: coords)
+    // the reconstruction is in normalised units: map it back to the image's own range (min-max inverse)
+    let lo = grey.pixels.min() ?? 0, hi = grey.pixels.max() ?? 1
+    let reconstruction = intensity.map { lo + $0 * (hi - lo) }
+    var holed = grey, filled = grey
+    var error = 0.0, count = 0
+    for y in 0..<grey.height {
+        for x in 0..<grey.width where hidden(x, y) {
+            let i = y * grey.width + x
+            holed.pixels[i] = 0
+            filled.pixels[i] = reconstruction[i]
+            error += Double(abs(reconstruction[i] - grey.pixels[i])); count += 1
+        }
+    }
+    let threshold = options.threshold ?? model.info.inference.threshold
+    let mask = Mask(width: grey.width, height: grey.height, pixels: probability.map { $0 > threshold ? 1 : 0 })
+    let stem = url.deletingPathExtension().lastPathComponent
+    try ImageIO.writePNG(holed, to: out.appendingPathComponent("\(stem)_hidden.png"))
+    try ImageIO.writePNG(filled, to: out.appendingPathComponent("\(stem)_inpainted.png"))
+    try ImageIO.writePNG(GrayImage(width: grey.width, height: grey.height, pixels: reconstruction), to: out.appendingPathComponent("\(stem)_reconstruction.png"))
+    try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
+    try ImageIO.writePNG(try Overlay.render(filled, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
+    return count > 0 ? error / Double(count) / Double(max(hi - lo, 1e-6)) : 0
+}

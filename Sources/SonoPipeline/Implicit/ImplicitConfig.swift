@@ -1,0 +1,172 @@
+import Foundation
+import SonoData
+import SonoImaging
+import SonoModels
+
+/// The reconstruction term: NISF's BCE on the intensity logit, or Byra's mean squared error on σ(logit).
+public enum ReconstructionLoss: String, Codable, Sendable, CaseIterable { case bce, mse }
+
+/// How a new image's latent starts before it is optimised.
+public enum LatentInitialization: String, Codable, Sendable, CaseIterable { case zeros, normal }
+
+/// Inference by latent optimisation: the weights are frozen and only the image's code moves, on the
+/// reconstruction loss (+ latent penalty); the mask is read from the segmentation head.
+public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
+    /// Latent steps K. Training overwrites it with the step of best mean validation Dice.
+    public var steps = 150
+    /// Longest validation fit when choosing K.
+    public var maxSteps = 300
+    /// Dice is evaluated every this many steps of the validation fit (the curve stored in the model).
+    public var evaluateEvery = 10
+    /// ... on every this-many-th pixel in x and y (2: a quarter of the grid).
+    public var evaluateStride = 2
+    /// Images of the validation split used to choose K (0: all).
+    public var validationImages = 32
+    /// Adam rate of the new latent. Match it to the scale of the training latents (trained at
+    /// `latentLearningRate`, 1e-3, from N(0, 0.01²)): on BUS-BRA after 843 steps, 1e-2 overshot (validation Dice
+    /// 0.36 at step 0 fell to ~0.2), 3e-3 reached 0.48 and 1e-3 0.52 after 150 steps.
+    public var learningRate: Float = 1e-3
+    /// Random pixels per image and step (0: the whole grid each step).
+    public var pointsPerStep = 512
+    /// Independent fits per image; the one with the lowest final reconstruction loss is kept.
+    public var restarts = 1
+    public var initialization = LatentInitialization.zeros
+    /// Fits run together in one stacked batch (images × class-code combinations; restarts multiply it).
+    public var batchSize = 16
+    /// Softmax temperature of classification by latent search: p = softmax(−loss / τ).
+    public var temperature: Float = 0.01
+    public var threshold: Float = 0.5
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case steps, maxSteps, evaluateEvery, evaluateStride, validationImages, learningRate, pointsPerStep, restarts, initialization
+        case batchSize, temperature, threshold
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.steps, into: &steps); try c.read(.maxSteps, into: &maxSteps); try c.read(.evaluateEvery, into: &evaluateEvery)
+        try c.read(.evaluateStride, into: &evaluateStride)
+        try c.read(.validationImages, into: &validationImages); try c.read(.learningRate, into: &learningRate)
+        try c.read(.pointsPerStep, into: &pointsPerStep); try c.read(.restarts, into: &restarts)
+        try c.read(.initialization, into: &initialization); try c.read(.batchSize, into: &batchSize)
+        try c.read(.temperature, into: &temperature); try c.read(.threshold, into: &threshold)
+    }
+
+    var problems: [String] {
+        var out: [String] = []
+        if steps < 1 || maxSteps < 1 { out.append("inference.steps and maxSteps must be ≥ 1") }
+        if evaluateEvery < 1 || evaluateStride < 1 { out.append("inference.evaluateEvery and evaluateStride must be ≥ 1") }
+        if restarts < 1 { out.append("inference.restarts must be ≥ 1") }
+        if batchSize < 1 { out.append("inference.batchSize must be ≥ 1") }
+        if pointsPerStep < 0 { out.append("inference.pointsPerStep must be ≥ 0") }
+        if !(learningRate > 0) { out.append("inference.learningRate must be > 0") }
+        if !(temperature > 0) { out.append("inference.temperature must be > 0") }
+        return out
+    }
+}
+
+/// Loss weights shared by training and inference.
+public struct ImplicitLossConfig: Codable, Hashable, Sendable {
+    public var reconstruction = ReconstructionLoss.bce
+    public var reconstructionWeight: Float = 1
+    /// BCE + Dice on the mask logit, each times this.
+    public var segmentationWeight: Float = 1
+    public var diceWeight: Float = 1
+    /// λ_latent · mean(z²) (NISF: 1e-4).
+    public var latentPenalty: Float = 1e-4
+    /// λ_w · Σ w² over trunk weight matrices (NISF: 1e-4).
+    public var weightPenalty: Float = 1e-4
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case reconstruction, reconstructionWeight, segmentationWeight, diceWeight, latentPenalty, weightPenalty }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.reconstruction, into: &reconstruction); try c.read(.reconstructionWeight, into: &reconstructionWeight)
+        try c.read(.segmentationWeight, into: &segmentationWeight); try c.read(.diceWeight, into: &diceWeight)
+        try c.read(.latentPenalty, into: &latentPenalty); try c.read(.weightPenalty, into: &weightPenalty)
+    }
+}
+
+/// A recipe for `sonoseg implicit train`: data, network, auto-decoder training and inference settings.
+public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
+    public var name = "nisf"
+    public var data: [DataSource] = []
+    public var model = ImplicitNetworkConfig()
+    public var loss = ImplicitLossConfig()
+    public var inference = ImplicitInferenceConfig()
+    /// Training resolution; intensities are min-max scaled to [0, 1] per image.
+    public var preprocess = PreprocessConfig(width: 128, height: 128, resize: .letterbox,
+                                             normalization: IntensityNormalization(method: .minMax))
+    public var split = SplitConfiguration()
+    public var steps = 5000
+    /// Images per step.
+    public var batchImages = 32
+    /// Random pixels per image and step (0: every pixel).
+    public var pointsPerImage = 512
+    public var learningRate: Float = 5e-4
+    public var latentLearningRate: Float = 1e-3
+    /// Learning-rate schedule of the weights: constant or cosine (to 10% of the peak).
+    public var cosineSchedule = false
+    /// Standard deviation of the training latents' init N(0, σ²) (NISF: 1e-4; DeepSDF: 1/√dims). 1e-2 keeps
+    /// codes small next to the coordinates while breaking symmetry between images.
+    public var latentStd: Float = 1e-2
+    /// Gaussian jitter on training coordinates, in frame units (NISF: 1e-4 on [0, 1)).
+    public var coordinateNoise: Float = 2e-4
+    public var logEvery = 50
+    public var checkpointEvery = 500
+    /// Stop training after this much wall time (nil: run all steps); K is still chosen afterwards.
+    public var maxMinutes: Double?
+    public var seed: UInt64 = 0
+    public var onError = ErrorPolicy.fail
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case name, data, model, loss, inference, preprocess, split, steps, batchImages, pointsPerImage, learningRate
+        case latentLearningRate, cosineSchedule, latentStd, coordinateNoise, logEvery, checkpointEvery, maxMinutes, seed, onError
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.name, into: &name); try c.read(.data, into: &data); try c.read(.model, into: &model)
+        try c.read(.loss, into: &loss); try c.read(.inference, into: &inference); try c.read(.split, into: &split)
+        if c.contains(.preprocess) {
+            // keys a recipe's preprocess block leaves out keep this recipe's defaults (128x128, min-max)
+            var p = try c.decode(PreprocessConfig.self, forKey: .preprocess)
+            let raw = try c.nestedContainer(keyedBy: PreprocessKeys.self, forKey: .preprocess)
+            if !raw.contains(.normalization) { p.normalization = preprocess.normalization }
+            if !raw.contains(.width) { p.width = preprocess.width }
+            if !raw.contains(.height) { p.height = preprocess.height }
+            preprocess = p
+        }
+        try c.read(.steps, into: &steps); try c.read(.batchImages, into: &batchImages)
+        try c.read(.pointsPerImage, into: &pointsPerImage); try c.read(.learningRate, into: &learningRate)
+        try c.read(.latentLearningRate, into: &latentLearningRate); try c.read(.cosineSchedule, into: &cosineSchedule)
+        try c.read(.latentStd, into: &latentStd); try c.read(.coordinateNoise, into: &coordinateNoise)
+        try c.read(.logEvery, into: &logEvery); try c.read(.checkpointEvery, into: &checkpointEvery)
+        try c.read(.maxMinutes, into: &maxMinutes); try c.read(.seed, into: &seed); try c.read(.onError, into: &onError)
+    }
+    private enum PreprocessKeys: String, CodingKey { case normalization, width, height }
+
+    /// Checks values a user can get wrong, with messages that name the setting.
+    public func validate() throws {
+        var p = model.problems + inference.problems
+        if data.isEmpty { p.append("data: name at least one dataset folder") }
+        if steps < 1 { p.append("steps must be ≥ 1, got \(steps)") }
+        if batchImages < 1 { p.append("batchImages must be ≥ 1, got \(batchImages)") }
+        if pointsPerImage < 0 { p.append("pointsPerImage must be ≥ 0, got \(pointsPerImage)") }
+        if preprocess.width < 1 || preprocess.height < 1 { p.append("preprocess size must be positive") }
+        if logEvery < 1 || checkpointEvery < 1 { p.append("logEvery and checkpointEvery must be ≥ 1") }
+        if !p.isEmpty { throw PipelineError.invalidConfig(p.joined(separator: "; ")) }
+    }
+
+    /// Reads a JSON recipe; errors name the file.
+    public static func load(_ url: URL) throws -> ImplicitTrainConfig {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw PipelineError.unreadable(url.path, "file not found or not readable")
+        }
+        do { return try JSONDecoder().decode(ImplicitTrainConfig.self, from: data) } catch {
+            throw PipelineError.unreadable(url.path, "not a valid implicit-network recipe: \(describe(error))")
+        }
+    }
+}

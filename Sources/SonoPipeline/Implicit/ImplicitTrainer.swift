@@ -1,0 +1,258 @@
+import Foundation
+import SonoData
+import SonoModels
+
+/// One line of an implicit run's `log.jsonl`, every `logEvery` steps (means over those steps).
+public struct ImplicitStepRecord: Codable, Sendable {
+    public var step: Int
+    public var loss: Double
+    public var reconstruction: Double
+    public var segmentation: Double
+    public var latent: Double
+    public var weight: Double
+    public var learningRate: Float
+    public var seconds: Double
+}
+
+/// What `trainImplicit` returns and writes to `summary.json`.
+public struct ImplicitTrainSummary: Codable, Sendable {
+    public var steps: Int
+    public var seconds: Double
+    public var trainImages: Int
+    public var validationImages: Int
+    public var testImages: Int
+    /// Latent steps K chosen on the validation images, and their mean Dice there.
+    public var inferenceSteps: Int
+    public var validationDice: Double
+    public var stoppedByTime: Bool
+}
+
+/// Progress saved in each checkpoint: batches and points depend only on seed and step, so a resumed run
+/// continues as an uninterrupted one would.
+struct ImplicitTrainState: Codable { var step: Int; var seconds: Double }
+
+/// An auto-decoder training run over in-memory images: the network, every training image's latent, and the
+/// optimizers. `step()` runs one batched step; `chooseInferenceSteps` fits the validation images.
+public final class AutoDecoderTrainer {
+    public let config: ImplicitTrainConfig
+    public let network: ImplicitNetwork
+    public let latents: EmbeddingTable
+    public let bank: ImageBank
+    let optimizer: AutoDecoderOptimizer
+    let state: AutoDecoderState
+    public internal(set) var step = 0
+    private var permutation: (epoch: Int, order: [Int]) = (-1, [])
+
+    public init(config: ImplicitTrainConfig, bank: ImageBank) {
+        precondition(bank.count > 0, "AutoDecoderTrainer: no training images")
+        self.config = config
+        self.bank = bank
+        var rng = RandomGenerator(seed: config.seed)
+        network = ImplicitNetwork(config.model, rng: &rng)
+        latents = EmbeddingTable(rows: bank.count, dims: config.model.latentDims, std: config.latentStd, rng: &rng)
+        optimizer = AutoDecoderOptimizer(table: latents)
+        state = AutoDecoderState(network: network, latents: latents)
+    }
+
+    /// Weight learning rate at `step` (constant, or cosine from the peak down to 10% of it).
+    public func learningRate(at step: Int) -> Float {
+        guard config.cosineSchedule else { return config.learningRate }
+        let t = Float(min(step, config.steps)) / Float(max(config.steps, 1))
+        return config.learningRate * (0.1 + 0.9 * 0.5 * (1 + Foundation.cos(Float.pi * t)))
+    }
+
+    /// The images of `step`: consecutive slices of a per-epoch permutation seeded by (seed, epoch).
+    func images(at step: Int) -> [Int] {
+        let n = bank.count, b = min(config.batchImages, n), perEpoch = max(1, n / b)
+        let epoch = step / perEpoch, k = step % perEpoch
+        if permutation.epoch != epoch {
+            var rng = RandomGenerator(seed: config.seed &+ 0x5EED &+ UInt64(epoch) &* 0x9E37_79B9)
+            permutation = (epoch, Array(0..<n).shuffled(using: &rng))
+        }
+        return Array(permutation.order[(k * b)..<((k + 1) * b)])
+    }
+
+    /// One optimisation step of weights (Adam) and the batch's latents (LazyAdam); returns its loss terms.
+    @discardableResult
+    public func trainStep() -> ImplicitLossTerms {
+        let images = images(at: step)
+        var rng = RandomGenerator(seed: config.seed &+ 0xBA7C4 &+ UInt64(step) &* 0x2545_F491_4F6C_DD1D)
+        let batch = PointBatch.sample(bank, images: images, points: config.pointsPerImage, noise: config.coordinateNoise, rng: &rng)
+        let parameters = network.namedParameters()
+        optimizer.zeroGrad(parameters)
+        latents.zeroGrad()
+        let terms = config.loss.trainingLoss(network: network, batch: batch, latents: latents(images),
+                                             classes: bank.classes(images, network: config.model))
+        terms.total.backward()
+        optimizer.update(parameters, learningRate: learningRate(at: step))
+        optimizer.updateLatents(learningRate: config.latentLearningRate)
+        step += 1
+        return terms
+    }
+
+    func saveCheckpoint(seconds: Double, to url: URL) throws {
+        try Checkpoint.save(model: state, optimizer: optimizer, extra: ImplicitTrainState(step: step, seconds: seconds), to: url)
+    }
+
+    func loadCheckpoint(_ url: URL) throws -> Double {
+        let s = try Checkpoint.load(model: state, optimizer: optimizer, extra: ImplicitTrainState.self, from: url)
+        step = s.step
+        return s.seconds
+    }
+
+    /// The model with this run's weights and settings; K is chosen on `validation` (see `ImplicitModel.calibrate`).
+    public func finish(validation: ImageBank, log: (String) -> Void = { _ in }) -> ImplicitModel {
+        var info = ImplicitModelInfo()
+        (info.name, info.network, info.loss, info.inference) = (config.name, config.model, config.loss, config.inference)
+        (info.preprocess, info.latentStd, info.trainedSteps, info.trainImages) = (config.preprocess, config.latentStd, step, bank.count)
+        let model = ImplicitModel(network: network, info: info)
+        model.calibrate(on: validation, seed: config.seed &+ 0x7A11D, log: log)
+        return model
+    }
+}
+
+extension ImplicitModel {
+    /// Chooses K: fits the latents of (up to `inference.validationImages` of) `validation` for
+    /// `inference.maxSteps` steps, measuring mean Dice every `evaluateEvery` steps; K = the step of the best
+    /// mean Dice (earliest on ties), stored with the curve. Class codes are the images' own labels.
+    public func calibrate(on validation: ImageBank, seed: UInt64 = 0, log: (String) -> Void = { _ in }) {
+        guard validation.count > 0 else { return }
+        let limit = info.inference.validationImages > 0 ? min(info.inference.validationImages, validation.count) : validation.count
+        var settings = info.inference
+        settings.restarts = 1
+        let fitter = LatentFitter(network: network, loss: info.loss, settings: settings, latentStd: info.latentStd)
+        var rng = RandomGenerator(seed: seed)
+        var sums: [Int: Double] = [:], steps: [Int] = []
+        var start = 0
+        while start < limit {
+            let images = Array(start..<min(start + settings.batchSize, limit))
+            let request = LatentFitRequest(width: validation.width, height: validation.height,
+                                           intensities: images.map { validation.intensities[$0] },
+                                           classes: validation.classes(images, network: info.network))
+            let fit = fitter.fit(request, steps: settings.maxSteps, truth: images.map { validation.masks[$0] }, rng: &rng)
+            for point in fit.curve {
+                if sums[point.step] == nil { steps.append(point.step) }
+                sums[point.step, default: 0] += point.dice * Double(images.count)
+            }
+            start += images.count
+            log("validation fit: \(start)/\(limit) images")
+        }
+        let curve = steps.map { DicePoint(step: $0, dice: sums[$0]! / Double(limit)) }
+        let best = curve.max { $0.dice < $1.dice || ($0.dice == $1.dice && $0.step > $1.step) }!
+        info.curve = curve
+        info.inference.steps = max(best.step, 1)
+        info.validationDice = best.dice
+    }
+}
+
+/// Trains an implicit network as the recipe says, writing to `folder`: config.json, split-N.json,
+/// log.jsonl, last.safetensors (checkpoint with the latent table, every `checkpointEvery` steps),
+/// model.safetensors (the shipped model, K chosen on validation) and summary.json. `resume` continues from
+/// last.safetensors; `stopAfter` ends after that many steps, as a kill would.
+public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bool = false, quiet: Bool = false, stopAfter: Int? = nil,
+                          log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> ImplicitTrainSummary {
+    try config.validate()
+    let run = RunFolder(folder)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    if !resume, FileManager.default.fileExists(atPath: run.last.path) {
+        throw PipelineError.invalidConfig("\(folder.path) already holds a run; pass --resume to continue it or choose another --out")
+    }
+    if resume, let saved = try? ImplicitTrainConfig.load(run.config), saved != config {
+        throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
+    }
+    try writeJSON(config, to: run.config)
+
+    var splitConfig = TrainConfig()
+    (splitConfig.data, splitConfig.split, splitConfig.seed) = (config.data, config.split, config.seed)
+    let data = try TrainingData.prepare(splitConfig, runFolder: folder, log: log)
+    let cache = folder.appendingPathComponent("cache")
+    let (train, trainNotes) = try ImageBank.load(data.train, preprocess: config.preprocess, network: config.model, cacheFolder: cache, onError: config.onError)
+    let (validation, validationNotes) = try ImageBank.load(data.validation, preprocess: config.preprocess, network: config.model, cacheFolder: cache, onError: config.onError)
+    if !(trainNotes + validationNotes).isEmpty {
+        try writeJSON(trainNotes + validationNotes, to: run.skipped)
+        log("\((trainNotes + validationNotes).count) images left out (listed in \(run.skipped.path))")
+    }
+    guard train.count > 0 else { throw PipelineError.emptyDataset("no training images left in \(config.data.map(\.path).joined(separator: ", "))") }
+    log("train \(train.count), validation \(validation.count), test \(data.test.count) images at \(config.preprocess.width)x\(config.preprocess.height)")
+
+    let trainer = AutoDecoderTrainer(config: config, bank: train)
+    var seconds = 0.0
+    if resume, FileManager.default.fileExists(atPath: run.last.path) {
+        seconds = try trainer.loadCheckpoint(run.last)
+        try ImplicitRunLog.truncate(run.log, after: trainer.step)
+        log("resuming at step \(trainer.step) of \(config.steps) from \(run.last.path)")
+    } else {
+        try? FileManager.default.removeItem(at: run.log)
+    }
+    let lastStep = min(config.steps, stopAfter.map { trainer.step + $0 } ?? config.steps)
+    let bar = ProgressBar(total: config.steps, label: "train")
+    var sums = [Double](repeating: 0, count: 5), count = 0
+    var stoppedByTime = false
+    var lapStart = Date()
+    while trainer.step < lastStep {
+        let terms = trainer.trainStep()
+        for (i, v) in [terms.total.item, terms.reconstruction, terms.segmentation, terms.latent, terms.weight].enumerated() { sums[i] += Double(v) }
+        count += 1
+        let now = Date()
+        let elapsed = seconds + now.timeIntervalSince(lapStart)
+        if !quiet { bar.update(trainer.step, String(format: "loss %.4f rec %.4f seg %.4f", sums[0] / Double(count), sums[1] / Double(count), sums[2] / Double(count))) }
+        let outOfTime = config.maxMinutes.map { elapsed >= $0 * 60 } ?? false
+        if trainer.step % config.logEvery == 0 || trainer.step == lastStep || outOfTime {
+            let d = Double(count)
+            try ImplicitRunLog.append(ImplicitStepRecord(step: trainer.step, loss: sums[0] / d, reconstruction: sums[1] / d, segmentation: sums[2] / d,
+                                                         latent: sums[3] / d, weight: sums[4] / d, learningRate: trainer.learningRate(at: trainer.step - 1),
+                                                         seconds: elapsed), to: run.log)
+            if quiet == false && !isatty(2).boolValue {} // the bar prints its own line at the end
+            (sums, count) = ([Double](repeating: 0, count: 5), 0)
+        }
+        if trainer.step % config.checkpointEvery == 0 || trainer.step == lastStep || outOfTime {
+            seconds = elapsed; lapStart = now
+            try trainer.saveCheckpoint(seconds: seconds, to: run.last)
+        }
+        if outOfTime { stoppedByTime = true; log("time budget of \(config.maxMinutes!) min reached at step \(trainer.step)"); break }
+    }
+    seconds += Date().timeIntervalSince(lapStart)
+    if trainer.step < config.steps && !stoppedByTime {
+        return ImplicitTrainSummary(steps: trainer.step, seconds: seconds, trainImages: train.count, validationImages: validation.count,
+                                    testImages: data.test.count, inferenceSteps: 0, validationDice: .nan, stoppedByTime: false)
+    }
+    log("choosing latent steps K on \(min(validation.count, config.inference.validationImages > 0 ? config.inference.validationImages : validation.count)) validation images (up to \(config.inference.maxSteps) steps)")
+    let model = trainer.finish(validation: validation, log: log)
+    try model.save(to: run.best)
+    log(String(format: "K = %d latent steps, validation Dice %.4f; model in %@", model.info.inference.steps, model.info.validationDice ?? .nan, run.best.path))
+    let summary = ImplicitTrainSummary(steps: trainer.step, seconds: seconds, trainImages: train.count, validationImages: validation.count,
+                                       testImages: data.test.count, inferenceSteps: model.info.inference.steps,
+                                       validationDice: model.info.validationDice ?? .nan, stoppedByTime: stoppedByTime)
+    try writeJSON(summary, to: run.summary)
+    try writeJSON(model.info.curve, to: folder.appendingPathComponent("dice-curve.json"))
+    return summary
+}
+
+private extension Int32 { var boolValue: Bool { self != 0 } }
+
+/// The JSONL step log of an implicit run.
+enum ImplicitRunLog {
+    static func append(_ record: ImplicitStepRecord, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var line = try encoder.encode(record)
+        line.append(0x0A)
+        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: line)
+    }
+
+    static func read(_ url: URL) -> [ImplicitStepRecord] {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(ImplicitStepRecord.self, from: Data($0.utf8)) }
+    }
+
+    /// Keeps the records up to `step` (used on resume: later lines belong to steps the checkpoint lacks).
+    static func truncate(_ url: URL, after step: Int) throws {
+        let kept = read(url).filter { $0.step <= step }
+        try? FileManager.default.removeItem(at: url)
+        for r in kept { try append(r, to: url) }
+    }
+}

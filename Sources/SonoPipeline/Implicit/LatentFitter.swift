@@ -1,0 +1,231 @@
+import Foundation
+import SonoModels
+
+/// Mean validation Dice after `step` latent steps: one point of the curve stored in a model.
+public struct DicePoint: Codable, Sendable, Equatable {
+    public var step: Int
+    public var dice: Double
+}
+
+/// Images to fit: intensities at `width`×`height` (the training resolution), optionally only some pixels
+/// visible (inpainting), with the class codes held fixed during the fit.
+public struct LatentFitRequest {
+    public var width: Int
+    public var height: Int
+    /// Per image [H·W] in [0, 1].
+    public var intensities: [[Float]]
+    /// Per image [H·W]: which pixels the fit may look at (nil: all).
+    public var visible: [[Bool]]?
+    public var classes: ClassIndices
+
+    public init(width: Int, height: Int, intensities: [[Float]], visible: [[Bool]]? = nil, classes: ClassIndices = ClassIndices()) {
+        for (i, v) in intensities.enumerated() { precondition(v.count == width * height, "LatentFitRequest: image \(i) has \(v.count) pixels, expected \(width)x\(height)") }
+        if let visible { precondition(visible.count == intensities.count, "LatentFitRequest: \(visible.count) visibility maps for \(intensities.count) images") }
+        (self.width, self.height, self.intensities, self.visible, self.classes) = (width, height, intensities, visible, classes)
+    }
+    public var count: Int { intensities.count }
+}
+
+/// What a fit found, per image: the latent of the best restart and its reconstruction loss on the visible
+/// pixels (the whole grid, noise-free), plus the validation Dice curve when truth was given.
+public struct LatentFit {
+    /// Per image [latentDims].
+    public var latents: [[Float]]
+    public var losses: [Double]
+    public var curve: [DicePoint]
+}
+
+/// Inference by latent optimisation: the network's weights are frozen; each image gets a new code (zeros or
+/// N(0, σ²)) that Adam moves to minimise the reconstruction loss + λ_latent · mean(z²) on random pixel
+/// subsets. Several images (and restarts) are stacked into one batch; Adam's per-element update keeps them
+/// independent.
+public struct LatentFitter {
+    public let network: ImplicitNetwork
+    public var loss: ImplicitLossConfig
+    public var settings: ImplicitInferenceConfig
+    /// σ of the N(0, σ²) initialisation (restarts beyond the first always use it).
+    public var latentStd: Float
+
+    public init(network: ImplicitNetwork, loss: ImplicitLossConfig, settings: ImplicitInferenceConfig, latentStd: Float) {
+        (self.network, self.loss, self.settings, self.latentStd) = (network, loss, settings, latentStd)
+    }
+
+    /// Fits `request` for `steps` steps. With `truth` (per image [H·W] masks) Dice is measured every
+    /// `settings.evaluateEvery` steps (and at 0) into the returned curve.
+    public func fit(_ request: LatentFitRequest, steps: Int, truth: [[Float]]? = nil, rng: inout RandomGenerator) -> LatentFit {
+        let points = request.count * settings.restarts * (settings.pointsPerStep > 0 ? settings.pointsPerStep : request.width * request.height)
+        return withSmallJobThreads(points: points) { fitUnscoped(request, steps: steps, truth: truth, rng: &rng) }
+    }
+
+    /// Steps of fewer than this many points (images × restarts × points per step) run on one thread: with
+    /// OpenMP's default active wait, two workers on a machine whose other core is busy spend most of each
+    /// step spinning at barriers (measured: one 128x128 image, 150 steps × 256 points: 0.5 s on one thread,
+    /// 19-24 s on two; `OMP_WAIT_POLICY=passive` also fixes it).
+    public static let singleThreadBelow = 32_768
+
+    private func withSmallJobThreads<T>(points: Int, _ body: () -> T) -> T {
+        let saved = Parallel.threads
+        guard points < Self.singleThreadBelow, saved > 1 else { return body() }
+        Parallel.threads = 1
+        defer { Parallel.threads = saved }
+        return body()
+    }
+
+    private func fitUnscoped(_ request: LatentFitRequest, steps: Int, truth: [[Float]]?, rng: inout RandomGenerator) -> LatentFit {
+        let wasFrozen = !network.first.weight.requiresGrad
+        network.setFrozen(true)
+        defer { if !wasFrozen { network.setFrozen(false) } }
+
+        let r = settings.restarts, m = request.count, e = m * r, dims = network.config.latentDims
+        let entryImage = (0..<e).map { $0 / r }
+        let classes = request.classes.expanded(entryImage)
+        var initial = [Float](repeating: 0, count: e * dims)
+        for k in 0..<e where settings.initialization == .normal || k % r > 0 {
+            for j in 0..<dims { initial[k * dims + j] = latentStd * rng.normal() }
+        }
+        let z = Tensor(initial, shape: [e, dims], requiresGrad: true)
+        let adam = Adam()
+        let n = request.width * request.height
+        // visible pixel lists (nil: all)
+        let visibleIndices: [[Int]]? = request.visible.map { maps in maps.map { v in v.indices.filter { v[$0] } } }
+        let fullGrid = CoordinateGrid.grid(width: request.width, height: request.height)
+        var curve: [DicePoint] = []
+
+        // Dice is measured on every `evaluateStride`-th pixel in x and y (NISF trained on every second pixel):
+        // one readout of all entries serves both the restart choice and the masks.
+        let stride = max(1, settings.evaluateStride)
+        let sub = (0..<request.height).filter { $0 % stride == 0 }.flatMap { y in
+            (0..<request.width).filter { $0 % stride == 0 }.map { y * request.width + $0 }
+        }
+        let subGrid = CoordinateGrid.points(sub, width: request.width, height: request.height)
+        func measure(_ step: Int) {
+            guard let truth else { return }
+            let values = z.scalars
+            let entries = (0..<e).map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }
+            let out = readout(latents: entries, classes: classes, coords: subGrid, intensityLogits: true)
+            var dice: [Double] = []
+            for image in 0..<m {
+                let range = (image * r)..<((image + 1) * r)
+                let best = r == 1 ? range.lowerBound : range.min { a, b in
+                    reconstructionLoss(logits: out.intensity[a], target: sub.map { request.intensities[image][$0] }, pixels: nil)
+                        < reconstructionLoss(logits: out.intensity[b], target: sub.map { request.intensities[image][$0] }, pixels: nil)
+                }!
+                dice.append(hardDice(out.mask[best], sub.map { truth[image][$0] }, threshold: settings.threshold))
+            }
+            curve.append(DicePoint(step: step, dice: dice.reduce(0, +) / Double(max(dice.count, 1))))
+        }
+
+        measure(0)
+        for step in 1...max(steps, 1) where steps > 0 {
+            // points: random visible pixels, or the whole grid
+            var coords = [Float](), targets = [Float]()
+            let p: Int
+            if settings.pointsPerStep == 0 && visibleIndices == nil {
+                p = n
+                for k in 0..<e { coords += fullGrid; targets += request.intensities[entryImage[k]] }
+            } else {
+                p = settings.pointsPerStep > 0 ? settings.pointsPerStep : (visibleIndices?.map(\.count).min() ?? n)
+                for k in 0..<e {
+                    let image = entryImage[k], pool = visibleIndices?[image]
+                    let picks = (0..<p).map { _ -> Int in
+                        if let pool, !pool.isEmpty { return pool[Int(rng.next() % UInt64(pool.count))] }
+                        return Int(rng.next() % UInt64(n))
+                    }
+                    coords += CoordinateGrid.points(picks, width: request.width, height: request.height)
+                    for i in picks { targets.append(request.intensities[image][i]) }
+                }
+            }
+            let (intensity, _) = network(Tensor(coords, shape: [e * p, 2]), conditioning: network.conditioning(latents: z, classes: classes))
+            let recon = loss.reconstructionLoss(intensity, Tensor(targets, shape: [e * p, 1]))
+            // per-image mean losses summed over images: each code's gradient is independent of the batch size
+            let objective = (Float(e) * loss.reconstructionWeight) * recon + (loss.latentPenalty / Float(dims)) * (z * z).sum()
+            z.grad = nil
+            objective.backward()
+            adam.update([("z", z)], learningRate: settings.learningRate)
+            if step % settings.evaluateEvery == 0 || step == steps { if curve.last?.step != step { measure(step) } }
+        }
+        let (best, losses) = bestRestarts(z, request: request, classes: classes, visibleIndices: visibleIndices, grid: fullGrid)
+        let values = z.scalars
+        return LatentFit(latents: best.map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }, losses: losses, curve: curve)
+    }
+
+    /// Per image: the entry (restart) with the lowest reconstruction loss on its visible pixels, and that loss.
+    private func bestRestarts(_ z: Tensor, request: LatentFitRequest, classes: ClassIndices, visibleIndices: [[Int]]?,
+                              grid: [Float]) -> (entries: [Int], losses: [Double]) {
+        let r = settings.restarts, dims = network.config.latentDims, values = z.scalars
+        let entries = (0..<(request.count * r)).map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }
+        let intensity = readout(latents: entries, classes: classes, coords: grid, intensityLogits: true).intensity
+        var best: [Int] = [], losses: [Double] = []
+        for image in 0..<request.count {
+            var pick = image * r, lowest = Double.infinity
+            for k in (image * r)..<((image + 1) * r) {
+                let l = reconstructionLoss(logits: intensity[k], target: request.intensities[image], pixels: visibleIndices?[image])
+                if l < lowest { (pick, lowest) = (k, l) }
+            }
+            best.append(pick); losses.append(lowest)
+        }
+        return (best, losses)
+    }
+
+    /// Mean reconstruction loss of one image's logits over `pixels` (nil: all), as the fit's objective.
+    func reconstructionLoss(logits: [Float], target: [Float], pixels: [Int]?) -> Double {
+        var sum = 0.0, count = 0
+        func add(_ i: Int) {
+            let l = Double(logits[i]), t = Double(target[i])
+            switch loss.reconstruction {
+            case .bce: sum += max(l, 0) - l * t + Foundation.log(1 + Foundation.exp(-abs(l)))
+            case .mse: let p = 1 / (1 + Foundation.exp(-l)); sum += (p - t) * (p - t)
+            }
+            count += 1
+        }
+        if let pixels { pixels.forEach(add) } else { logits.indices.forEach(add) }
+        return count > 0 ? sum / Double(count) : .infinity
+    }
+
+    /// The network at `coords` ([P, 2] flattened, any values: beyond ±1 reads outside the training plane) for
+    /// each latent: per image [P] intensities (σ, or logits with `intensityLogits`) and mask probabilities.
+    /// Runs without gradients, in chunks of about 64k points.
+    public func readout(latents: [[Float]], classes: ClassIndices, coords: [Float], intensityLogits: Bool = false)
+        -> (intensity: [[Float]], mask: [[Float]]) {
+        let p = coords.count / 2, dims = network.config.latentDims
+        let chunk = max(1, (1 << 16) / max(p, 1))
+        var intensity: [[Float]] = [], mask: [[Float]] = []
+        noGrad {
+            var start = 0
+            while start < latents.count {
+                let range = start..<min(start + chunk, latents.count)
+                let z = Tensor(range.flatMap { latents[$0] }, shape: [range.count, dims])
+                let c = network.conditioning(latents: z, classes: classes.subset(Array(range)))
+                let x = Tensor(Array(repeating: coords, count: range.count).flatMap { $0 }, shape: [range.count * p, 2])
+                let (i, m) = network(x, conditioning: c)
+                let iv = (intensityLogits ? i : i.sigmoid()).scalars, mv = m.sigmoid().scalars
+                for k in 0..<range.count {
+                    intensity.append(Array(iv[(k * p)..<((k + 1) * p)]))
+                    mask.append(Array(mv[(k * p)..<((k + 1) * p)]))
+                }
+                start = range.upperBound
+            }
+        }
+        return (intensity, mask)
+    }
+}
+
+extension ClassIndices {
+    /// The indices of the images listed in `images` (repeats allowed).
+    public func expanded(_ images: [Int]) -> ClassIndices {
+        ClassIndices(birads: birads.map { b in images.map { b[$0] } }, pathology: pathology.map { p in images.map { p[$0] } })
+    }
+    func subset(_ images: [Int]) -> ClassIndices { expanded(images) }
+}
+
+/// Dice of probabilities thresholded at `threshold` against a 0/1 mask; 1 when both are empty.
+func hardDice(_ probabilities: [Float], _ truth: [Float], threshold: Float) -> Double {
+    var tp = 0, p = 0, t = 0
+    for (q, y) in zip(probabilities, truth) {
+        let pred = q > threshold, lesion = y > 0.5
+        if pred { p += 1 }
+        if lesion { t += 1 }
+        if pred && lesion { tp += 1 }
+    }
+    return p + t == 0 ? 1 : 2 * Double(tp) / Double(p + t)
+}

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import SonoData
+import SonoPipeline
+
+/// `sonoseg implicit …`: implicit segmentation networks (NISF; Byra's BI-RADS/pathology-conditioned variant).
+struct ImplicitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "implicit",
+        abstract: "Implicit segmentation networks: auto-decoder training, inference by latent optimisation.",
+        subcommands: [ImplicitTrain.self, ImplicitSegment.self, ImplicitEvaluate.self, ImplicitInpaint.self, ImplicitCalibrate.self])
+}
+
+private let stderrLog: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+
+/// Options of commands that fit latents.
+struct LatentOptions: ParsableArguments {
+    @Option(help: "Latent steps (default: the model's K, chosen on validation).") var steps: Int?
+    @Option(help: "Independent fits per image; the lowest reconstruction loss is kept.") var restarts: Int?
+    @Option(help: "Random pixels per image and latent step (0: all).") var points: Int?
+    @Option(help: "Adam learning rate of the latent (default: the model's).") var lr: Float?
+    @Option(help: "Sample the frame on a WxH grid before mapping back to the image (default: the training size).") var resolution: String?
+    @Option(help: "Probability threshold (default: the model's).") var threshold: Float?
+    @Option(help: "Seed of latent initialisation and point sampling.") var seed: UInt64 = 0
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func options() throws -> ImplicitSegmentOptions {
+        if let threads { Parallel.threads = threads }
+        var o = ImplicitSegmentOptions()
+        (o.steps, o.restarts, o.pointsPerStep, o.threshold, o.seed, o.learningRate) = (steps, restarts, points, threshold, seed, lr)
+        if let resolution {
+            let parts = resolution.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("--resolution must be WxH, e.g. 512x512, got '\(resolution)'") }
+            o.resolution = (parts[0], parts[1])
+        }
+        return o
+    }
+}
+
+struct ImplicitTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train an implicit network as an auto-decoder (recipes/implicit/*.json).",
+        discussion: "Writes config.json, split-N.json, log.jsonl, last.safetensors (checkpoint), model.safetensors (the shipped model, with K and the validation Dice curve), dice-curve.json and summary.json to --out.")
+    @Argument(help: "Recipe (JSON).") var recipe: String
+    @Option(help: "Run folder.") var out: String
+    @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
+    @Option(help: "Training steps (overrides the recipe).") var steps: Int?
+    @Option(help: "Wall-time budget in minutes (overrides the recipe).") var maxMinutes: Double?
+    @Option(name: .customLong("data"), help: "Dataset folder (repeatable; overrides the recipe's).") var data: [String] = []
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func run() throws {
+        if let threads { Parallel.threads = threads }
+        var config = try ImplicitTrainConfig.load(URL(fileURLWithPath: recipe))
+        if let steps { config.steps = steps }
+        if let maxMinutes { config.maxMinutes = maxMinutes }
+        if !data.isEmpty { config.data = data.map { DataSource(path: $0) } }
+        let s = try trainImplicit(config, folder: URL(fileURLWithPath: out), resume: resume, log: stderrLog)
+        print(String(format: "%d steps in %.0fs; K = %d latent steps, validation Dice %.4f; model in %@/model.safetensors",
+                     s.steps, s.seconds, s.inferenceSteps, s.validationDice, out))
+    }
+}
+
+struct ImplicitSegment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segment", abstract: "Segment images by latent optimisation.",
+        discussion: "Writes STEM_mask.png (input size), STEM_prob.png, STEM_overlay.png, STEM_reconstruction.png, summary.csv, summary.json (with predicted BI-RADS and pathology for a conditioned model) and classes.csv.")
+    @Argument(help: "Image files or folders.") var inputs: [String]
+    @Option(help: "Model file or run folder.") var model: String
+    @Option(help: "Output folder.") var out = "sonoseg-implicit-out"
+    @OptionGroup var latent: LatentOptions
+    @Flag(help: "Keep only the largest lesion.") var largestComponent = false
+    @Option(help: "Pixel spacing in mm, for sizes in mm.") var spacing: Double?
+
+    func run() throws {
+        let m = try ImplicitModel(contentsOf: ImplicitModel.locate(model))
+        var o = try latent.options()
+        o.largestComponent = largestComponent
+        o.pixelSpacingMM = spacing
+        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: stderrLog)
+        let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: stderrLog)
+        print("\(rows.count) images, \(rows.filter(\.lesion.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
+    }
+}
+
+struct ImplicitEvaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Segmentation metrics (and classification by latent search) on a dataset part.",
+        discussion: "Writes metrics.csv, metrics.json, table.md, and for a conditioned model birads.json, pathology.json and classification.md.")
+    @Option(help: "Model file or run folder.") var model: String
+    @Option(help: "Dataset folder.") var data: String
+    @Option(help: "Dataset layout (default: detected).") var layout: DatasetLayout?
+    @Option(help: "Split file (needed for --part test or validation).") var split: String?
+    @Option(help: "Which images: test, validation, all.") var part: EvaluationPart = .test
+    @Option(help: "Classes to leave out, comma separated (e.g. normal).") var exclude: String?
+    @Option(help: "Evaluate only the first N images of the part.") var limit: Int?
+    @Option(help: "Output folder (default: evaluation-PART beside the model).") var out: String?
+    @Option(help: "Name of the model in the table.") var name: String?
+    @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
+    @OptionGroup var latent: LatentOptions
+
+    func run() throws {
+        let url = ImplicitModel.locate(model)
+        let m = try ImplicitModel(contentsOf: url)
+        var samples = try evaluationSamples(path: data, layout: layout, split: split, part: part,
+                                            excludeClasses: exclude?.split(separator: ",").map(String.init) ?? [])
+        if let limit { samples = Array(samples.prefix(limit)) }
+        let e = try evaluateImplicit(m, samples: samples, options: try latent.options(), onError: onError, log: stderrLog)
+        let label = name ?? m.info.name
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("evaluation-\(part.rawValue)")
+        try writeImplicitEvaluation(e, name: label, to: folder)
+        print(MetricsMarkdown.segmentationTable([(name: label, report: e.segmentation)]))
+        for (title, r) in [("BI-RADS", e.birads), ("pathology", e.pathology)] {
+            guard let r else { continue }
+            print("\(title) by latent search:\n" + MetricsMarkdown.classificationTable([(name: label, report: r)]))
+        }
+        print(String(format: "%d images, %.2f s per image (latent fit + readout); results in %@", e.segmentation.rows.count, e.secondsPerImage, folder.path))
+    }
+}
+
+struct ImplicitInpaint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inpaint", abstract: "Hide a box, fit on the visible pixels, fill the box from the network.",
+        discussion: "Writes STEM_hidden.png, STEM_inpainted.png, STEM_reconstruction.png, STEM_mask.png and STEM_overlay.png at the image's size.")
+    @Argument(help: "Image file.") var image: String
+    @Option(help: "Hidden box x,y,w,h in image pixels.") var box: String
+    @Option(help: "Model file or run folder.") var model: String
+    @Option(help: "Output folder.") var out = "sonoseg-inpaint-out"
+    @OptionGroup var latent: LatentOptions
+
+    func run() throws {
+        let v = box.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard v.count == 4 else { throw ValidationError("--box must be x,y,w,h, got '\(box)'") }
+        let m = try ImplicitModel(contentsOf: ImplicitModel.locate(model))
+        let error = try inpaintImplicit(URL(fileURLWithPath: image), box: (v[0], v[1], v[2], v[3]), model: m,
+                                        options: try latent.options(), out: URL(fileURLWithPath: out))
+        print(String(format: "mean absolute error inside the box: %.4f (fraction of the intensity range); results in %@", error, out))
+    }
+}
+
+struct ImplicitCalibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate", abstract: "Choose the latent steps K again on a dataset part (e.g. with another --lr).",
+        discussion: "Fits the part's images for --max-steps steps, measures mean Dice every --every steps, stores K, the curve and the inference settings in the model (rewritten atomically, or written to --out).")
+    @Option(help: "Model file or run folder.") var model: String
+    @Option(help: "Dataset folder.") var data: String
+    @Option(help: "Split file.") var split: String?
+    @Option(help: "Which images: validation (default), test, all.") var part: EvaluationPart = .validation
+    @Option(help: "Images used (default: the model's validationImages).") var images: Int?
+    @Option(help: "Longest fit.") var maxSteps: Int?
+    @Option(help: "Dice every this many steps.") var every: Int?
+    @Option(help: "Adam learning rate of the latent.") var lr: Float?
+    @Option(help: "Random pixels per image and latent step (0: all).") var points: Int?
+    @Option(help: "Write the calibrated model here instead of replacing --model.") var out: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func run() throws {
+        if let threads { Parallel.threads = threads }
+        let url = ImplicitModel.locate(model)
+        let m = try ImplicitModel(contentsOf: url)
+        if let images { m.info.inference.validationImages = images }
+        if let maxSteps { m.info.inference.maxSteps = maxSteps }
+        if let every { m.info.inference.evaluateEvery = every }
+        if let lr { m.info.inference.learningRate = lr }
+        if let points { m.info.inference.pointsPerStep = points }
+        let samples = try evaluationSamples(path: data, split: split, part: part)
+        let (bank, notes) = try ImageBank.load(samples, preprocess: m.info.preprocess, network: m.info.network, cacheFolder: nil, onError: .skip)
+        notes.forEach(stderrLog)
+        m.calibrate(on: bank, log: stderrLog)
+        let target = out.map { URL(fileURLWithPath: $0) } ?? url
+        try m.save(to: target)
+        print(String(format: "K = %d latent steps (lr %g), mean Dice %.4f on %d images; curve: %@; model in %@", m.info.inference.steps,
+                     m.info.inference.learningRate, m.info.validationDice ?? .nan, min(bank.count, m.info.inference.validationImages > 0 ? m.info.inference.validationImages : bank.count),
+                     m.info.curve.map { String(format: "%d:%.3f", $0.step, $0.dice) }.joined(separator: " "), target.path))
+    }
+}

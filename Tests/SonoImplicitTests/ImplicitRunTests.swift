@@ -1,0 +1,96 @@
+import XCTest
+import SonoImaging
+import SonoModels
+import SonoPipeline
+
+/// The run-folder path: dataset on disk → split → checkpoints → resume → model → evaluate / segment / inpaint.
+final class ImplicitRunTests: XCTestCase {
+    override class func setUp() { Parallel.threads = 1 }
+
+    func makeShapeFolder(count: Int, size: Int) throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("implicit-shapes-\(UUID().uuidString)")
+        let images = root.appendingPathComponent("images"), masks = root.appendingPathComponent("masks")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
+        var rng = TestRNG(seed: 11)
+        for i in 0..<count {
+            let s = Shape.random(.disc, &rng)
+            try ImageIO.writePNG(GrayImage(width: size, height: size, pixels: s.image(size)), to: images.appendingPathComponent("case\(i).png"))
+            try ImageIO.writePNG(Mask(width: size, height: size, pixels: s.mask(size).map { UInt8($0) }), to: masks.appendingPathComponent("case\(i).png"))
+        }
+        return root
+    }
+
+    func config(data: URL) -> ImplicitTrainConfig {
+        var c = TinyModels.config(conditioned: false)
+        c.data = [DataSource(path: data.path)]
+        (c.steps, c.checkpointEvery, c.logEvery) = (12, 4, 2)
+        (c.split.folds, c.split.testFraction, c.split.validationFraction) = (0, 0.2, 0.2)
+        (c.inference.maxSteps, c.inference.evaluateEvery) = (6, 3)
+        c.preprocess.width = 16; c.preprocess.height = 16
+        return c
+    }
+
+    func testResumeEqualsUninterruptedRunAndCommandsWriteTheirFiles() throws {
+        let data = try makeShapeFolder(count: 15, size: 20)
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("implicit-runs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: runs) }
+        let c = config(data: data)
+        let a = runs.appendingPathComponent("a"), b = runs.appendingPathComponent("b")
+        let whole = try trainImplicit(c, folder: a, quiet: true, log: { _ in })
+        XCTAssertEqual(whole.steps, 12)
+        let partial = try trainImplicit(c, folder: b, quiet: true, stopAfter: 8, log: { _ in })
+        XCTAssertEqual(partial.steps, 8)
+        XCTAssertThrowsError(try trainImplicit(c, folder: b, quiet: true, log: { _ in }))   // needs --resume
+        _ = try trainImplicit(c, folder: b, resume: true, quiet: true, log: { _ in })
+        let ma = try ImplicitModel(contentsOf: a.appendingPathComponent("model.safetensors"))
+        let mb = try ImplicitModel(contentsOf: b.appendingPathComponent("model.safetensors"))
+        for ((name, x), (_, y)) in zip(ma.network.stateDict(), mb.network.stateDict()) {
+            XCTAssertEqual(x.scalars, y.scalars, "\(name) differs after resume")
+        }
+        XCTAssertEqual(ma.info.curve, mb.info.curve)
+        let log = try String(contentsOf: b.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").count, 6)
+        for f in ["config.json", "split-0.json", "last.safetensors", "summary.json", "dice-curve.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: a.appendingPathComponent(f).path), f)
+        }
+
+        // evaluate, segment at another resolution, inpaint
+        let samples = try evaluationSamples(path: data.path, split: a.appendingPathComponent("split-0.json").path, part: .test)
+        XCTAssertFalse(samples.isEmpty)
+        var o = ImplicitSegmentOptions()
+        o.steps = 5
+        let e = try evaluateImplicit(ma, samples: samples, options: o)
+        XCTAssertEqual(e.segmentation.rows.count, samples.count)
+        XCTAssertEqual(e.segmentation.rows[0].metrics.width, 20)
+        o.resolution = (40, 40)
+        let out = runs.appendingPathComponent("seg")
+        let rows = try segmentImplicit([samples[0].imageURL], model: ma, options: o, out: out, log: { _ in })
+        XCTAssertEqual(rows.count, 1)
+        let stem = samples[0].imageURL.deletingPathExtension().lastPathComponent
+        let mask = try ImageIO.readMask(out.appendingPathComponent("\(stem)_mask.png")).mask
+        XCTAssertEqual([mask.width, mask.height], [20, 20])
+        for f in ["summary.csv", "summary.json", "\(stem)_prob.png", "\(stem)_overlay.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
+        }
+        let inpaint = runs.appendingPathComponent("inpaint")
+        _ = try inpaintImplicit(samples[0].imageURL, box: (2, 2, 8, 8), model: ma, options: o, out: inpaint)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: inpaint.appendingPathComponent("\(stem)_inpainted.png").path))
+        XCTAssertThrowsError(try inpaintImplicit(samples[0].imageURL, box: (15, 15, 10, 10), model: ma, options: o, out: inpaint)) {
+            XCTAssertTrue("\($0)".contains(samples[0].imageURL.path))
+        }
+    }
+
+    func testRecipesParseAndValidate() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let nisf = try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/nisf.json"))
+        XCTAssertFalse(nisf.model.isConditioned)
+        XCTAssertNoThrow(try nisf.validate())
+        let byra = try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/byra-birads.json"))
+        XCTAssertEqual(byra.model.biradsClasses, ["2", "3", "4", "5"])
+        XCTAssertEqual(byra.loss.reconstruction, .mse)
+        XCTAssertThrowsError(try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/missing.json"))) {
+            XCTAssertTrue("\($0)".contains("missing.json"))
+        }
+    }
+}
