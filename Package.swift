@@ -53,5 +53,6 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoData"], swiftSettings: swift5),
         .testTarget(name: "SonoPipelineTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
     ]
 )
