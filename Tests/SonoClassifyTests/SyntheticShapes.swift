@@ -51,10 +51,10 @@ func tinyRecipe(data: URL, task: ClassifyTask, model: ClassifyModelKind, epochs:
     var c = ClassifyConfig()
     (c.task, c.model.kind, c.data, c.epochs, c.batchSize, c.augment) = (task, model, [DataSource(path: data.path)], epochs, 4, false)
     (c.preprocess.width, c.preprocess.height) = (64, 64)
-    c.model.resnet.baseWidth = 8
-    c.model.cnn.widths = [8, 16, 32]
-    c.model.segmenter.encoder = ResNetConfig(depth: .resnet18, inputChannels: 1, classes: 0, baseWidth: 8)
-    (c.model.segmenter.decoderChannels, c.model.segmenter.classificationHidden) = ([32, 16, 16, 8, 8], 16)
+    c.model.resnet.baseWidth = 16
+    c.model.cnn.widths = [16, 32, 32]
+    c.model.segmenter.encoder = ResNetConfig(depth: .resnet18, inputChannels: 1, classes: 0, baseWidth: 16)
+    (c.model.segmenter.decoderChannels, c.model.segmenter.classificationHidden) = ([64, 32, 32, 16, 16], 16)
     (c.optimizer.learningRate, c.optimizer.schedule) = (3e-3, .constant)
     (c.split.folds, c.split.testFraction, c.split.validationFraction) = (0, 0.25, 0.25)
     return c

@@ -182,6 +182,7 @@ func trainEpoch(_ network: TaskNetwork, loader: BatchLoader, epoch: Int, loss: T
     let bar = ProgressBar(total: loader.batchesPerEpoch, label: "epoch \(epoch + 1)/\(config.epochs)")
     let params = network.module.namedParameters()
     network.module.setTraining(true)
+    reseedDropout(network.module, seed: config.seed, epoch: epoch)
     var total = 0.0, cls = 0.0, seg = 0.0, batches = 0
     let stream = loader.epoch(epoch)
     while let batch = try stream.next() {
@@ -214,4 +215,14 @@ func saveTaskModel(_ network: TaskNetwork, config: ClassifyConfig, classNames: [
     (info.task, info.classifier) = (config.task, network.config)
     info.classNames = network.classifies ? classNames : nil
     try ModelInfo.save(network.module, info: info, to: url)
+}
+
+/// Gives every dropout layer a generator that depends only on (seed, epoch, layer), so a resumed run drops
+/// the same units as an uninterrupted one.
+func reseedDropout(_ module: Module, seed: UInt64, epoch: Int) {
+    func collect(_ m: Module) -> [Dropout] { (m as? Dropout).map { [$0] } ?? m.children.flatMap { collect($0.1) } }
+    for (i, d) in collect(module).enumerated() {
+        var mixer = SeededRNG(seed: seed, stream: [0x4452_4F50, UInt64(epoch), UInt64(i)])
+        d.rng = RandomGenerator(seed: mixer.next())
+    }
 }
