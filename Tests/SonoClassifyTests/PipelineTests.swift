@@ -94,5 +94,8 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(Set(recipe.variants.map { try! recipe.config($0).model.kind }), Set([.cnn, .resnet50, .vgg16, .vit, .fcn, .uresnet]))
         for v in recipe.variants { XCTAssertNoThrow(try recipe.config(v).validate(), v.name) }
         XCTAssertTrue(recipe.variants.contains { (try? recipe.config($0).task) == .multitask })
+        let three = try ClassifyConfig.load(url.deletingLastPathComponent().appendingPathComponent("multitask-busi-3class.json"))
+        XCTAssertNoThrow(try three.validate())
+        XCTAssertEqual(three.classNames?.count, 3)
     }
 }
