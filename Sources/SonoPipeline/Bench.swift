@@ -107,8 +107,10 @@ public enum Bench {
 
 extension Bench {
     /// ResNet-50 (bottleneck 3-4-6-3, BN, 1 input channel, 3 classes), batch 8×1×224×224, cross-entropy,
-    /// backward, one SGD step with momentum 0.9 (lr 1e-2).
+    /// backward, one SGD step with momentum 0.9 (lr 1e-2). Runs with the allocator policy of classification
+    /// training (`MemoryPolicy.retainFreedMemory`), as `sonoseg classify train` does.
     static func resnet50Train(runs: Int) -> Result {
+        MemoryPolicy.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = ResNet(ResNetConfig(depth: .resnet50, inputChannels: 1, classes: 3), rng: &rng)
         let x = Tensor.normal([8, 1, 224, 224], rng: &rng)

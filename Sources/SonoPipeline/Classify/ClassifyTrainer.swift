@@ -82,6 +82,7 @@ struct TaskData {
 public func trainTask(_ config: ClassifyConfig, folder: URL, resume: Bool = false, quiet: Bool = false, stopAfter: Int? = nil,
                       log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> TaskTrainSummary {
     try config.validate()
+    MemoryPolicy.retainFreedMemory()
     let run = RunFolder(folder)
     try startRunFolder(config, run: run, resume: resume)
     let data = try TaskData.prepare(config, folder: folder, log: log)
