@@ -56,5 +56,6 @@ let package = Package(
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels"], swiftSettings: swift5),
         .testTarget(name: "sonosegTests", dependencies: ["sonoseg"], swiftSettings: swift5),
         .testTarget(name: "SonoImplicitTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
     ]
 )

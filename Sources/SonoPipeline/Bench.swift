@@ -4,7 +4,7 @@ import Foundation
 /// The workloads of `shared/bench/torch_reference.py`, with the same shapes, warm-up and run counts, printing
 /// the same `WORKLOAD name median_ms=… min_ms=… max_ms=… peak_rss_mb=…` lines.
 public enum Bench {
-    public static let workloads = ["unet-train", "unet-infer", "mlp-train", "mlp-latent"]
+    public static let workloads = ["unet-train", "unet-infer", "mlp-train", "mlp-latent", "resnet50-train"]
     /// Workloads of SonoSeg's own (no PyTorch counterpart): the data loader, an epoch of the default recipe
     /// and end-to-end segmentation latency. They read `../shared/data` (or `dataRoot`).
     public static let pipelineWorkloads = ["data", "train-epoch", "segment"]
@@ -29,6 +29,7 @@ public enum Bench {
         case "unet-infer": emit(unetInfer(runs: runs).line)
         case "mlp-train": emit(mlpTrain(runs: runs).line)
         case "mlp-latent": emit(mlpLatent(runs: runs).line)
+        case "resnet50-train": emit(resnet50Train(runs: runs).line)
         default: throw BenchError.unknownWorkload(name, known: workloads + pipelineWorkloads)
         }
     }
@@ -104,6 +105,26 @@ public enum Bench {
             opt.zeroGrad(params)
             let (pi, _) = net(coords, latent: latent)
             binaryCrossEntropyWithLogits(pi, image).backward()
+            opt.update(params, learningRate: 1e-2)
+        })
+    }
+}
+
+extension Bench {
+    /// ResNet-50 (bottleneck 3-4-6-3, BN, 1 input channel, 3 classes), batch 8×1×224×224, cross-entropy,
+    /// backward, one SGD step with momentum 0.9 (lr 1e-2). Runs with the allocator policy of classification
+    /// training (`MemoryPolicy.retainFreedMemory`), as `sonoseg classify train` does.
+    static func resnet50Train(runs: Int) -> Result {
+        MemoryPolicy.retainFreedMemory()
+        var rng = RandomGenerator(seed: 0)
+        let net = ResNet(ResNetConfig(depth: .resnet50, inputChannels: 1, classes: 3), rng: &rng)
+        let x = Tensor.normal([8, 1, 224, 224], rng: &rng)
+        let labels = (0..<8).map { _ in Int(rng.uniform() * 3) % 3 }
+        let opt = SGD(momentum: 0.9)
+        let params = net.namedParameters()
+        return Result(name: "resnet50-train", times: timed(warmup: 2, runs: runs) {
+            opt.zeroGrad(params)
+            crossEntropyLoss(net(x), targets: labels).backward()
             opt.update(params, learningRate: 1e-2)
         })
     }

@@ -17,6 +17,9 @@ public enum EvaluationPart: String, Codable, Sendable, CaseIterable {
 public func evaluate(_ model: LoadedModel, samples: [Sample], threshold: Float? = nil, flipTTA: Bool = false,
                      spacing: PixelSpacing? = nil, onError: ErrorPolicy = .fail,
                      log: (String) -> Void = { _ in }) throws -> (report: SegmentationReport, skipped: [SkippedSample]) {
+    guard model.segments else {
+        throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
+    }
     let preprocessor = Preprocessor(model.info.preprocess)
     let t = threshold ?? model.info.threshold
     var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []

@@ -13,6 +13,11 @@ public struct ModelInfo: Codable, Sendable {
     public var stageHeads: Int
     public var metrics: [String: Double]
     public var recipe: String
+    /// Classification and backbone models (`sonoseg classify`): the task, the network and the class order of
+    /// the classification head's outputs. Absent in U-Net files.
+    public var task: ClassifyTask? = nil
+    public var classifier: ClassifyModelConfig? = nil
+    public var classNames: [String]? = nil
 
     static let key = "sonoseg.model"
 
@@ -24,10 +29,13 @@ public struct ModelInfo: Codable, Sendable {
     }
 }
 
-/// A trained segmenter ready for inference.
+/// A trained segmenter (or classifier, or both) ready for inference.
 public final class LoadedModel {
     public let info: ModelInfo
-    public let network: SegmentationModel
+    /// The U-Net of a `sonoseg train` model; nil for the backbone models of `sonoseg classify`.
+    public let network: SegmentationModel!
+    /// The network of a `sonoseg classify` model (classifier, FCN, UResNet, multitask UResNet).
+    public let taskNetwork: TaskNetwork?
     public let url: URL
 
     /// Reads a model file (or a folder holding `model.safetensors`).
@@ -47,6 +55,17 @@ public final class LoadedModel {
         do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
             throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
         }
+        if let classifier = info.classifier {
+            var rng = RandomGenerator(seed: 0)
+            let net = TaskNetwork(classifier, rng: &rng)
+            do { try net.module.load(stateDict: tensors, strict: true) } catch {
+                throw PipelineError.noModel("\(url.path): \(error)")
+            }
+            net.module.setTraining(false)
+            (network, taskNetwork, self.url) = (nil, net, url)
+            return
+        }
+        taskNetwork = nil
         var config = TrainConfig()
         config.model = info.unet
         config.preprocess = info.preprocess
@@ -64,11 +83,31 @@ public final class LoadedModel {
     /// Lesion probability for a batch of preprocessed images [N, 1, H, W] → [N, 1, H, W] in [0, 1].
     /// With `flipTTA`, averages the prediction of the image and its horizontal mirror.
     public func probabilities(_ x: Tensor, flipTTA: Bool = false) -> [Float] {
+        predict(x, flipTTA: flipTTA).lesion ?? [Float](repeating: 0, count: x.count)
+    }
+
+    /// Whether the model outputs a lesion mask / a class.
+    public var segments: Bool { taskNetwork?.segments ?? true }
+    public var classifies: Bool { taskNetwork?.classifies ?? false }
+
+    /// One forward pass: lesion probabilities [N·H·W] (nil for a classifier) and class probabilities, a row
+    /// per image in `info.classNames` order (nil without a classification head). With `flipTTA`, both are
+    /// averaged with the horizontal mirror's.
+    public func predict(_ x: Tensor, flipTTA: Bool = false) -> (lesion: [Float]?, classes: [[Float]]?) {
         GradMode.inference {
-            let p = network.unet(x).sigmoid().scalars
-            guard flipTTA else { return p }
-            let q = network.unet(Tensor(flipHorizontal(x.scalars, shape: x.shape), shape: x.shape)).sigmoid().scalars
-            return zip(p, flipHorizontal(q, shape: x.shape)).map { ($0 + $1) / 2 }
+            func run(_ x: Tensor) -> ([Float]?, [Float]?) {
+                guard let taskNetwork else { return (network.unet(x).sigmoid().scalars, nil) }
+                let o = taskNetwork(x)
+                return (o.segmentationLogits?.sigmoid().scalars, o.classLogits?.softmax(axis: 1).scalars)
+            }
+            var (p, c) = run(x)
+            if flipTTA {
+                let (q, d) = run(Tensor(flipHorizontal(x.scalars, shape: x.shape), shape: x.shape))
+                if let q, let pp = p { p = zip(pp, flipHorizontal(q, shape: x.shape)).map { ($0 + $1) / 2 } }
+                if let d, let cc = c { c = zip(cc, d).map { ($0 + $1) / 2 } }
+            }
+            let k = info.classNames?.count ?? 1
+            return (p, c.map { v in stride(from: 0, to: v.count, by: k).map { Array(v[$0..<($0 + k)]) } })
         }
     }
 }

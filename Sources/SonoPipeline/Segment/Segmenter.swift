@@ -34,6 +34,16 @@ public struct LesionSummary: Codable, Sendable {
     public var meanProbability: Double
     public var channelsDiffered: Bool
     public var seconds: Double
+    /// Predicted class and its probability, for models with a classification head (`class`,
+    /// `classProbability` in JSON; `class`, `class_probability` in the CSV); nil otherwise.
+    public var className: String? = nil
+    public var classProbability: Double? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case image, width, height, lesionFound, areaPixels, areaMM2, maxDiameterPixels, maxDiameterMM, boundingBox
+        case orientationDegrees, components, meanProbability, channelsDiffered, seconds
+        case className = "class", classProbability
+    }
 }
 
 /// Image files under the given paths (folders are listed, sorted naturally). Files whose name marks them as
@@ -64,6 +74,9 @@ public func collectImages(_ paths: [URL], log: (String) -> Void) throws -> [URL]
 /// 255), STEM_overlay.png (lesion outline on the image), then summary.csv and summary.json.
 public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions, out: URL,
                     log: (String) -> Void) throws -> [LesionSummary] {
+    guard model.segments else {
+        throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
+    }
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     let preprocessor = Preprocessor(model.info.preprocess)
     let threshold = options.threshold ?? model.info.threshold
@@ -73,7 +86,11 @@ public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions
         let grey = try ImageIO.readGray(url)
         let (input, geometry) = preprocessor.prepare(grey.image)
         let x = Tensor(input.pixels, shape: [1, 1, input.height, input.width])
-        let p = model.probabilities(x, flipTTA: options.flipTTA)
+        let prediction = model.predict(x, flipTTA: options.flipTTA)
+        let p = prediction.lesion ?? [Float](repeating: 0, count: x.count)
+        let predicted = prediction.classes?.first.flatMap { row in
+            model.info.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
+        }
         let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
         var mask = Mask(width: probability.width, height: probability.height,
                         pixels: probability.pixels.map { $0 > threshold ? 1 : 0 })
@@ -91,10 +108,12 @@ public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions
                                   maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
                                   orientationDegrees: m.orientationDegrees, components: m.componentCount,
                                   meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
-                                  channelsDiffered: grey.channelsDiffered, seconds: Date().timeIntervalSince(started)))
-        log(String(format: "%@: %@ (%.2fs)", url.lastPathComponent,
+                                  channelsDiffered: grey.channelsDiffered, seconds: Date().timeIntervalSince(started),
+                                  className: predicted?.0, classProbability: predicted?.1))
+        let diagnosis = predicted.map { String(format: "; class %@ (p = %.3f)", $0.0, $0.1) } ?? ""
+        log(String(format: "%@: %@%@ (%.2fs)", url.lastPathComponent,
                    m.areaPixels > 0 ? "lesion \(m.areaPixels) px, max diameter \(String(format: "%.1f", m.maxDiameterPixels)) px" : "no lesion found",
-                   rows.last!.seconds))
+                   diagnosis, rows.last!.seconds))
     }
     try writeJSON(rows, to: out.appendingPathComponent("summary.json"))
     try atomicWrite(Data(summaryCSV(rows).utf8), to: out.appendingPathComponent("summary.csv"))
@@ -103,12 +122,13 @@ public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions
 
 func summaryCSV(_ rows: [LesionSummary]) -> String {
     func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
-    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability\n"
+    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability\n"
     for r in rows {
         let name = r.image.contains(",") || r.image.contains("\"") ? "\"\(r.image.replacingOccurrences(of: "\"", with: "\"\""))\"" : r.image
         let b = r.boundingBox.count == 4 ? r.boundingBox.map(String.init) : ["", "", "", ""]
         s += "\(name),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
-        s += b.joined(separator: ",") + ",\(f(r.orientationDegrees)),\(r.components),\(f(r.meanProbability))\n"
+        s += b.joined(separator: ",") + ",\(f(r.orientationDegrees)),\(r.components),\(f(r.meanProbability)),"
+        s += "\(r.className ?? ""),\(r.classProbability.map { String(format: "%.4f", $0) } ?? "")\n"
     }
     return s
 }

@@ -1,0 +1,67 @@
+import Foundation
+import SonoData
+
+/// A comparison grid of classification / segmentation / multitask runs: a base recipe and named variants
+/// that override parts of it (objects merge key by key). Every variant trains on the same split and is scored
+/// on its test part; the results become a classification table and a segmentation table.
+public struct TaskGridRecipe: Codable, Sendable {
+    public struct Variant: Codable, Sendable {
+        public var name: String
+        public var set: JSONValue
+    }
+    public var name: String
+    public var base: JSONValue
+    public var variants: [Variant]
+
+    public static func load(_ url: URL) throws -> TaskGridRecipe {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw PipelineError.unreadable(url.path, "file not found") }
+        do { return try JSONDecoder().decode(TaskGridRecipe.self, from: data) } catch {
+            throw PipelineError.unreadable(url.path, "not a classification grid recipe: \(describe(error))")
+        }
+    }
+
+    /// The full recipe of variant `v`.
+    public func config(_ v: Variant) throws -> ClassifyConfig {
+        var merged = base.merging(v.set)
+        if case var .object(o) = merged { o["name"] = .string(v.name); merged = .object(o) }
+        do { return try JSONDecoder().decode(ClassifyConfig.self, from: JSONEncoder().encode(merged)) } catch {
+            throw PipelineError.invalidConfig("variant '\(v.name)': \(describe(error))")
+        }
+    }
+}
+
+/// Runs every variant (reusing finished ones, resuming interrupted ones) and writes grid.md.
+public func runTaskGrid(_ recipe: TaskGridRecipe, folder: URL, log: @escaping (String) -> Void) throws -> String {
+    var classification: [(name: String, report: ClassificationReport)] = []
+    var segmentation: [(name: String, report: SegmentationReport)] = []
+    var times: [String] = []
+    for v in recipe.variants {
+        var c = try recipe.config(v)
+        for i in c.data.indices where c.data[i].split == nil {
+            c.data[i].split = folder.appendingPathComponent("split-\(i).json").path   // one split for all variants
+        }
+        let run = RunFolder(folder.appendingPathComponent(slug(v.name)))
+        if !FileManager.default.fileExists(atPath: run.summary.path) {
+            log("variant \(v.name)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            _ = try trainTask(c, folder: run.url, resume: FileManager.default.fileExists(atPath: run.last.path), log: log)
+        }
+        let test = run.url.appendingPathComponent("test")
+        let cls = test.appendingPathComponent("classification.json"), seg = test.appendingPathComponent("metrics.json")
+        if FileManager.default.fileExists(atPath: cls.path) {
+            classification.append((v.name, try JSONDecoder().decode(ClassificationReport.self, from: Data(contentsOf: cls))))
+        }
+        if FileManager.default.fileExists(atPath: seg.path) {
+            segmentation.append((v.name, try SegmentationReport.decode(json: Data(contentsOf: seg))))
+        }
+        if let s = try? JSONDecoder().decode(TaskTrainSummary.self, from: Data(contentsOf: run.summary)) {
+            times.append("\(v.name) \(Int(s.seconds)) s, \(s.parameters) parameters")
+        }
+    }
+    var md = "## \(recipe.name): held-out test split\n\n"
+    if !classification.isEmpty { md += "### Classification\n\n" + MetricsMarkdown.classificationTable(classification) + "\n" }
+    if !segmentation.isEmpty { md += "### Segmentation (lesion images)\n\n" + MetricsMarkdown.segmentationTable(segmentation) + "\n" }
+    md += "Training: " + times.joined(separator: "; ") + "\n"
+    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("grid.md"))
+    return md
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import SonoData
+import SonoPipeline
+
+extension ClassifyTask: ExpressibleByArgument {}
+extension ClassifyModelKind: ExpressibleByArgument {}
+extension ClassWeighting: ExpressibleByArgument {}
+extension SamplerKind: ExpressibleByArgument {}
+
+/// `sonoseg classify …`: Jimenez & Xu's classifiers, backbone segmenters and the multitask UResNet.
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Train and evaluate diagnosis classifiers, backbone segmenters (FCN, UResNet) and the multitask UResNet.",
+        subcommands: [Train.self, Evaluate.self, Grid.self])
+
+    /// Options for a classification run; each overrides the recipe.
+    struct Options: ParsableArguments {
+        @Option(help: "classify, segment or multitask.") var task: ClassifyTask?
+        @Option(help: "\(ClassifyModelKind.allCases.map(\.rawValue).joined(separator: ", ")).") var model: ClassifyModelKind?
+        @Option(name: .customLong("data"), help: "Dataset folder (repeatable; layout detected).") var data: [String] = []
+        @Option(help: "Classes to leave out, comma separated (e.g. normal for benign/malignant).") var exclude: String?
+        @Option(help: "Epochs.") var epochs: Int?
+        @Option(help: "Batch size.") var batchSize: Int?
+        @Option(help: "Square input size in pixels.") var size: Int?
+        @Option(help: "Learning rate.") var lr: Float?
+        @Option(help: "Optimizer: adam, adamw, sgd.") var optimizer: OptimizerConfig.Kind?
+        @Option(help: "Class weights: none, inverseFrequency, given.") var classWeighting: ClassWeighting?
+        @Option(help: "Class weights, comma separated (implies --class-weighting given).") var classWeights: String?
+        @Option(help: "Sampler: shuffle or balanced (weighted sampler).") var sampler: SamplerKind?
+        @Option(help: "Multitask weight of the segmentation loss.") var segWeight: Float?
+        @Option(help: "Multitask weight of the classification loss.") var clsWeight: Float?
+        @Option(help: "Width of the first ResNet stage / encoder (64 in the paper).") var width: Int?
+        @Option(help: "Seed for weights, splits and augmentation.") var seed: UInt64?
+        @Flag(help: "Train without augmentation.") var noAugment = false
+
+        func apply(to base: ClassifyConfig) -> ClassifyConfig {
+            var c = base
+            if let task { c.task = task }
+            if let model { c.model.kind = model }
+            if !data.isEmpty { c.data = data.map { DataSource(path: $0) } }
+            if let exclude { for i in c.data.indices { c.data[i].excludeClasses = exclude.split(separator: ",").map(String.init) } }
+            if let epochs { c.epochs = epochs }
+            if let batchSize { c.batchSize = batchSize }
+            if let size { (c.preprocess.width, c.preprocess.height) = (size, size) }
+            if let lr { c.optimizer.learningRate = lr }
+            if let optimizer { c.optimizer.kind = optimizer }
+            if let classWeighting { c.classWeighting = classWeighting }
+            if let classWeights {
+                c.classWeights = classWeights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+                c.classWeighting = .given
+            }
+            if let sampler { c.sampler = sampler }
+            if let segWeight { c.segmentationWeight = segWeight }
+            if let clsWeight { c.classificationWeight = clsWeight }
+            if let width { c.model.resnet.baseWidth = width; c.model.segmenter.encoder.baseWidth = width }
+            if let seed { c.seed = seed; c.split.seed = seed }
+            if noAugment { c.augment = false }
+            return c
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a classifier, segmenter or multitask model from a recipe and/or flags.",
+            discussion: """
+            The run folder (--out) receives config.json, the split files, log.jsonl, last.safetensors (resumable), \
+            model.safetensors (best by validation balanced accuracy / Dice / their mean; `segment --model` and \
+            `classify evaluate` read it), test/ (the best model on the test part) and summary.json.
+            """)
+        @Argument(help: "Recipe file (JSON); flags override its values.") var recipe: String?
+        @OptionGroup var options: Options
+        @Option(help: "Run folder.") var out: String
+        @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+        @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+        func run() throws {
+            if let threads { Parallel.threads = threads }
+            let base = try recipe.map { try ClassifyConfig.load(URL(fileURLWithPath: $0)) } ?? ClassifyConfig()
+            let s = try trainTask(options.apply(to: base), folder: URL(fileURLWithPath: out), resume: resume)
+            print(String(format: "best validation score %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
+                         s.bestValidationScore, s.bestEpoch, s.epochsRun, s.seconds, out))
+        }
+    }
+
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a classification or multitask model: accuracy, balanced accuracy, per-class P/R/F1, AUC, confusion matrix; Dice for segmenters.",
+            discussion: "Writes classification.json, classification.md, predictions.csv and, for segmenters, metrics.csv/json and table.md.")
+        @Option(help: "Model file or run folder.") var model: String
+        @Option(help: "Dataset folder.") var data: String
+        @Option(help: "Dataset layout (default: detected).") var layout: DatasetLayout?
+        @Option(help: "Split file (needed for --part test or validation).") var split: String?
+        @Option(help: "Which images: test, validation, all.") var part: EvaluationPart = .test
+        @Option(help: "Classes to leave out, comma separated (e.g. normal).") var exclude: String?
+        @Flag(help: "Test-time augmentation (horizontal flip).") var tta = false
+        @Option(help: "Name of the model in the tables.") var name: String?
+        @Option(help: "Output folder.") var out: String
+        @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
+
+        func run() throws {
+            let loaded = try LoadedModel(URL(fileURLWithPath: model))
+            var excluded = exclude?.split(separator: ",").map(String.init) ?? []
+            if let names = loaded.info.classNames, loaded.classifies {   // a 2-class model is scored on its own classes
+                excluded += ["benign", "malignant", "normal"].filter { !names.contains($0) }
+            }
+            let samples = try evaluationSamples(path: data, layout: layout, split: split, part: part, excludeClasses: excluded)
+            let e = try evaluateTask(loaded, samples: samples, flipTTA: tta, onError: onError, quiet: false)
+            let label = name ?? loaded.info.recipe
+            try writeTaskEvaluation(e, name: label, to: URL(fileURLWithPath: out))
+            if let c = e.classification { print(MetricsMarkdown.classificationTable([(name: label, report: c)])); print(MetricsMarkdown.confusionMatrix(c)) }
+            if let s = e.segmentation { print(MetricsMarkdown.segmentationTable([(name: label, report: s)])) }
+            print("\(samples.count) images; results in \(out)/")
+        }
+    }
+
+    struct Grid: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a comparison grid (e.g. recipes/classify/jimenez-xu.json) and write grid.md.",
+            discussion: "Finished variants are reused; an interrupted one resumes.")
+        @Argument(help: "Grid recipe (JSON).") var recipe: String
+        @Option(help: "Output folder.") var out: String
+
+        func run() throws {
+            let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+            print(try runTaskGrid(try TaskGridRecipe.load(URL(fileURLWithPath: recipe)), folder: URL(fileURLWithPath: out), log: log))
+        }
+    }
+}
