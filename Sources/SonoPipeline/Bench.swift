@@ -46,6 +46,7 @@ public enum Bench {
     /// U-Net (base 32, depth 4), batch 8×1×128×128, BCE with logits, backward, one Adam step. SonoSeg keeps
     /// activations channel-blocked, which is its equivalent of PyTorch's channels-last run.
     static func unetTrain(runs: Int, emit: (String) -> Void) {
+        MemoryPolicy.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = UNet(UNetConfig(), rng: &rng)
         let x = Tensor.normal([8, 1, 128, 128], rng: &rng)
@@ -78,6 +79,7 @@ public enum Bench {
     }
 
     static func mlpTrain(runs: Int) -> Result {
+        MemoryPolicy.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = CoordinateMLP(CoordinateMLPConfig(), rng: &rng)
         let latent = Tensor.zeros([1, 128], requiresGrad: true)
@@ -94,6 +96,7 @@ public enum Bench {
     }
 
     static func mlpLatent(runs: Int) -> Result {
+        MemoryPolicy.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = CoordinateMLP(CoordinateMLPConfig(), rng: &rng)
         net.setFrozen(true)

@@ -45,6 +45,7 @@ public struct RunFolder {
 public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quiet: Bool = false, stopAfter: Int? = nil,
                   log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> TrainSummary {
     try config.validate()
+    MemoryPolicy.retainFreedMemory()
     let run = RunFolder(folder)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     if !resume, FileManager.default.fileExists(atPath: run.last.path) {

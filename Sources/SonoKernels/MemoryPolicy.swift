@@ -9,7 +9,7 @@ private let M_TRIM_THRESHOLD: Int32 = -1, M_MMAP_THRESHOLD: Int32 = -3
 /// defaults large blocks are unmapped (or trimmed) on free and every new one page-faults in zeroed pages,
 /// which measured ~20% of a single-threaded step. Blocks up to 32 MB (glibc's maximum mmap threshold) now
 /// come from the heap and the heap is never trimmed, so peak resident memory stays reserved (~+8% RSS).
-/// Process-wide and idempotent; `trainTask` and the `resnet50-train` benchmark call it.
+/// Process-wide and idempotent; every trainer and the training benchmarks call it.
 public enum MemoryPolicy {
     nonisolated(unsafe) private static var applied = false
 
