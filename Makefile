@@ -2,7 +2,8 @@
 # Both install missing system packages first (scripts/bootstrap is a fast no-op when nothing is missing).
 SWIFT ?= swift
 BIN := .build/release/sonoseg
-PYTHON ?= python3
+# compare.py runs its commands with PATH=/usr/bin:/bin, so pass the interpreter that has torch by full path.
+PYTHON ?= $(shell command -v python3)
 
 .PHONY: all bootstrap build test demo bench compare clean
 
