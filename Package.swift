@@ -45,9 +45,11 @@ let package = Package(
         ], swiftSettings: swift5),
 
         // MARK: - Tests
-        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTensor"], resources: [.copy("Fixtures")],
+        // Helpers every test target shares (finite-difference gradient checks, PyTorch golden files).
+        .target(name: "SonoTestSupport", dependencies: ["SonoTensor"], path: "Tests/Support", swiftSettings: swift5),
+        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTestSupport", "SonoTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
-        .testTarget(name: "SonoNNTests", dependencies: ["SonoNN"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SonoNNTests", dependencies: ["SonoTestSupport", "SonoNN"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "SonoImagingTests", dependencies: ["SonoImaging"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
@@ -55,7 +57,7 @@ let package = Package(
         .testTarget(name: "SonoPipelineTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels"], swiftSettings: swift5),
         .testTarget(name: "sonosegTests", dependencies: ["sonoseg"], swiftSettings: swift5),
-        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
-        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
     ]
 )

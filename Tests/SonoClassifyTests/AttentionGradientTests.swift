@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 import SonoPipeline
 
 /// Multi-head attention and a whole ViT against central finite differences.

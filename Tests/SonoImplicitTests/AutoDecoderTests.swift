@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 import SonoModels
 import SonoPipeline
 

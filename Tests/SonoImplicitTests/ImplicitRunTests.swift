@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 import SonoImaging
 import SonoModels
 import SonoPipeline

@@ -1,3 +1,4 @@
+import SonoTestSupport
 import SonoPipeline
 import SonoModels
 

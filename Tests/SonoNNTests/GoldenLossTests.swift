@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 @testable import SonoNN
 
 /// Every loss against PyTorch: the value and the gradient with respect to the logits.

@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 @testable import SonoNN
 
 /// Every loss: finite-difference gradients (in both layouts where logits can be blocked) and reference values.

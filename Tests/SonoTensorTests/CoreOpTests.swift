@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 @testable import SonoTensor
 
 final class CoreOpTests: XCTestCase {

@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 @testable import SonoTensor
 
 /// Forward values against PyTorch for the convolution-family ops, pooling, batch norm, resizing, softmax and

@@ -1,4 +1,5 @@
 import XCTest
+import SonoTestSupport
 @testable import SonoTensor
 
 /// Group, instance and layer norm; softmax and log-softmax: gradients in both layouts and forward invariants.

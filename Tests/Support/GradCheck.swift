@@ -1,14 +1,14 @@
-// A copy of SonoTensorTests/GradCheck.swift: test targets cannot import each other, and a shared support
-// target for two small helpers would cost more than it saves.
+// Shared by every test target: test targets cannot import each other, so the helpers live in this small
+// support target.
 import XCTest
-@testable import SonoNN
+import SonoTensor
 
 /// Checks an op's analytic gradient against central finite differences.
 ///
 /// The op's output is projected onto a fixed random direction R (loss = Σ out·R, summed in Double), so every
 /// output element contributes. For up to `samples` elements of each input, (L(x+h) − L(x−h)) / 2h is computed
 /// in Double from Float32 forward passes and compared with the tape's gradient.
-func checkGradients(_ inputs: [Tensor], samples: Int = 24, h: Float = 1e-2, tolerance: Double = 2e-2,
+public func checkGradients(_ inputs: [Tensor], samples: Int = 24, h: Float = 1e-2, tolerance: Double = 2e-2,
                     file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor) {
     for t in inputs { t.requiresGrad = true; t.grad = nil }
     let out = f(inputs)
@@ -44,18 +44,18 @@ func checkGradients(_ inputs: [Tensor], samples: Int = 24, h: Float = 1e-2, tole
 }
 
 /// A small deterministic generator for test data (SplitMix64).
-struct TestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct TestRNG {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    mutating func tensor(_ shape: [Int], lo: Float = -1, hi: Float = 1) -> Tensor {
+    public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    public mutating func tensor(_ shape: [Int], lo: Float = -1, hi: Float = 1) -> Tensor {
         Tensor((0..<shape.reduce(1, *)).map { _ in lo + (hi - lo) * uniform() }, shape: shape)
     }
 }
