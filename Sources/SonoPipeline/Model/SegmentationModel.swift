@@ -112,8 +112,6 @@ public final class SegmentationModel: Module {
     }
 
     func loadCheckpoint(optimizer: Optimizer, from url: URL) throws -> TrainState {
-        var extraState: [(String, Tensor)] = []
-        for (k, o) in discriminatorOptimizers.enumerated() { extraState += o.state().map { ("discopt.\(k).\($0.0)", $0.1) } }
         let holder = ModuleGroup(trainingChildren)
         let (tensors, _) = try Safetensors.read(url)
         let state = try Checkpoint.load(model: holder.with(placeholders(for: tensors)), optimizer: optimizer, extra: TrainState.self, from: url)
@@ -123,7 +121,6 @@ public final class SegmentationModel: Module {
             for (name, t) in tensors where name.hasPrefix(prefix) { s[String(name.dropFirst(prefix.count))] = t }
             try o.load(state: s)
         }
-        _ = extraState
         return state
     }
 
