@@ -232,27 +232,8 @@ private extension Int32 { var boolValue: Bool { self != 0 } }
 
 /// The JSONL step log of an implicit run.
 enum ImplicitRunLog {
-    static func append(_ record: ImplicitStepRecord, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var line = try encoder.encode(record)
-        line.append(0x0A)
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: line)
-    }
-
-    static func read(_ url: URL) -> [ImplicitStepRecord] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(ImplicitStepRecord.self, from: Data($0.utf8)) }
-    }
-
+    static func append(_ record: ImplicitStepRecord, to url: URL) throws { try JSONLines.append(record, to: url) }
+    static func read(_ url: URL) -> [ImplicitStepRecord] { JSONLines.read(ImplicitStepRecord.self, from: url) }
     /// Keeps the records up to `step` (used on resume: later lines belong to steps the checkpoint lacks).
-    static func truncate(_ url: URL, after step: Int) throws {
-        let kept = read(url).filter { $0.step <= step }
-        try? FileManager.default.removeItem(at: url)
-        for r in kept { try append(r, to: url) }
-    }
+    static func truncate(_ url: URL, after step: Int) throws { try JSONLines.keep(ImplicitStepRecord.self, in: url) { $0.step <= step } }
 }
