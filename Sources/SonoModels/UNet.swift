@@ -34,11 +34,13 @@ public struct UNetConfig: Codable, Hashable, Sendable {
     }
 }
 
-/// conv3x3 → norm → ReLU, twice. Batch norm and its ReLU run as one fused oneDNN pass.
-public final class DoubleConv: Layer {
+/// conv3x3 → norm → ReLU, twice. Batch norm and its ReLU run as one fused oneDNN pass; at inference, after
+/// `fuseForInference()`, batch norm is folded into the convolutions and the ReLU runs inside them.
+public final class DoubleConv: Layer, InferenceFusable {
     public let conv1: Conv2D, conv2: Conv2D
     public let norm1: Layer?, norm2: Layer?
-    public var isTraining = true
+    public var isTraining = true { didSet { if isTraining { fused = nil } } }
+    private var fused: (FoldedConvolution, FoldedConvolution)?
 
     public init(_ cin: Int, _ cout: Int, normalization: UNetConfig.Normalization, groups: Int = 8, rng: inout RandomGenerator) {
         let useBias = normalization == .none
@@ -65,7 +67,16 @@ public final class DoubleConv: Layer {
         return (norm.map { $0(h) } ?? h).relu()
     }
 
+    public func prepareFusedInference() {
+        guard !isTraining, let bn1 = norm1 as? BatchNorm, let bn2 = norm2 as? BatchNorm else { return }
+        fused = (FoldedConvolution(conv1, bn1), FoldedConvolution(conv2, bn2))
+    }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let (f1, f2) = fused, !isTraining {
+            let h = x.conv2d(f1.weight, bias: f1.bias, padding: conv1.padding, relu: true)
+            return h.conv2d(f2.weight, bias: f2.bias, padding: conv2.padding, relu: true)
+        }
         let h = DoubleConv.normReLU(norm1, conv1(x))
         return DoubleConv.normReLU(norm2, conv2(h))
     }

@@ -66,8 +66,10 @@ public enum Bench {
         var rng = RandomGenerator(seed: 0)
         let net = UNet(UNetConfig(), rng: &rng)
         net.setTraining(false)
+        net.fuseForInference()
         let x = Tensor.normal([1, 1, 256, 256], rng: &rng)
-        // As `sonoseg segment` serves a loaded model: weights constant, their reordered copies kept.
+        // As `sonoseg segment` serves a loaded model: batch norm folded into the convolutions, weights
+        // constant, their reordered copies kept.
         return Result(name: "unet-infer", times: timed(warmup: 3, runs: runs * 3) { _ = GradMode.inference { net(x) } })
     }
 

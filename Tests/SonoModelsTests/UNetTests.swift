@@ -44,6 +44,26 @@ final class UNetTests: XCTestCase {
         }
     }
 
+    /// Batch norm folded into the convolutions gives the eval-mode output of the unfolded network; putting
+    /// the network back into training mode drops the folded weights.
+    func testFusedInferenceMatchesEvalMode() {
+        let net = make { $0.baseChannels = 16; $0.depth = 2 }
+        var rng = RandomGenerator(seed: 3)
+        let x = Tensor.normal([2, 1, 32, 32], rng: &rng)
+        for _ in 0..<3 { _ = net(Tensor.normal([2, 1, 32, 32], rng: &rng) * 2 + 0.5) }  // non-trivial running stats
+        net.setTraining(false)
+        let reference = noGrad { net(x).scalars }
+        net.fuseForInference()
+        let fused = GradMode.inference { net(x).scalars }
+        var worst: Float = 0
+        for (a, b) in zip(reference, fused) { worst = max(worst, abs(a - b)) }
+        XCTAssertLessThan(worst, 1e-3)
+        net.setTraining(true)
+        net.setTraining(false)
+        let again = noGrad { net(x).scalars }
+        for (a, b) in zip(reference, again) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
     func testNamesAreDottedAndUnique() {
         let names = make { $0.baseChannels = 8; $0.depth = 2; $0.attentionGates = true }.stateDict().map(\.0)
         XCTAssertEqual(Set(names).count, names.count)

@@ -85,6 +85,40 @@ final class CoreOpTests: XCTestCase {
         }
     }
 
+    /// 3x3 stride-1 convolutions between blocked activations run oneDNN's Winograd kernel (forward and
+    /// backward-data): check it against a direct sum in Double, and its gradients by finite differences.
+    func testWinogradConvolutionMatchesDirectSum() {
+        let (n, c, o, h, w) = (2, 16, 32, 9, 7)
+        let x = rng.tensor([n, c, h, w]).contiguous(.blocked16), k = rng.tensor([o, c, 3, 3]), b = rng.tensor([o])
+        let y = noGrad { x.conv2d(k, bias: b, padding: (1, 1)) }
+        XCTAssertEqual(y.layout, .blocked16)
+        let (xs, ks, bs, ys) = (x.scalars, k.scalars, b.scalars, y.scalars)
+        var worst = 0.0
+        for i in 0..<n { for oc in 0..<o { for r in 0..<h { for q in 0..<w {
+            var sum = Double(bs[oc])
+            for ic in 0..<c { for dr in 0..<3 { for dq in 0..<3 {
+                let (rr, qq) = (r + dr - 1, q + dq - 1)
+                guard rr >= 0, rr < h, qq >= 0, qq < w else { continue }
+                sum += Double(xs[((i * c + ic) * h + rr) * w + qq]) * Double(ks[((oc * c + ic) * 3 + dr) * 3 + dq])
+            } } }
+            worst = max(worst, abs(sum - Double(ys[((i * o + oc) * h + r) * w + q])))
+        } } } }
+        XCTAssertLessThan(worst, 1e-4)
+        checkGradients([x, k], samples: 10) { $0[0].conv2d($0[1], padding: (1, 1)) }
+    }
+
+    /// ReLU applied inside the convolution kernel: same values and gradients as conv followed by relu().
+    func testConvWithFusedReLU() {
+        let x = rng.tensor([1, 16, 6, 6]).contiguous(.blocked16), k = rng.tensor([16, 16, 3, 3]), b = rng.tensor([16])
+        let fused = noGrad { x.conv2d(k, bias: b, padding: (1, 1), relu: true).scalars }
+        let separate = noGrad { x.conv2d(k, bias: b, padding: (1, 1)).relu().scalars }
+        XCTAssertTrue(fused.contains(0) && fused.contains { $0 > 0 })
+        for (a, s) in zip(fused, separate) { XCTAssertEqual(a, s, accuracy: 1e-5) }
+        checkGradients([x, k, b], samples: 10) { $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1), relu: true) }
+        // a plain 1x1 head with relu takes the pointwise path
+        checkGradients([x, rng.tensor([2, 16, 1, 1])], samples: 10) { $0[0].conv2d($0[1], relu: true) }
+    }
+
     func testPoolingResampleBatchNormGradients() {
         for layout in [Layout.plain, .blocked16] {
             let x = rng.tensor([2, 16, 6, 6]).contiguous(layout)

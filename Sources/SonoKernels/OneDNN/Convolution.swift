@@ -73,9 +73,8 @@ public struct Operand {
 }
 
 /// Convolution and transposed convolution through oneDNN: forward, gradient of the input, gradient of the
-/// weights and bias. `dnnl_convolution_auto` lets oneDNN pick Winograd F(4x4, 3x3) where it is faster (3x3,
-/// stride 1, enough channels): measured 15% off a U-Net training step, results within the golden tests'
-/// 1e-4 tolerance. Weights come and go in PyTorch's layout; they are reordered to the primitive's preferred
+/// weights and bias. Winograd F(4x4, 3x3) where oneDNN has it (see `withAlgorithm`), results within the
+/// golden tests' 1e-4 tolerance. Weights come and go in PyTorch's layout; they are reordered to the primitive's preferred
 /// blocked layout on each call (weights are small next to activations).
 public enum ConvKernels {
     private static func key(_ kind: String, _ g: ConvGeometry, _ a: Layout, _ b: Layout, _ bias: Bool) -> String {
@@ -83,26 +82,58 @@ public enum ConvKernels {
     }
 
     static func forwardPrimitive(_ g: ConvGeometry, src: Layout, dst: Layout, bias: Bool,
-                                 training: Bool = true) -> Primitive {
-        PrimitiveCache.shared.get(key("fwd\(training)", g, src, dst, bias)) {
+                                 training: Bool = true, relu: Bool = false) -> Primitive {
+        PrimitiveCache.shared.get(key("fwd\(training)\(relu ? "+relu" : "")", g, src, dst, bias)) {
             var srcMD = MD.of(g.srcDims, src), dstMD = MD.of(g.dstDims, dst)
             var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
             let prop = training ? dnnl_forward_training : dnnl_forward_inference
+            let attr = relu ? reluPostOp() : nil
+            defer { if let attr { dnnl_primitive_attr_destroy(attr) } }
             if g.transposed {
                 var d = dnnl_deconvolution_desc_t()
                 withUnsafeMutablePointer(to: &bMD) { bp in
                     dnnlCheck(dnnl_dilated_deconvolution_forward_desc_init(&d, prop, dnnl_deconvolution_direct,
                         &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "deconv fwd \(g)")
                 }
-                return Primitive(desc: d, what: "\(g)")
+                return Primitive(desc: d, attr: attr, what: "\(g)")
             }
-            var d = dnnl_convolution_desc_t()
-            withUnsafeMutablePointer(to: &bMD) { bp in
-                dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&d, prop, dnnl_convolution_auto,
-                    &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "conv fwd \(g)")
+            return withAlgorithm(g, src, dst) { alg in
+                var d = dnnl_convolution_desc_t()
+                withUnsafeMutablePointer(to: &bMD) { bp in
+                    dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&d, prop, alg,
+                        &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "conv fwd \(g)")
+                }
+                return (d, attr, nil)
             }
-            return Primitive(desc: d, what: "\(g)")
         }
+    }
+
+    /// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions between blocked activations (oneDNN's Winograd
+    /// kernel needs 16-channel blocks), forward and backward-data; `auto` elsewhere. `auto` alone keeps the
+    /// direct kernel for these shapes, which measured 1.3-2.5x slower per layer at inference
+    /// (`ONEDNN_VERBOSE=1 sonoseg bench unet-infer`) and made a U-Net training step 717 ms instead of 494.
+    /// Falls back to `auto` when oneDNN has no Winograd implementation for the shape.
+    static func withAlgorithm(_ g: ConvGeometry, _ src: Layout, _ dst: Layout,
+                              _ describe: (dnnl_alg_kind_t) -> (dnnl_convolution_desc_t, dnnl_primitive_attr_t?, Primitive?)) -> Primitive {
+        let eligible = !g.transposed && g.kh == 3 && g.kw == 3 && g.strideH == 1 && g.strideW == 1 &&
+            g.dilationH == 1 && g.dilationW == 1 && g.groups == 1 && src == .blocked16 && dst == .blocked16
+        if eligible {
+            let (d, attr, hint) = describe(dnnl_convolution_winograd)
+            if let p = Primitive.ifImplemented(desc: d, hint: hint, attr: attr, what: "\(g)") { return p }
+        }
+        let (d, attr, hint) = describe(dnnl_convolution_auto)
+        return Primitive(desc: d, hint: hint, attr: attr, what: "\(g)")
+    }
+
+    /// Attributes that apply max(0, ·) to the convolution's output while it is still in registers.
+    private static func reluPostOp() -> dnnl_primitive_attr_t? {
+        var attr: dnnl_primitive_attr_t?, ops: dnnl_post_ops_t?
+        dnnlCheck(dnnl_primitive_attr_create(&attr), "attr_create")
+        dnnlCheck(dnnl_post_ops_create(&ops), "post_ops_create")
+        dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "post_ops_append_eltwise")
+        dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops")
+        dnnl_post_ops_destroy(ops)
+        return attr
     }
 
     /// Reorders PyTorch-layout weights into the layout `primitive` wants (or uses them as they are).
@@ -116,12 +147,13 @@ public enum ConvKernels {
         return (UnsafeMutableRawPointer(scratch.pointer), scratch)
     }
 
-    /// dst = conv(src, weights) + bias. Pass `constantWeights` (the buffer holding `weights`) when the
-    /// weights will not change, as in a loaded model at inference: their reordered copy is then kept and reused.
+    /// dst = conv(src, weights) + bias, followed by max(0, ·) with `relu`. Pass `constantWeights` (the buffer
+    /// holding `weights`) when the weights will not change, as in a loaded model at inference: their reordered
+    /// copy is then kept and reused.
     public static func forward(_ g: ConvGeometry, src: Operand, weights: UnsafeMutablePointer<Float>,
                                bias: UnsafeMutablePointer<Float>?, dst: Operand, training: Bool = true,
-                               constantWeights: Buffer? = nil) {
-        let p = forwardPrimitive(g, src: src.layout, dst: dst.layout, bias: bias != nil, training: training)
+                               relu: Bool = false, constantWeights: Buffer? = nil) {
+        let p = forwardPrimitive(g, src: src.layout, dst: dst.layout, bias: bias != nil, training: training, relu: relu)
         let wMD = p.md(dnnl_query_weights_md)
         let (w, scratch) = constantWeights.map { ReorderedWeights.shared.get($0, key: "\(g)|\(mdKey(wMD))") {
             preparedWeights(weights, g, want: wMD)
@@ -146,10 +178,12 @@ public enum ConvKernels {
                     &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "deconv bwd data \(g)")
                 return Primitive(desc: d, hint: hint, what: "\(g)")
             }
-            var d = dnnl_convolution_desc_t()
-            dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, dnnl_convolution_auto,
-                &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "conv bwd data \(g)")
-            return Primitive(desc: d, hint: hint, what: "\(g)")
+            return withAlgorithm(g, diffSrc.layout, diffDst.layout) { alg in
+                var d = dnnl_convolution_desc_t()
+                dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, alg,
+                    &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "conv bwd data \(g)")
+                return (d, nil, hint)
+            }
         }
         let wMD = p.md(dnnl_query_weights_md)
         let (w, scratch) = preparedWeights(weights, g, want: wMD)

@@ -26,6 +26,20 @@ final class Primitive: @unchecked Sendable {
         self.init(pd: pd!, what: what)
     }
 
+    /// As `init(desc:hint:attr:what:)`, but nil when oneDNN has no implementation for the descriptor (a
+    /// specific algorithm such as Winograd asked for a shape it does not cover).
+    static func ifImplemented<Desc>(desc: Desc, hint: Primitive? = nil, attr: dnnl_primitive_attr_t? = nil,
+                                    what: String) -> Primitive? {
+        var desc = desc
+        var pd: dnnl_primitive_desc_t?
+        let status = withUnsafePointer(to: &desc) { ptr in
+            dnnl_primitive_desc_create(&pd, UnsafeRawPointer(ptr).assumingMemoryBound(to: dnnl_op_desc_t.self),
+                                       attr, DNNLContext.shared.engine, hint?.pd)
+        }
+        guard status == dnnl_success, let pd else { return nil }
+        return Primitive(pd: pd, what: what)
+    }
+
     deinit {
         dnnl_primitive_destroy(primitive)
         dnnl_primitive_desc_destroy(pd)
@@ -109,6 +123,12 @@ func mdKey(_ md: dnnl_memory_desc_t) -> String {
             // strides + inner blocks fully describe a blocked layout
             let b = raw.bindMemory(to: Int64.self)
             s += ":" + b.prefix(12 + 1 + 12 + 12).map(String.init).joined(separator: ",")
+        }
+    } else {
+        // Winograd weights (`wino`) and other opaque formats: their parameters (tile, blocking, sizes)
+        // differ between convolutions with the same weight dims, so all of them go into the key.
+        withUnsafeBytes(of: &md.format_desc) { raw in
+            s += ":" + raw.map { String($0, radix: 16) }.joined(separator: ".")
         }
     }
     return s

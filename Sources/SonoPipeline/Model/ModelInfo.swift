@@ -62,6 +62,7 @@ public final class LoadedModel {
                 throw PipelineError.noModel("\(url.path): \(error)")
             }
             net.module.setTraining(false)
+            net.module.fuseForInference()
             (network, taskNetwork, self.url) = (nil, net, url)
             return
         }
@@ -77,6 +78,7 @@ public final class LoadedModel {
             throw PipelineError.noModel("\(url.path): \(error)")
         }
         network.setTraining(false)
+        network.fuseForInference()
         self.url = url
     }
 

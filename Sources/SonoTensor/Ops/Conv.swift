@@ -1,9 +1,12 @@
 /// 2-D convolution and transposed convolution (oneDNN). Activations leave in the blocked layout when their
 /// channel count allows, so a chain of conv → batch norm → ReLU → pool never converts.
 extension Tensor {
-    /// input [N, C, H, W], weight [O, C/groups, KH, KW], bias [O] → [N, O, OH, OW].
+    /// input [N, C, H, W], weight [O, C/groups, KH, KW], bias [O] → [N, O, OH, OW]. With `relu`, max(0, ·)
+    /// is applied inside the convolution kernel (one pass over the output instead of two): used with batch norm
+    /// folded into the weights at inference.
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
-                       padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+                       padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1,
+                       relu: Bool = false) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d needs input [N, C, H, W] and weight [O, C/g, KH, KW], got \(shape) and \(weight.shape)")
         precondition(shape[1] == weight.shape[1] * groups && weight.shape[0] % groups == 0,
                      "conv2d: input channels \(shape[1]) do not match weight \(weight.shape) with groups \(groups)")
@@ -11,7 +14,7 @@ extension Tensor {
                              kh: weight.shape[2], kw: weight.shape[3])
         (g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups) =
             (stride.0, stride.1, padding.0, padding.1, dilation.0, dilation.1, groups)
-        return convolution(g, weight, bias)
+        return convolution(g, weight, bias, relu: relu)
     }
 
     /// Transposed convolution (PyTorch's ConvTranspose2d): input [N, C, H, W], weight [C, O/groups, KH, KW],
@@ -30,23 +33,25 @@ extension Tensor {
         return convolution(g, weight, bias)
     }
 
-    private func convolution(_ g: ConvGeometry, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
+    private func convolution(_ g: ConvGeometry, _ weight: Tensor, _ bias: Tensor?, relu: Bool = false) -> Tensor {
         if let bias { precondition(bias.shape == [g.o], "bias shape \(bias.shape) should be [\(g.o)]") }
         precondition(g.outH > 0 && g.outW > 0, "\(g): output would be empty")
         let w = weight.contiguousPlain(), b = bias?.contiguousPlain()
         if layout == .blocked16 && Layout.preferred(for: g.dstDims) == .plain && g.kh == 1 && g.kw == 1 &&
             g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 && g.groups == 1 && !g.transposed {
-            return pointwiseHead(g, w, b, weight, bias)
+            let head = pointwiseHead(g, w, b, weight, bias)
+            return relu ? head.relu() : head
         }
         // oneDNN has only its reference kernel for other blocked-to-plain convolutions: convert the input.
         let x = Layout.preferred(for: g.dstDims) == .plain ? self.plain() : self
         let out = Tensor.empty(g.dstDims, Layout.preferred(for: g.dstDims))
         ConvKernels.forward(g, src: x.operand, weights: w.ptr, bias: b?.ptr, dst: out.operand,
-                            training: GradMode.isEnabled,
+                            training: GradMode.isEnabled, relu: relu,
                             constantWeights: GradMode.weightsAreConstant && w === weight ? weight.buffer : nil)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return out.recorded(inputs) { gy, needs in
-            let gy = gy.contiguous(out.layout)
+            var gy = gy.contiguous(out.layout)
+            if relu { gy = gy.combine(out) { d, y in vselect(vmask(y .> 0), d, V16()) } }
             var gx: Tensor?, gw: Tensor?, gb: Tensor?
             if needs[0] {
                 gx = Tensor.empty(g.srcDims, x.layout)
