@@ -8,6 +8,9 @@ public enum Layout: String, Sendable, Codable {
     /// buffer has no padding and holds exactly the logical element count.
     case blocked16
 
+    /// Channels per block of `blocked16`.
+    public static let blockSize = 16
+
     /// The layout a convolution-family kernel should produce for an activation of `shape`: blocked when it is
     /// 4-D and its channels fill whole 16-wide blocks. Measured here, oneDNN's AVX-512 convolutions in blocked
     /// layout run about 2x faster than in plain NCHW.

@@ -7,7 +7,7 @@ public enum Bench {
     public static let workloads = ["unet-train", "unet-infer", "mlp-train", "mlp-latent", "resnet50-train"]
     /// Workloads of SonoSeg's own (no PyTorch counterpart): the data loader, an epoch of the default recipe
     /// and end-to-end segmentation latency. They read `../shared/data` (or `dataRoot`).
-    public static let pipelineWorkloads = ["data", "train-epoch", "segment"]
+    public static let pipelineWorkloads = ["data", "train-epoch", "train-step-li", "segment"]
 
     public struct Result: Sendable {
         public var name: String
@@ -24,7 +24,7 @@ public enum Bench {
     /// Runs `name` and returns its result lines.
     public static func run(_ name: String, runs: Int = 7, dataRoot: String = "../shared/data", emit: (String) -> Void) throws {
         switch name {
-        case "data", "train-epoch", "segment": try PipelineBench.run(name, runs: runs, dataRoot: dataRoot, emit: emit)
+        case "data", "train-epoch", "train-step-li", "segment": try PipelineBench.run(name, runs: runs, dataRoot: dataRoot, emit: emit)
         case "unet-train": unetTrain(runs: runs, emit: emit)
         case "unet-infer": emit(unetInfer(runs: runs).line)
         case "mlp-train": emit(mlpTrain(runs: runs).line)
@@ -32,6 +32,18 @@ public enum Bench {
         case "resnet50-train": emit(resnet50Train(runs: runs).line)
         default: throw BenchError.unknownWorkload(name, known: workloads + pipelineWorkloads)
         }
+    }
+
+    /// `timed`, plus the convolutions' nominal GFLOP/s over the whole step (`conv_gflops=`): convolution
+    /// FLOPs of one run (as a direct convolution would do them) divided by the median time. Winograd does
+    /// fewer multiplications, so this can exceed the machine's direct-convolution peak.
+    static func timedWithFLOPs(_ name: String, warmup: Int, runs: Int, _ body: () -> Void) -> Result {
+        for _ in 0..<warmup { body() }
+        let before = ConvKernels.executedFLOPs
+        var result = Result(name: name, times: timed(warmup: 0, runs: runs, body))
+        let perRun = Double(ConvKernels.executedFLOPs - before) / Double(runs)
+        result.extra = String(format: "conv_gflop=%.1f conv_gflops=%.0f", perRun / 1e9, perRun / (result.median * 1e6))
+        return result
     }
 
     static func timed(warmup: Int, runs: Int, _ body: () -> Void) -> [Double] {
@@ -53,13 +65,13 @@ public enum Bench {
         let target = Tensor((0..<(8 * 128 * 128)).map { _ in rng.uniform() > 0.5 ? 1 : 0 }, shape: [8, 1, 128, 128])
         let opt = Adam()
         let params = net.namedParameters()
-        let times = timed(warmup: 2, runs: runs) {
+        let result = timedWithFLOPs("unet-train", warmup: 2, runs: runs) {
             opt.zeroGrad(params)
             let loss = binaryCrossEntropyWithLogits(net(x), target)
             loss.backward()
             opt.update(params, learningRate: 1e-3)
         }
-        emit(Result(name: "unet-train", times: times).line)
+        emit(result.line)
     }
 
     static func unetInfer(runs: Int) -> Result {
@@ -70,7 +82,7 @@ public enum Bench {
         let x = Tensor.normal([1, 1, 256, 256], rng: &rng)
         // As `sonoseg segment` serves a loaded model: batch norm folded into the convolutions, weights
         // constant, their reordered copies kept.
-        return Result(name: "unet-infer", times: timed(warmup: 3, runs: runs * 3) { _ = GradMode.inference { net(x) } })
+        return timedWithFLOPs("unet-infer", warmup: 3, runs: runs * 3) { _ = GradMode.inference { net(x) } }
     }
 
     static func mlpInputs(_ rng: inout RandomGenerator) -> (Tensor, Tensor, Tensor) {
@@ -127,11 +139,11 @@ extension Bench {
         let labels = (0..<8).map { _ in Int(rng.uniform() * 3) % 3 }
         let opt = SGD(momentum: 0.9)
         let params = net.namedParameters()
-        return Result(name: "resnet50-train", times: timed(warmup: 2, runs: runs) {
+        return timedWithFLOPs("resnet50-train", warmup: 2, runs: runs) {
             opt.zeroGrad(params)
             crossEntropyLoss(net(x), targets: labels).backward()
             opt.update(params, learningRate: 1e-2)
-        })
+        }
     }
 }
 

@@ -18,16 +18,16 @@ enum PipelineBench {
             emit(String(format: "WORKLOAD data-128 images_per_s=%.1f images=%d seconds=%.2f size=128 cores=%d",
                         r128.imagesPerSecond, r128.images, r128.seconds, r128.cores))
         case "train-epoch":
-            // The default recipe's step (U-Net base 16, batch 8, 128x128, BCE+Dice, Adam) on real batches;
-            // an epoch of the default recipe is 201 such steps.
+            // The default recipe's step on real batches, times the recipe's steps per epoch (its training
+            // images, BUSI repeats included, over the batch size).
             var config = try TrainConfig.load(URL(fileURLWithPath: "recipes/default.json"))
-            config.data = [DataSource(path: busbra.path)]
-            let samples = Array(try Dataset.read(busbra).samples.prefix(64))
-            let loader = try BatchLoader(samples: samples, preprocess: config.preprocess, augmentation: config.augmentation,
-                                         config: LoaderConfig(batchSize: config.batchSize, seed: 0))
-            var batches: [Batch] = []
-            let stream = loader.epoch(0)
-            while let b = try stream.next() { batches.append(b) }
+            for i in config.data.indices where config.data[i].path.hasPrefix("../shared/data") {
+                config.data[i].path = dataRoot + config.data[i].path.dropFirst("../shared/data".count)
+            }
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-bench-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let steps = try TrainingData.prepare(config, runFolder: scratch).train.count / config.batchSize
+            let batches = try realBatches(config, busbra)
             var rng = RandomGenerator(seed: 0)
             let model = SegmentationModel(config, rng: &rng)
             let optimizer = config.optimizer.makeOptimizer()
@@ -38,7 +38,22 @@ enum PipelineBench {
             }
             let median = times.sorted()[times.count / 2]
             emit(Bench.Result(name: "train-step-default", times: times,
-                              extra: String(format: "epoch_s=%.1f (201 steps: BUSI lesions + BUS-BRA train split)", median * 201 / 1000)).line)
+                              extra: String(format: "epoch_s=%.1f steps=%d (recipes/default.json)", median * Double(steps) / 1000, steps)).line)
+        case "train-step-li":
+            // Li et al. Stage IV with discriminators (default recipe's U-Net, batch 8, 128x128) beside the
+            // plain step: what deep supervision and the four discriminators cost.
+            var config = try TrainConfig.load(URL(fileURLWithPath: "recipes/default.json"))
+            let batch = try realBatches(config, busbra)[0]
+            var rng = RandomGenerator(seed: 0)
+            for (name, stages) in [("train-step-plain", 0), ("train-step-li", 4)] {
+                config.deepSupervision.stages = stages
+                config.deepSupervision.adversarial = stages > 0
+                let model = SegmentationModel(config, rng: &rng)
+                let optimizer = config.optimizer.makeOptimizer()
+                emit(Bench.timedWithFLOPs(name, warmup: 2, runs: runs) {
+                    _ = model.trainStep(batch, optimizer: optimizer, learningRate: 1e-3)
+                }.line)
+            }
         case "segment":
             // End-to-end latency of `sonoseg segment` for one 256x256 image: decode, preprocess, forward, resize
             // back, post-process, three PNG writes. Uses the bundled model.
@@ -53,5 +68,16 @@ enum PipelineBench {
         default:
             throw BenchError.unknownWorkload(name, known: Bench.pipelineWorkloads)
         }
+    }
+
+    /// The first 64 BUS-BRA images as training batches of `config`.
+    static func realBatches(_ config: TrainConfig, _ busbra: URL) throws -> [Batch] {
+        let samples = Array(try Dataset.read(busbra).samples.prefix(64))
+        let loader = try BatchLoader(samples: samples, preprocess: config.preprocess, augmentation: config.augmentation,
+                                     config: LoaderConfig(batchSize: config.batchSize, seed: 0))
+        var batches: [Batch] = []
+        let stream = loader.epoch(0)
+        while let b = try stream.next() { batches.append(b) }
+        return batches
     }
 }

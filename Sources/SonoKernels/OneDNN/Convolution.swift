@@ -77,6 +77,15 @@ public struct Operand {
 /// golden tests' 1e-4 tolerance. Weights come and go in PyTorch's layout; they are reordered to the primitive's preferred
 /// blocked layout on each call (weights are small next to activations).
 public enum ConvKernels {
+    /// Floating-point operations of the convolutions run so far (2 per multiply-add of a direct convolution,
+    /// whatever algorithm ran), for `sonoseg bench`'s GFLOP/s. Counts forward, backward-data and
+    /// backward-weights calls.
+    nonisolated(unsafe) public private(set) static var executedFLOPs = 0
+
+    private static func count(_ g: ConvGeometry) {
+        let (inner, pixels) = g.transposed ? (g.o / g.groups, g.n * g.h * g.w * g.c) : (g.c / g.groups, g.n * g.outH * g.outW * g.o)
+        executedFLOPs &+= 2 * pixels * inner * g.kh * g.kw
+    }
     private static func key(_ kind: String, _ g: ConvGeometry, _ a: Layout, _ b: Layout, _ bias: Bool) -> String {
         "\(kind)|\(g)|\(a.rawValue)|\(b.rawValue)|\(bias)"
     }
@@ -153,6 +162,7 @@ public enum ConvKernels {
     public static func forward(_ g: ConvGeometry, src: Operand, weights: UnsafeMutablePointer<Float>,
                                bias: UnsafeMutablePointer<Float>?, dst: Operand, training: Bool = true,
                                relu: Bool = false, constantWeights: Buffer? = nil) {
+        count(g)
         let p = forwardPrimitive(g, src: src.layout, dst: dst.layout, bias: bias != nil, training: training, relu: relu)
         let wMD = p.md(dnnl_query_weights_md)
         let (w, scratch) = constantWeights.map { ReorderedWeights.shared.get($0, key: "\(g)|\(mdKey(wMD))") {
@@ -168,6 +178,7 @@ public enum ConvKernels {
     /// diffSrc = gradient of the loss with respect to the input.
     public static func backwardData(_ g: ConvGeometry, diffDst: Operand, weights: UnsafeMutablePointer<Float>,
                                     diffSrc: Operand) {
+        count(g)
         let hint = forwardPrimitive(g, src: diffSrc.layout, dst: diffDst.layout, bias: false)
         let p = PrimitiveCache.shared.get(key("bwd_data", g, diffSrc.layout, diffDst.layout, false)) {
             var sMD = MD.of(g.srcDims, diffSrc.layout), dMD = MD.of(g.dstDims, diffDst.layout)
@@ -196,6 +207,7 @@ public enum ConvKernels {
     public static func backwardWeights(_ g: ConvGeometry, src: Operand, diffDst: Operand,
                                        diffWeights: UnsafeMutablePointer<Float>,
                                        diffBias: UnsafeMutablePointer<Float>?) {
+        count(g)
         let hasBias = diffBias != nil
         let hint = forwardPrimitive(g, src: src.layout, dst: diffDst.layout, bias: hasBias)
         let p = PrimitiveCache.shared.get(key("bwd_w", g, src.layout, diffDst.layout, hasBias)) {

@@ -10,18 +10,27 @@ public struct DataSource: Codable, Hashable, Sendable {
     public var excludeClasses: [String] = []
     /// A split file to reuse; when absent the run makes one and writes it to its folder.
     public var split: String?
+    /// How many times each training image of this dataset appears per epoch (each time augmented afresh):
+    /// keeps a small dataset from being drowned by a large one in a combined run. Validation and test are
+    /// unaffected.
+    public var repeats = 1
 
-    public init(path: String, layout: DatasetLayout? = nil, excludeClasses: [String] = [], split: String? = nil) {
-        (self.path, self.layout, self.excludeClasses, self.split) = (path, layout, excludeClasses, split)
+    public init(path: String, layout: DatasetLayout? = nil, excludeClasses: [String] = [], split: String? = nil,
+                repeats: Int = 1) {
+        (self.path, self.layout, self.excludeClasses, self.split, self.repeats) = (path, layout, excludeClasses, split, repeats)
     }
 
-    enum CodingKeys: String, CodingKey { case path, layout, excludeClasses, split }
+    enum CodingKeys: String, CodingKey { case path, layout, excludeClasses, split, repeats }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decode(String.self, forKey: .path)
         try c.read(.layout, into: &layout)
         try c.read(.excludeClasses, into: &excludeClasses)
         try c.read(.split, into: &split)
+        try c.read(.repeats, into: &repeats)
+        guard repeats >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .repeats, in: c, debugDescription: "repeats must be at least 1, got \(repeats)")
+        }
     }
 }
 

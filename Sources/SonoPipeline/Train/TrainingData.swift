@@ -41,7 +41,8 @@ public struct TrainingData {
                     return s
                 }
             }
-            out.train += pick(trainIDs)
+            let train = pick(trainIDs)
+            for _ in 0..<source.repeats { out.train += train }
             out.validation += pick(validationIDs)
             out.test += pick(split.test)
         }

@@ -36,6 +36,19 @@ extension Tensor {
     private func convolution(_ g: ConvGeometry, _ weight: Tensor, _ bias: Tensor?, relu: Bool = false) -> Tensor {
         if let bias { precondition(bias.shape == [g.o], "bias shape \(bias.shape) should be [\(g.o)]") }
         precondition(g.outH > 0 && g.outW > 0, "\(g): output would be empty")
+        if GradMode.isEnabled && requiresGrad && !g.transposed && g.groups == 1 && g.c < Layout.blockSize &&
+            Layout.preferred(for: g.dstDims) == .blocked16 {
+            // The input gradient of a few-channel input (a discriminator reading a probability map) has only
+            // oneDNN's reference kernel when the output is blocked: 1.7 s per call for Li et al.'s first
+            // discriminator layer (1→32, 7x7, stride 2, batch 8 at 128²). Zero channels make it a
+            // blocked-to-blocked convolution with the same result; concat's gradient drops the padding.
+            let pad = Layout.blockSize - g.c
+            let x = Tensor.concat([self, Tensor.zeros([g.n, pad, g.h, g.w])], axis: 1).toLayout(.blocked16)
+            let w = Tensor.concat([weight, Tensor.zeros([g.o, pad, g.kh, g.kw])], axis: 1)
+            var padded = g
+            padded.c = Layout.blockSize
+            return x.convolution(padded, w, bias, relu: relu)
+        }
         let w = weight.contiguousPlain(), b = bias?.contiguousPlain()
         if layout == .blocked16 && Layout.preferred(for: g.dstDims) == .plain && g.kh == 1 && g.kw == 1 &&
             g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 && g.groups == 1 && !g.transposed {
