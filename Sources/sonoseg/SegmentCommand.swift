@@ -9,7 +9,10 @@ struct SegmentCommand: ParsableCommand {
         discussion: """
         For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability) \
         and STEM_overlay.png (outline on the image), then summary.csv and summary.json with lesion measurements. \
-        Without --model the bundled default model is used.
+        Without --model the bundled default model is used. An implicit model (NISF, Byra) segments by latent \
+        optimisation with its own settings (K steps chosen on validation) and also writes STEM_reconstruction.png \
+        and, for a conditioned model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` \
+        exposes the latent-fitting options.
         """)
 
     @Argument(help: "Image files or folders.") var inputs: [String]
@@ -24,6 +27,7 @@ struct SegmentCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threads = threads }
+        if let model, ImplicitModel.isImplicitModel(model) { return try runImplicit(model) }
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let loaded = try LoadedModel(modelURL)
         var options = SegmentOptions()
@@ -36,5 +40,19 @@ struct SegmentCommand: ParsableCommand {
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
         let rows = try segment(images, model: loaded, options: options, out: URL(fileURLWithPath: out), log: log)
         print("\(rows.count) images, \(rows.filter(\.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
+    }
+
+    /// The same outputs from an implicit network, by latent optimisation.
+    private func runImplicit(_ path: String) throws {
+        if tta || noFillHoles {
+            throw ValidationError("\(tta ? "--tta" : "--no-fill-holes") applies to U-Net models; \(path) is an implicit model")
+        }
+        let m = try ImplicitModel(contentsOf: ImplicitModel.locate(path))
+        var o = ImplicitSegmentOptions()
+        (o.threshold, o.largestComponent, o.pixelSpacingMM) = (threshold, largestComponent, spacing)
+        let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
+        let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: log)
+        print("\(rows.count) images, \(rows.filter(\.lesion.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
     }
 }

@@ -44,6 +44,40 @@ struct TrainingOptions: ParsableArguments {
     }
 }
 
+extension TrainingOptions {
+    /// The settings that mean the same for a classification-family run.
+    func apply(to base: ClassifyConfig) -> ClassifyConfig {
+        var c = base
+        if !data.isEmpty { c.data = data.map { DataSource(path: $0) } }
+        if let epochs { c.epochs = epochs }
+        if let batchSize { c.batchSize = batchSize }
+        if let size { (c.preprocess.width, c.preprocess.height) = (size, size) }
+        if let lr { c.optimizer.learningRate = lr }
+        if let optimizer { c.optimizer.kind = optimizer }
+        if let schedule { c.optimizer.schedule = schedule }
+        if let seed { c.seed = seed; c.split.seed = seed }
+        if let fold { c.fold = fold }
+        if noAugment { c.augment = false }
+        if let onError { c.onError = onError }
+        return c
+    }
+
+    /// An implicit network trains for steps, not epochs; U-Net settings are refused rather than ignored.
+    func apply(to c: inout ImplicitTrainConfig) throws {
+        let unetOnly = [("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--loss", loss != nil),
+                        ("--optimizer", optimizer != nil), ("--schedule", schedule != nil), ("--upsampling", upsampling != nil),
+                        ("--base", base != nil), ("--supervised-stages", supervisedStages != nil), ("--fold", fold != nil),
+                        ("--no-augment", noAugment), ("--lr", lr != nil)]
+        if let flag = unetOnly.first(where: \.1) {
+            throw ValidationError("\(flag.0) does not apply to an implicit network (set it in the recipe; `sonoseg implicit train` has --steps and --max-minutes)")
+        }
+        if !data.isEmpty { c.data = data.map { DataSource(path: $0) } }
+        if let size { (c.preprocess.width, c.preprocess.height) = (size, size) }
+        if let seed { c.seed = seed; c.split.seed = seed }
+        if let onError { c.onError = onError }
+    }
+}
+
 extension SegmentationLoss: ExpressibleByArgument {}
 extension OptimizerConfig.Kind: ExpressibleByArgument {}
 extension OptimizerConfig.Schedule: ExpressibleByArgument {}
@@ -53,14 +87,15 @@ extension ErrorPolicy: ExpressibleByArgument {}
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a segmentation model from a JSON recipe and/or flags.",
+        abstract: "Train a model from a JSON recipe and/or flags: U-Net, classifier, multitask or implicit network.",
         discussion: """
-        The run folder (--out) receives config.json, the split files, log.jsonl (one line per epoch), \
-        last.safetensors (resumable checkpoint), model.safetensors (best model by validation Dice, the file \
-        `segment --model` reads) and summary.json. A killed run continues with --resume.
+        The recipe decides the trainer (U-Net recipes, recipes/classify/*.json, recipes/implicit/*.json);         --task and --model choose it without a recipe. The run folder (--out) receives config.json, the split         files, log.jsonl (one line per epoch), last.safetensors (resumable checkpoint), model.safetensors (the         best model, the file `segment --model` reads) and summary.json. A killed run continues with --resume.
         """)
 
     @Argument(help: "Recipe file (JSON); flags override its values.") var recipe: String?
+    @Option(help: "Task: segment (default), classify or multitask.") var task: ClassifyTask?
+    @Option(help: "Network: unet (default), implicit, \(ClassifyModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String?
     @OptionGroup var options: TrainingOptions
     @Option(help: "Run folder.") var out: String
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
@@ -68,10 +103,43 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Parallel.threads = threads }
-        let base = try recipe.map { try TrainConfig.load(URL(fileURLWithPath: $0)) } ?? TrainConfig()
-        let config = options.apply(to: base)
-        let summary = try train(config, folder: URL(fileURLWithPath: out), resume: resume)
-        print(String(format: "best validation Dice %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
-                     summary.bestValidationDice, summary.bestEpoch, summary.epochsRun, summary.seconds, out))
+        let recipeURL = recipe.map { URL(fileURLWithPath: $0) }
+        var kind = try recipeURL.map(RecipeKind.detect) ?? .unet
+        if let model {
+            guard let chosen = RecipeKind.forModel(model) else {
+                throw ValidationError("--model '\(model)' is not one of: unet, implicit, \(ClassifyModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if recipeURL != nil, chosen != kind {
+                throw ValidationError("--model \(model) does not match \(recipe!), a \(kind.rawValue) recipe")
+            }
+            kind = chosen
+        }
+        if let task, task != .segment || kind == .classify {
+            if kind == .implicit { throw ValidationError("--task \(task.rawValue) does not apply to an implicit network") }
+            kind = .classify
+        }
+        let folder = URL(fileURLWithPath: out)
+        switch kind {
+        case .unet:
+            let base = try recipeURL.map(TrainConfig.load) ?? TrainConfig()
+            let summary = try train(options.apply(to: base), folder: folder, resume: resume)
+            print(String(format: "best validation Dice %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
+                         summary.bestValidationDice, summary.bestEpoch, summary.epochsRun, summary.seconds, out))
+        case .classify:
+            var config = options.apply(to: try recipeURL.map(ClassifyConfig.load) ?? ClassifyConfig())
+            if let task { config.task = task }
+            if let model, let m = ClassifyModelKind(rawValue: model) { config.model.kind = m }
+            let s = try trainTask(config, folder: folder, resume: resume)
+            print(String(format: "best validation score %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
+                         s.bestValidationScore, s.bestEpoch, s.epochsRun, s.seconds, out))
+        case .implicit:
+            guard let recipeURL else { throw ValidationError("an implicit network trains from a recipe, e.g. recipes/implicit/nisf.json") }
+            var config = try ImplicitTrainConfig.load(recipeURL)
+            try options.apply(to: &config)
+            let s = try trainImplicit(config, folder: folder, resume: resume,
+                                      log: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
+            print(String(format: "%d steps in %.0fs; K = %d latent steps, validation Dice %.4f; model in %@/model.safetensors",
+                         s.steps, s.seconds, s.inferenceSteps, s.validationDice, out))
+        }
     }
 }

@@ -10,7 +10,34 @@ final class RecipeTests: XCTestCase {
         try config.validate()
         XCTAssertEqual(config.data.count, 2)
         XCTAssertEqual(config.data[0].excludeClasses, ["normal"])
-        XCTAssertEqual(config.model.baseChannels, 16)
+        XCTAssertEqual(config.model.baseChannels, 32)
+        XCTAssertEqual(config.data[0].repeats, 2)
+        XCTAssertEqual(config.data[1].repeats, 1)
+    }
+
+    /// `sonoseg train RECIPE` picks the trainer from the recipe's keys.
+    func testRecipeKindIsDetectedFromEveryShippedRecipe() throws {
+        XCTAssertEqual(try RecipeKind.detect(root.appendingPathComponent("recipes/default.json")), .unet)
+        for folder in ["recipes/implicit", "recipes/classify"] {
+            let dir = root.appendingPathComponent(folder)
+            for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".json") {
+                let kind = try RecipeKind.detect(dir.appendingPathComponent(file))
+                // classify grids have a "base" recipe, not a model: they run with `classify grid`, not `train`
+                if folder == "recipes/classify", file == "jimenez-xu.json" { continue }
+                XCTAssertEqual(kind, folder.hasSuffix("implicit") ? .implicit : .classify, file)
+            }
+        }
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-recipe-\(getpid()).json")
+        try Data("[1, 2]".utf8).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        XCTAssertThrowsError(try RecipeKind.detect(bad)) { XCTAssertTrue("\($0)".contains(bad.path)) }
+        XCTAssertEqual(RecipeKind.forModel("resnet50"), .classify)
+        XCTAssertEqual(RecipeKind.forModel("implicit"), .implicit)
+        XCTAssertNil(RecipeKind.forModel("resnet51"))
+    }
+
+    func testRepeatsMustBePositive() {
+        XCTAssertThrowsError(try JSONDecoder().decode(DataSource.self, from: Data(#"{"path": "x", "repeats": 0}"#.utf8)))
     }
 
     func testGridRecipesParseAndDiffer() throws {

@@ -16,7 +16,10 @@ final class HelpTests: XCTestCase {
 
         For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability) and
         STEM_overlay.png (outline on the image), then summary.csv and summary.json with lesion measurements. Without
-        --model the bundled default model is used.
+        --model the bundled default model is used. An implicit model (NISF, Byra) segments by latent optimisation
+        with its own settings (K steps chosen on validation) and also writes STEM_reconstruction.png and, for a
+        conditioned model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the
+        latent-fitting options.
 
         USAGE: sonoseg segment <inputs> ... [--model <model>] [--out <out>] [--threshold <threshold>] [--largest-component] [--no-fill-holes] [--tta] [--spacing <spacing>] [--threads <threads>]
 
@@ -44,5 +47,6 @@ final class HelpTests: XCTestCase {
         }
         XCTAssertThrowsError(try SonoSeg.parseAsRoot(["train", "--loss", "hinge", "--out", "x"]))
         XCTAssertThrowsError(try SonoSeg.parseAsRoot(["segment"]))   // no inputs
+        XCTAssertThrowsError(try SonoSeg.parseAsRoot(["train", "--task", "diagnose", "--out", "x"]))
     }
 }

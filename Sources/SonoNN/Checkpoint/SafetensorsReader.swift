@@ -27,6 +27,17 @@ extension Safetensors {
         }
     }
 
+    /// The string metadata alone (the header is validated; tensor data is not decoded): enough to tell which
+    /// kind of model a file holds.
+    public static func readMetadata(_ url: URL) throws -> [String: String] {
+        let file = url.path
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw SafetensorsError.io(file: file, detail: "cannot read: \(error.localizedDescription)")
+        }
+        return try data.withUnsafeBytes { try parseHeader($0, file: file).1 }
+    }
+
     /// Parses and validates the header; returns the entries sorted by offset, the metadata and where the
     /// data section starts.
     static func parseHeader(_ raw: UnsafeRawBufferPointer, file: String) throws -> ([Entry], [String: String], Int) {

@@ -66,6 +66,11 @@ public final class ImplicitModel {
         self.init(network: network, info: info)
     }
 
+    /// Whether `url` (a file or run folder) holds an implicit model, from its header alone.
+    public static func isImplicitModel(_ path: String) -> Bool {
+        (try? Safetensors.readMetadata(locate(path)))?[formatKey] == format
+    }
+
     /// The file itself, or `model.safetensors` inside a run folder.
     public static func locate(_ path: String) -> URL {
         var isDir: ObjCBool = false

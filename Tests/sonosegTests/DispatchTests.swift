@@ -1,0 +1,53 @@
+import XCTest
+import Foundation
+import SonoPipeline
+@testable import sonoseg
+
+/// `sonoseg segment` and `sonoseg train` reach every kind of model, not only the U-Net.
+final class DispatchTests: XCTestCase {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func testSegmentRunsAnImplicitModelByLatentOptimisation() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dispatch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var info = ImplicitModelInfo()
+        (info.network.latentDims, info.network.width, info.network.depth) = (8, 16, 2)
+        info.network.biradsClasses = ["2", "4"]
+        info.inference.steps = 3
+        info.preprocess.width = 32
+        info.preprocess.height = 32
+        var rng = RandomGenerator(seed: 0)
+        let modelURL = dir.appendingPathComponent("model.safetensors")
+        try ImplicitModel(network: ImplicitNetwork(info.network, rng: &rng), info: info).save(to: modelURL)
+        XCTAssertTrue(ImplicitModel.isImplicitModel(dir.path))
+        XCTAssertFalse(ImplicitModel.isImplicitModel(root.appendingPathComponent("models/default").path))
+
+        let image = root.appendingPathComponent("samples/busi-benign-18.png")
+        let out = dir.appendingPathComponent("out")
+        var command = try SonoSeg.parseAsRoot(["segment", image.path, "--model", dir.path, "--out", out.path, "--threads", "1"])
+        try command.run()
+        for suffix in ["_mask.png", "_prob.png", "_overlay.png", "_reconstruction.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("busi-benign-18" + suffix).path), suffix)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("summary.csv").path))
+        let classes = try String(contentsOf: out.appendingPathComponent("classes.csv"), encoding: .utf8)
+        XCTAssertTrue(classes.hasPrefix("image,birads,"), classes)
+        let row = classes.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
+        XCTAssertTrue(["2", "4"].contains(String(row[1])), "predicted BI-RADS \(row[1])")
+
+        var tta = try SonoSeg.parseAsRoot(["segment", image.path, "--model", dir.path, "--out", out.path, "--tta"])
+        XCTAssertThrowsError(try tta.run())   // U-Net-only option named, not ignored
+    }
+
+    func testTrainRefusesMismatchedModelAndInapplicableFlags() throws {
+        let implicitRecipe = root.appendingPathComponent("recipes/implicit/nisf.json").path
+        var epochs = try SonoSeg.parseAsRoot(["train", implicitRecipe, "--epochs", "3", "--out", "/nonexistent/x"])
+        XCTAssertThrowsError(try epochs.run()) { XCTAssertTrue("\($0)".contains("--epochs")) }
+        var mismatch = try SonoSeg.parseAsRoot(["train", root.appendingPathComponent("recipes/default.json").path,
+                                                "--model", "implicit", "--out", "/nonexistent/x"])
+        XCTAssertThrowsError(try mismatch.run()) { XCTAssertTrue("\($0)".contains("unet recipe")) }
+        var unknown = try SonoSeg.parseAsRoot(["train", "--model", "resnet51", "--out", "/nonexistent/x"])
+        XCTAssertThrowsError(try unknown.run()) { XCTAssertTrue("\($0)".contains("resnet51")) }
+    }
+}
