@@ -45,11 +45,18 @@ public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -
     var times: [String: Double] = [:]
     for v in recipe.variants {
         var c = try recipe.config(v)
-        let run = folder.appendingPathComponent(slug(v.name))
+        var run = folder.appendingPathComponent(slug(v.name))
         for i in c.data.indices where c.data[i].split == nil {
             c.data[i].split = folder.appendingPathComponent("split-\(i).json").path   // one split for all variants
         }
-        let test = run.appendingPathComponent("test/metrics.json")
+        var test = run.appendingPathComponent("test/metrics.json")
+        if !FileManager.default.fileExists(atPath: test.path), let twin = finishedTwin(of: c, in: folder) {
+            // Papers' tables share their baseline (Duffy's Tables 1-4 all contain the same U-Net): grids run
+            // into one folder train it once.
+            log("variant \(v.name): same configuration as \(twin.lastPathComponent), reusing it")
+            run = twin
+            test = run.appendingPathComponent("test/metrics.json")
+        }
         if !FileManager.default.fileExists(atPath: test.path) {
             log("variant \(v.name)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -75,7 +82,23 @@ public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -
         md += "\n## \(recipe.name): zero-shot on \(ext.name) (all images)\n\n" + MetricsMarkdown.segmentationTable(external[ext.name] ?? [])
     }
     try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("grid.md"))
+    // several grids may share a folder (and their common variants): each also keeps its own table
+    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("grid-\(slug(recipe.name)).md"))
     return md
+}
+
+/// A finished run in `folder` (test metrics written) whose configuration equals `config` except for its name.
+func finishedTwin(of config: TrainConfig, in folder: URL) -> URL? {
+    guard let runs = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) else { return nil }
+    var wanted = config
+    wanted.name = ""
+    for run in runs.sorted(by: { $0.path < $1.path })
+    where FileManager.default.fileExists(atPath: run.appendingPathComponent("test/metrics.json").path) {
+        guard var other = try? TrainConfig.load(RunFolder(run).config) else { continue }
+        other.name = ""
+        if other == wanted { return run }
+    }
+    return nil
 }
 
 func slug(_ s: String) -> String {
