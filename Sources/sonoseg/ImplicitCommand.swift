@@ -64,19 +64,23 @@ struct ImplicitTrain: ParsableCommand {
 struct ImplicitSegment: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "segment", abstract: "Segment images by latent optimisation.",
-        discussion: "Writes STEM_mask.png (input size), STEM_prob.png, STEM_overlay.png, STEM_reconstruction.png, summary.csv, summary.json (with predicted BI-RADS and pathology for a conditioned model) and classes.csv.")
+        discussion: "Writes STEM_mask.png (input size), STEM_prob.png, STEM_overlay.png, STEM_reconstruction.png (and with --extent the field beyond the image), summary.csv, summary.json (with predicted BI-RADS and pathology for a conditioned model) and classes.csv.")
     @Argument(help: "Image files or folders.") var inputs: [String]
     @Option(help: "Model file or run folder.") var model: String
     @Option(help: "Output folder.") var out = "sonoseg-implicit-out"
     @OptionGroup var latent: LatentOptions
     @Flag(help: "Keep only the largest lesion.") var largestComponent = false
     @Option(help: "Pixel spacing in mm, for sizes in mm.") var spacing: Double?
+    @Option(help: "Also read the network beyond the image plane: sample [-E, E]² (the image is [-1, 1]²) into STEM_extended_reconstruction.png and STEM_extended_prob.png.")
+    var extent: Float?
 
     func run() throws {
+        if let extent, !(extent >= 1 && extent <= 8) { throw ValidationError("--extent must be between 1 and 8, got \(extent)") }
         let m = try ImplicitModel(contentsOf: ImplicitModel.locate(model))
         var o = try latent.options()
         o.largestComponent = largestComponent
         o.pixelSpacingMM = spacing
+        o.extent = extent
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: stderrLog)
         let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: stderrLog)
         print("\(rows.count) images, \(rows.filter(\.lesion.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")

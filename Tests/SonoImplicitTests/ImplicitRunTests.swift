@@ -74,6 +74,20 @@ final class ImplicitRunTests: XCTestCase {
         for f in ["summary.csv", "summary.json", "\(stem)_prob.png", "\(stem)_overlay.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
         }
+        // beyond the plane: a 1.5x wider field at the same pitch whose centre is the reconstruction itself
+        o.extent = 1.5
+        let wide = runs.appendingPathComponent("wide")
+        _ = try segmentImplicit([samples[0].imageURL], model: ma, options: o, out: wide, log: { _ in })
+        let field = try ImageIO.readGray(wide.appendingPathComponent("\(stem)_extended_reconstruction.png")).image
+        let recon = try ImageIO.readGray(wide.appendingPathComponent("\(stem)_reconstruction.png")).image
+        XCTAssertEqual([field.width, field.height], [60, 60])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: wide.appendingPathComponent("\(stem)_extended_prob.png").path))
+        var worst: Float = 0
+        for y in 0..<40 { for x in 0..<40 {
+            worst = max(worst, abs(field.pixels[(y + 10) * 60 + x + 10] - recon.pixels[y * 40 + x]))
+        } }
+        XCTAssertLessThanOrEqual(worst, 2.0 / 255)
+        o.extent = nil
         let inpaint = runs.appendingPathComponent("inpaint")
         _ = try inpaintImplicit(samples[0].imageURL, box: (2, 2, 8, 8), model: ma, options: o, out: inpaint)
         XCTAssertTrue(FileManager.default.fileExists(atPath: inpaint.appendingPathComponent("\(stem)_inpainted.png").path))

@@ -18,6 +18,9 @@ public struct ImplicitSegmentOptions: Sendable {
     public var largestComponent = false
     public var pixelSpacingMM: Double?
     public var seed: UInt64 = 0
+    /// When > 1, also sample the frame over [-extent, extent]² (the training plane is [-1, 1]²) and write
+    /// STEM_extended_reconstruction.png and STEM_extended_prob.png: what the network continues beyond the image.
+    public var extent: Float?
     public init() {}
 }
 
@@ -61,6 +64,13 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
             try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
             let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
             try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
+            if let extent = options.extent {
+                // same pixel pitch as the reconstruction, over a wider square
+                let (ew, eh) = (Int((Float(rw) * extent).rounded()), Int((Float(rh) * extent).rounded()))
+                let field = model.sample(prediction, width: ew, height: eh, extent: extent)
+                try ImageIO.writePNG(field.intensity, to: out.appendingPathComponent("\(stem)_extended_reconstruction.png"))
+                try ImageIO.writePNG(field.mask, to: out.appendingPathComponent("\(stem)_extended_prob.png"))
+            }
             let m = LesionMeasurements(mask: mask, spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
             let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
             let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
