@@ -84,4 +84,19 @@ final class TrainingTests: XCTestCase {
         try Data("garbage".utf8).write(to: notModel)
         XCTAssertThrowsError(try LoadedModel(notModel)) { XCTAssertTrue("\($0)".contains(notModel.path), "\($0)") }
     }
+
+    /// `repeats` shows a dataset's training images several times per epoch and leaves validation and test alone.
+    func testRepeatsMultiplyOnlyTheTrainingPart() throws {
+        let data = try makeDiscDataset(count: 10, size: 32)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repeats-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: folder) }
+        var c = tinyConfig(data: data, epochs: 1)
+        let once = try TrainingData.prepare(c, runFolder: folder)
+        c.data[0].repeats = 3
+        c.data[0].split = folder.appendingPathComponent("split-0.json").path
+        let thrice = try TrainingData.prepare(c, runFolder: folder)
+        XCTAssertEqual(thrice.train.count, 3 * once.train.count)
+        XCTAssertEqual(thrice.validation.map(\.id), once.validation.map(\.id))
+        XCTAssertEqual(thrice.test.map(\.id), once.test.map(\.id))
+    }
 }
