@@ -51,3 +51,29 @@ final class DispatchTests: XCTestCase {
         XCTAssertThrowsError(try unknown.run()) { XCTAssertTrue("\($0)".contains("resnet51")) }
     }
 }
+
+final class ExportTests: XCTestCase {
+    /// A float16 copy of a float32 model is half the size, keeps the header, and predicts what the original does.
+    func testFloat16ExportLoadsAndPredictsTheSame() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = root.appendingPathComponent("models/default/model.safetensors")
+        let original = FileManager.default.temporaryDirectory.appendingPathComponent("export32-\(UUID().uuidString).safetensors")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: copy); try? FileManager.default.removeItem(at: original) }
+        try exportModel(shipped, to: original, dtype: .f32)   // the shipped model may itself be float16
+        var command = try SonoSeg.parseAsRoot(["export", original.path, "--out", copy.path, "--dtype", "f16"])
+        try command.run()
+        let sizes = try [original, copy].map { try FileManager.default.attributesOfItem(atPath: $0.path)[.size] as! Int }
+        XCTAssertLessThan(Double(sizes[1]), 0.55 * Double(sizes[0]))
+        let a = try LoadedModel(original), b = try LoadedModel(copy)
+        XCTAssertEqual(a.info.recipe, b.info.recipe)
+        var rng = RandomGenerator(seed: 1)
+        let x = Tensor.normal([1, 1, a.info.preprocess.height, a.info.preprocess.width], rng: &rng)
+        let (pa, pb) = (a.probabilities(x), b.probabilities(x))
+        var worst: Float = 0
+        for (u, v) in zip(pa, pb) { worst = max(worst, abs(u - v)) }
+        XCTAssertLessThan(worst, 0.02)
+        var bad = try SonoSeg.parseAsRoot(["export", root.appendingPathComponent("README.md").path, "--out", copy.path])
+        XCTAssertThrowsError(try bad.run())
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import SonoPipeline
+
+extension Safetensors.DType: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a model's weights at another precision (f16 halves the file), keeping its header.",
+        discussion: "Works for U-Net, classification and implicit models; the copy loads wherever the original does.")
+
+    @Argument(help: "Model file or run folder.") var model: String
+    @Option(help: "Output file.") var out: String
+    @Option(help: "Precision: f32, f16 or bf16.") var dtype: Safetensors.DType = .f16
+
+    func run() throws {
+        var isDir: ObjCBool = false
+        var source = URL(fileURLWithPath: model)
+        if FileManager.default.fileExists(atPath: model, isDirectory: &isDir), isDir.boolValue {
+            source = source.appendingPathComponent("model.safetensors")
+        }
+        let (count, bytes) = try exportModel(source, to: URL(fileURLWithPath: out), dtype: dtype)
+        print(String(format: "%d tensors as %@ in %@ (%.1f MB)", count, dtype.rawValue, out, Double(bytes) / 1e6))
+    }
+}
