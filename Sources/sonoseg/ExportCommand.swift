@@ -17,12 +17,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Precision: f32, f16 or bf16.") var dtype: Safetensors.DType = .f16
 
     func run() throws {
-        var isDir: ObjCBool = false
-        var source = URL(fileURLWithPath: model)
-        if FileManager.default.fileExists(atPath: model, isDirectory: &isDir), isDir.boolValue {
-            source = source.appendingPathComponent("model.safetensors")
-        }
-        let (count, bytes) = try exportModel(source, to: URL(fileURLWithPath: out), dtype: dtype)
+        let (count, bytes) = try exportModel(modelFile(URL(fileURLWithPath: model)), to: URL(fileURLWithPath: out), dtype: dtype)
         print(String(format: "%d tensors as %@ in %@ (%.1f MB)", count, dtype.rawValue, out, Double(bytes) / 1e6))
     }
 }

@@ -72,14 +72,7 @@ public final class ImplicitModel {
     }
 
     /// The file itself, or `model.safetensors` inside a run folder.
-    public static func locate(_ path: String) -> URL {
-        var isDir: ObjCBool = false
-        let url = URL(fileURLWithPath: path)
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            return url.appendingPathComponent("model.safetensors")
-        }
-        return url
-    }
+    public static func locate(_ path: String) -> URL { modelFile(URL(fileURLWithPath: path)) }
 }
 
 /// Why an implicit model could not be read. Each case names the file.

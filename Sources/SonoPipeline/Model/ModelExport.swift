@@ -1,5 +1,15 @@
 import Foundation
 
+/// A model file given as itself or as the run folder holding `model.safetensors`: the one rule every command
+/// that takes `--model` follows.
+public func modelFile(_ path: URL) -> URL {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), isDir.boolValue {
+        return path.appendingPathComponent("model.safetensors")
+    }
+    return path
+}
+
 /// Rewrites a model file's weights at another precision and keeps its header (what the model is, how to
 /// preprocess, its threshold): float16 halves a shipped model and loads back as Float32. Works for every
 /// SonoSeg model file (U-Net, classification, implicit). Returns the number of tensors and the new file size.

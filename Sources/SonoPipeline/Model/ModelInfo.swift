@@ -40,11 +40,7 @@ public final class LoadedModel {
 
     /// Reads a model file (or a folder holding `model.safetensors`).
     public init(_ path: URL) throws {
-        var url = path
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), isDir.boolValue {
-            url = path.appendingPathComponent("model.safetensors")
-        }
+        let url = modelFile(path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw PipelineError.noModel("\(url.path): no such model file")
         }
