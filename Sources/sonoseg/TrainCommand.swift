@@ -21,6 +21,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Cross-validation fold to validate on.") var fold: Int?
     @Flag(help: "Train without augmentation.") var noAugment = false
     @Option(help: "On unreadable samples: fail or skip (skips are logged).") var onError: ErrorPolicy?
+    @Option(help: "Start from this model's weights (file or run folder; same U-Net): fine-tuning.") var initialWeights: String?
 
     /// The recipe with the command-line settings applied on top.
     func apply(to base0: TrainConfig) -> TrainConfig {
@@ -40,6 +41,7 @@ struct TrainingOptions: ParsableArguments {
         if let fold { c.fold = fold }
         if noAugment { c.augment = false }
         if let onError { c.onError = onError }
+        if let initialWeights { c.initialWeights = initialWeights }
         return c
     }
 }

@@ -43,7 +43,14 @@ final class ImplicitRunTests: XCTestCase {
         let partial = try trainImplicit(c, folder: b, quiet: true, stopAfter: 8, log: { _ in })
         XCTAssertEqual(partial.steps, 8)
         XCTAssertThrowsError(try trainImplicit(c, folder: b, quiet: true, log: { _ in }))   // needs --resume
-        _ = try trainImplicit(c, folder: b, resume: true, quiet: true, log: { _ in })
+        var other = c
+        other.learningRate *= 2
+        XCTAssertThrowsError(try trainImplicit(other, folder: b, resume: true, quiet: true, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("differs"), "\($0)")
+        }
+        var moreTime = c
+        moreTime.maxMinutes = 600   // a longer wall-time budget is not a different recipe
+        _ = try trainImplicit(moreTime, folder: b, resume: true, quiet: true, log: { _ in })
         let ma = try ImplicitModel(contentsOf: a.appendingPathComponent("model.safetensors"))
         let mb = try ImplicitModel(contentsOf: b.appendingPathComponent("model.safetensors"))
         for ((name, x), (_, y)) in zip(ma.network.stateDict(), mb.network.stateDict()) {

@@ -99,4 +99,44 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(thrice.validation.map(\.id), once.validation.map(\.id))
         XCTAssertEqual(thrice.test.map(\.id), once.test.map(\.id))
     }
+
+    /// `initialWeights` starts a run from a trained model's U-Net (fine-tuning); a different architecture is
+    /// refused with a message naming the file.
+    func testFineTuningStartsFromTheGivenWeights() throws {
+        let data = try makeDiscDataset(count: 8, size: 32)
+        let tmp = FileManager.default.temporaryDirectory
+        let source = tmp.appendingPathComponent("sonoseg-source-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: source) }
+        _ = try train(tinyConfig(data: data, epochs: 1), folder: source, quiet: true, log: { _ in })
+        let saved = try Safetensors.read(RunFolder(source).best).tensors
+
+        var config = tinyConfig(data: data, epochs: 1)
+        config.seed = 7   // a different random init, so equality below comes from the load
+        var rng = RandomGenerator(seed: config.seed)
+        let model = SegmentationModel(config, rng: &rng)
+        let (firstName, firstTensor) = model.stateDict().first { $0.0.hasSuffix("weight") }!
+        XCTAssertNotEqual(firstTensor.scalars, saved[firstName]!.scalars)
+        let file = try model.loadInitialWeights(source)   // a run folder resolves to its model.safetensors
+        XCTAssertEqual(file.lastPathComponent, "model.safetensors")
+        for (name, t) in model.stateDict() { XCTAssertEqual(t.scalars, saved[name]!.scalars, "\(name) not loaded") }
+
+        // the checkpoint of a run works too
+        let fromCheckpoint = SegmentationModel(config, rng: &rng)
+        _ = try fromCheckpoint.loadInitialWeights(RunFolder(source).last)
+        XCTAssertEqual(fromCheckpoint.stateDict().count, model.stateDict().count)
+
+        var wider = config
+        wider.model.baseChannels = 16
+        wider.initialWeights = source.path
+        let target = tmp.appendingPathComponent("sonoseg-wider-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: target) }
+        XCTAssertThrowsError(try train(wider, folder: target, quiet: true, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("initialWeights") && "\($0)".contains("model.safetensors"), "\($0)")
+        }
+        var missing = config
+        missing.initialWeights = tmp.appendingPathComponent("no-such-model.safetensors").path
+        XCTAssertThrowsError(try train(missing, folder: target.appendingPathComponent("b"), quiet: true, log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("no-such-model.safetensors"), "\($0)")
+        }
+    }
 }

@@ -127,12 +127,15 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Probability threshold for validation Dice and the saved model.
     public var threshold: Float = 0.5
     public var onError = ErrorPolicy.fail
+    /// Start from these weights instead of a random initialisation (fine-tuning): a model file or its run
+    /// folder, with the same U-Net architecture. Heads the file lacks (deep supervision) start random.
+    public var initialWeights: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, data, model, deepSupervision, loss, optimizer, epochs, batchSize, preprocess, augmentation, augment
-        case split, fold, seed, earlyStoppingPatience, threshold, onError
+        case split, fold, seed, earlyStoppingPatience, threshold, onError, initialWeights
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -143,7 +146,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.read(.augmentation, into: &augmentation); try c.read(.augment, into: &augment)
         try c.read(.split, into: &split); try c.read(.fold, into: &fold); try c.read(.seed, into: &seed)
         try c.read(.earlyStoppingPatience, into: &earlyStoppingPatience); try c.read(.threshold, into: &threshold)
-        try c.read(.onError, into: &onError)
+        try c.read(.onError, into: &onError); try c.read(.initialWeights, into: &initialWeights)
     }
 
     /// Checks values a user can get wrong, with messages that name the setting.

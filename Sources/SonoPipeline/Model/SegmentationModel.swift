@@ -124,6 +124,29 @@ public final class SegmentationModel: Module {
         return state
     }
 
+    /// Copies a trained model's U-Net weights (and any stage heads it has) into this one, for fine-tuning.
+    /// Every U-Net tensor must be present with the same shape; returns the file read.
+    func loadInitialWeights(_ path: URL) throws -> URL {
+        let url = modelFile(path)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw PipelineError.noModel("initialWeights: \(url.path): no such model file")
+        }
+        let (tensors, _) = try Safetensors.read(url)
+        do {
+            // Checkpoints (last.safetensors) keep the modules under "model.".
+            let prefix = tensors.keys.contains { $0.hasPrefix("model.unet.") } ? "model." : ""
+            let own = Dictionary(tensors.compactMap { k, v in k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil },
+                                 uniquingKeysWith: { a, _ in a }).filter { $0.key.hasPrefix("unet.") || $0.key.hasPrefix("heads.") }
+            let report = try ModuleGroup(children).load(stateDict: own, strict: false)
+            if let missing = report.missing.first(where: { $0.hasPrefix("unet.") }) {
+                throw PipelineError.invalidConfig("initialWeights: \(url.path) has no '\(missing)' (\(report.missing.count) tensors missing): not the same U-Net")
+            }
+        } catch let error as StateDictError {
+            throw PipelineError.invalidConfig("initialWeights: \(url.path): \(error) (the recipe's model must match the file's)")
+        }
+        return url
+    }
+
     /// Placeholders for the discriminator optimizers' state, so the strict model load accepts those keys.
     private func placeholders(for tensors: [String: Tensor]) -> [(String, Tensor)] {
         tensors.filter { $0.key.hasPrefix("model.discopt.") }.map { (String($0.key.dropFirst("model.".count)), Tensor.zeros($0.value.shape)) }

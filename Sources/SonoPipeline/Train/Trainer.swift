@@ -84,6 +84,10 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
         log("resuming at epoch \(state.nextEpoch + 1) of \(config.epochs) from \(run.last.path)")
     } else {
         try? FileManager.default.removeItem(at: run.log)
+        if let initial = config.initialWeights {
+            let loaded = try model.loadInitialWeights(URL(fileURLWithPath: initial))
+            log("starting from \(loaded.path) (fine-tuning)")
+        }
     }
 
     var stoppedEarly = false
