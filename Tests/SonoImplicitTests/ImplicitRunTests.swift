@@ -111,6 +111,12 @@ final class ImplicitRunTests: XCTestCase {
         let byra = try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/byra-birads.json"))
         XCTAssertEqual(byra.model.biradsClasses, ["2", "3", "4", "5"])
         XCTAssertEqual(byra.loss.reconstruction, .mse)
+        // BUSI has no BI-RADS: its variant is conditioned on pathology alone, normal images left out
+        let busi = try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/byra-busi.json"))
+        XCTAssertEqual(busi.model.biradsClasses, [])
+        XCTAssertEqual(busi.model.pathologyClasses, ["benign", "malignant"])
+        XCTAssertEqual(busi.data.first?.excludeClasses, ["normal"])
+        XCTAssertNoThrow(try busi.validate())
         XCTAssertThrowsError(try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/missing.json"))) {
             XCTAssertTrue("\($0)".contains("missing.json"))
         }

@@ -16,12 +16,7 @@ final class Primitive: @unchecked Sendable {
 
     /// Creates the descriptor from an op descriptor (`dnnl_convolution_desc_t` etc.).
     convenience init<Desc>(desc: Desc, hint: Primitive? = nil, attr: dnnl_primitive_attr_t? = nil, what: String) {
-        var desc = desc
-        var pd: dnnl_primitive_desc_t?
-        let status = withUnsafePointer(to: &desc) { ptr in
-            dnnl_primitive_desc_create(&pd, UnsafeRawPointer(ptr).assumingMemoryBound(to: dnnl_op_desc_t.self),
-                                       attr, DNNLContext.shared.engine, hint?.pd)
-        }
+        let (status, pd) = Primitive.descriptor(desc, hint: hint, attr: attr)
         dnnlCheck(status, "primitive_desc_create \(what)")
         self.init(pd: pd!, what: what)
     }
@@ -30,14 +25,19 @@ final class Primitive: @unchecked Sendable {
     /// specific algorithm such as Winograd asked for a shape it does not cover).
     static func ifImplemented<Desc>(desc: Desc, hint: Primitive? = nil, attr: dnnl_primitive_attr_t? = nil,
                                     what: String) -> Primitive? {
+        let (status, pd) = descriptor(desc, hint: hint, attr: attr)
+        guard status == dnnl_success, let pd else { return nil }
+        return Primitive(pd: pd, what: what)
+    }
+
+    private static func descriptor<Desc>(_ desc: Desc, hint: Primitive?, attr: dnnl_primitive_attr_t?) -> (dnnl_status_t, dnnl_primitive_desc_t?) {
         var desc = desc
         var pd: dnnl_primitive_desc_t?
         let status = withUnsafePointer(to: &desc) { ptr in
             dnnl_primitive_desc_create(&pd, UnsafeRawPointer(ptr).assumingMemoryBound(to: dnnl_op_desc_t.self),
                                        attr, DNNLContext.shared.engine, hint?.pd)
         }
-        guard status == dnnl_success, let pd else { return nil }
-        return Primitive(pd: pd, what: what)
+        return (status, pd)
     }
 
     deinit {
