@@ -19,33 +19,21 @@ struct ClassifyCommand: ParsableCommand {
     struct Options: ParsableArguments {
         @Option(help: "classify, segment or multitask.") var task: ClassifyTask?
         @Option(help: "\(ClassifyModelKind.allCases.map(\.rawValue).joined(separator: ", ")).") var model: ClassifyModelKind?
-        @Option(name: .customLong("data"), help: "Dataset folder (repeatable; layout detected).") var data: [String] = []
+        @OptionGroup var settings: SettingsOptions
         @Option(help: "Classes to leave out, comma separated (e.g. normal for benign/malignant).") var exclude: String?
-        @Option(help: "Epochs.") var epochs: Int?
-        @Option(help: "Batch size.") var batchSize: Int?
-        @Option(help: "Square input size in pixels.") var size: Int?
-        @Option(help: "Learning rate.") var lr: Float?
-        @Option(help: "Optimizer: adam, adamw, sgd.") var optimizer: OptimizerConfig.Kind?
         @Option(help: "Class weights: none, inverseFrequency, given.") var classWeighting: ClassWeighting?
         @Option(help: "Class weights, comma separated (implies --class-weighting given).") var classWeights: String?
         @Option(help: "Sampler: shuffle or balanced (weighted sampler).") var sampler: SamplerKind?
         @Option(help: "Multitask weight of the segmentation loss.") var segWeight: Float?
         @Option(help: "Multitask weight of the classification loss.") var clsWeight: Float?
         @Option(help: "Width of the first ResNet stage / encoder (64 in the paper).") var width: Int?
-        @Option(help: "Seed for weights, splits and augmentation.") var seed: UInt64?
-        @Flag(help: "Train without augmentation.") var noAugment = false
 
         func apply(to base: ClassifyConfig) -> ClassifyConfig {
             var c = base
+            settings.apply(to: &c.settings)
             if let task { c.task = task }
             if let model { c.model.kind = model }
-            if !data.isEmpty { c.data = data.map { DataSource(path: $0) } }
             if let exclude { for i in c.data.indices { c.data[i].excludeClasses = exclude.split(separator: ",").map(String.init) } }
-            if let epochs { c.epochs = epochs }
-            if let batchSize { c.batchSize = batchSize }
-            if let size { (c.preprocess.width, c.preprocess.height) = (size, size) }
-            if let lr { c.optimizer.learningRate = lr }
-            if let optimizer { c.optimizer.kind = optimizer }
             if let classWeighting { c.classWeighting = classWeighting }
             if let classWeights {
                 c.classWeights = classWeights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
@@ -55,8 +43,6 @@ struct ClassifyCommand: ParsableCommand {
             if let segWeight { c.segmentationWeight = segWeight }
             if let clsWeight { c.classificationWeight = clsWeight }
             if let width { c.model.resnet.baseWidth = width; c.model.segmenter.encoder.baseWidth = width }
-            if let seed { c.seed = seed; c.split.seed = seed }
-            if noAugment { c.augment = false }
             return c
         }
     }

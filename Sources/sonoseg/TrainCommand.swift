@@ -3,80 +3,79 @@ import Foundation
 import SonoData
 import SonoPipeline
 
-/// Options shared by commands that train.
-struct TrainingOptions: ParsableArguments {
+/// Options for the settings every epoch-based trainer shares (`TrainingSettings`: U-Net and classification
+/// runs); each overrides the recipe.
+struct SettingsOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Dataset folder (repeatable; layout detected).")
     var data: [String] = []
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Batch size.") var batchSize: Int?
-    @Option(help: "Square input size in pixels (divisible by 2^depth).") var size: Int?
+    @Option(help: "Square input size in pixels (a multiple of the network's total downsampling).") var size: Int?
     @Option(help: "Learning rate.") var lr: Float?
-    @Option(help: "Loss: \(SegmentationLoss.allCases.map(\.rawValue).joined(separator: ", ")).") var loss: SegmentationLoss?
     @Option(help: "Optimizer: adam, adamw, sgd.") var optimizer: OptimizerConfig.Kind?
     @Option(help: "Schedule: constant, exponential, step, cosine, polynomial.") var schedule: OptimizerConfig.Schedule?
-    @Option(help: "Decoder upsampling: transposed, nearest, bilinear.") var upsampling: UNetConfig.Upsampling?
-    @Option(help: "U-Net base channels.") var base: Int?
-    @Option(help: "Deeply supervised decoder stages (0-4, Li et al.).") var supervisedStages: Int?
     @Option(help: "Seed for weights, splits and augmentation.") var seed: UInt64?
     @Option(help: "Cross-validation fold to validate on.") var fold: Int?
     @Flag(help: "Train without augmentation.") var noAugment = false
     @Option(help: "On unreadable samples: fail or skip (skips are logged).") var onError: ErrorPolicy?
+
+    func apply(to s: inout TrainingSettings) {
+        if !data.isEmpty { s.data = data.map { DataSource(path: $0) } }
+        if let epochs { s.epochs = epochs }
+        if let batchSize { s.batchSize = batchSize }
+        if let size { (s.preprocess.width, s.preprocess.height) = (size, size) }
+        if let lr { s.optimizer.learningRate = lr }
+        if let optimizer { s.optimizer.kind = optimizer }
+        if let schedule { s.optimizer.schedule = schedule }
+        if let seed { s.seed = seed; s.split.seed = seed }
+        if let fold { s.fold = fold }
+        if noAugment { s.augment = false }
+        if let onError { s.onError = onError }
+    }
+}
+
+/// Options of `sonoseg train` and `sonoseg cv`: the shared settings plus the U-Net's own.
+struct TrainingOptions: ParsableArguments {
+    @OptionGroup var settings: SettingsOptions
+    @Option(help: "Loss: \(SegmentationLoss.allCases.map(\.rawValue).joined(separator: ", ")).") var loss: SegmentationLoss?
+    @Option(help: "Decoder upsampling: transposed, nearest, bilinear.") var upsampling: UNetConfig.Upsampling?
+    @Option(help: "U-Net base channels.") var base: Int?
+    @Option(help: "Deeply supervised decoder stages (0-4, Li et al.).") var supervisedStages: Int?
     @Option(help: "Start from this model's weights (file or run folder; same U-Net): fine-tuning.") var initialWeights: String?
 
     /// The recipe with the command-line settings applied on top.
     func apply(to base0: TrainConfig) -> TrainConfig {
         var c = base0
-        if !data.isEmpty { c.data = data.map { DataSource(path: $0) } }
-        if let epochs { c.epochs = epochs }
-        if let batchSize { c.batchSize = batchSize }
-        if let size { c.preprocess.width = size; c.preprocess.height = size }
-        if let lr { c.optimizer.learningRate = lr }
+        settings.apply(to: &c.settings)
         if let loss { c.loss.kind = loss }
-        if let optimizer { c.optimizer.kind = optimizer }
-        if let schedule { c.optimizer.schedule = schedule }
         if let upsampling { c.model.upsampling = upsampling }
         if let base { c.model.baseChannels = base }
         if let supervisedStages { c.deepSupervision.stages = supervisedStages }
-        if let seed { c.seed = seed; c.split.seed = seed }
-        if let fold { c.fold = fold }
-        if noAugment { c.augment = false }
-        if let onError { c.onError = onError }
         if let initialWeights { c.initialWeights = initialWeights }
         return c
     }
-}
 
-extension TrainingOptions {
     /// The settings that mean the same for a classification-family run.
     func apply(to base: ClassifyConfig) -> ClassifyConfig {
         var c = base
-        if !data.isEmpty { c.data = data.map { DataSource(path: $0) } }
-        if let epochs { c.epochs = epochs }
-        if let batchSize { c.batchSize = batchSize }
-        if let size { (c.preprocess.width, c.preprocess.height) = (size, size) }
-        if let lr { c.optimizer.learningRate = lr }
-        if let optimizer { c.optimizer.kind = optimizer }
-        if let schedule { c.optimizer.schedule = schedule }
-        if let seed { c.seed = seed; c.split.seed = seed }
-        if let fold { c.fold = fold }
-        if noAugment { c.augment = false }
-        if let onError { c.onError = onError }
+        settings.apply(to: &c.settings)
         return c
     }
 
     /// An implicit network trains for steps, not epochs; U-Net settings are refused rather than ignored.
     func apply(to c: inout ImplicitTrainConfig) throws {
-        let unetOnly = [("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--loss", loss != nil),
-                        ("--optimizer", optimizer != nil), ("--schedule", schedule != nil), ("--upsampling", upsampling != nil),
-                        ("--base", base != nil), ("--supervised-stages", supervisedStages != nil), ("--fold", fold != nil),
-                        ("--no-augment", noAugment), ("--lr", lr != nil)]
+        let s = settings
+        let unetOnly = [("--epochs", s.epochs != nil), ("--batch-size", s.batchSize != nil), ("--loss", loss != nil),
+                        ("--optimizer", s.optimizer != nil), ("--schedule", s.schedule != nil), ("--upsampling", upsampling != nil),
+                        ("--base", base != nil), ("--supervised-stages", supervisedStages != nil), ("--fold", s.fold != nil),
+                        ("--no-augment", s.noAugment), ("--lr", s.lr != nil), ("--initial-weights", initialWeights != nil)]
         if let flag = unetOnly.first(where: \.1) {
             throw ValidationError("\(flag.0) does not apply to an implicit network (set it in the recipe; `sonoseg implicit train` has --steps and --max-minutes)")
         }
-        if !data.isEmpty { c.data = data.map { DataSource(path: $0) } }
-        if let size { (c.preprocess.width, c.preprocess.height) = (size, size) }
-        if let seed { c.seed = seed; c.split.seed = seed }
-        if let onError { c.onError = onError }
+        if !s.data.isEmpty { c.data = s.data.map { DataSource(path: $0) } }
+        if let size = s.size { (c.preprocess.width, c.preprocess.height) = (size, size) }
+        if let seed = s.seed { c.seed = seed; c.split.seed = seed }
+        if let onError = s.onError { c.onError = onError }
     }
 }
 

@@ -66,4 +66,27 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(config.model.baseChannels, UNetConfig().baseChannels)
         XCTAssertEqual(config.batchSize, TrainConfig().batchSize)
     }
+
+    /// The shared settings stay at the recipe's top level (config.json as users write it) and survive a round
+    /// trip in both recipe types; each keeps its own default epochs.
+    func testSharedSettingsRoundTripFlat() throws {
+        var t = TrainConfig()
+        (t.epochs, t.fold, t.seed, t.optimizer.learningRate, t.initialWeights) = (7, 2, 11, 3e-4, "runs/a")
+        t.data = [DataSource(path: "d", excludeClasses: ["normal"], repeats: 2)]
+        let json = try JSONEncoder().encode(t)
+        let top = try XCTUnwrap(JSONSerialization.jsonObject(with: json) as? [String: Any])
+        XCTAssertEqual(top["epochs"] as? Int, 7)
+        XCTAssertEqual(top["initialWeights"] as? String, "runs/a")
+        XCTAssertNil(top["settings"])
+        XCTAssertEqual(try JSONDecoder().decode(TrainConfig.self, from: json), t)
+
+        var c = ClassifyConfig()
+        (c.epochs, c.batchSize, c.task) = (4, 3, .multitask)
+        XCTAssertEqual(try JSONDecoder().decode(ClassifyConfig.self, from: try JSONEncoder().encode(c)), c)
+        XCTAssertEqual(ClassifyConfig().epochs, 30)
+        XCTAssertEqual(TrainConfig().epochs, 40)
+        c.data = [DataSource(path: "d")]
+        c.epochs = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("epochs")) }
+    }
 }

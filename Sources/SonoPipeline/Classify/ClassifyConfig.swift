@@ -66,55 +66,45 @@ public enum SamplerKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// A classification / segmentation / multitask run, written to its folder as `config.json`.
-public struct ClassifyConfig: Codable, Equatable, Sendable {
+@dynamicMemberLookup
+public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings {
     public var name = "classify"
     public var task = ClassifyTask.classify
     public var model = ClassifyModelConfig()
-    public var data: [DataSource] = []
-    /// Class order of the labels and outputs; nil: the sorted class names of the training images.
     public var classNames: [String]?
-    /// The positive class for two-class AUC (ignored when absent from `classNames`).
     public var positiveClass = "malignant"
     public var classWeighting = ClassWeighting.inverseFrequency
     public var classWeights: [Float]?
     public var sampler = SamplerKind.shuffle
-    /// Multitask loss = segmentationWeight · segmentation loss + classificationWeight · cross-entropy.
     public var segmentationWeight: Float = 1
     public var classificationWeight: Float = 1
     public var segmentationLoss = SegmentationLossConfig()
-    public var optimizer = OptimizerConfig()
-    public var epochs = 30
-    public var batchSize = 8
-    public var preprocess = PreprocessConfig(width: 128, height: 128)
-    public var augmentation = AugmentationConfig()
-    public var augment = true
-    public var split = SplitConfiguration()
-    public var fold: Int?
-    public var seed: UInt64 = 0
-    public var earlyStoppingPatience: Int?
-    /// Lesion probability threshold for Dice and the saved model.
-    public var threshold: Float = 0.5
-    public var onError = ErrorPolicy.fail
+    /// Data, optimizer, epochs and the rest shared with U-Net recipes (`config.epochs` reads them).
+    public var settings = TrainingSettings(epochs: 30)
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case name, task, model, data, classNames, positiveClass, classWeighting, classWeights, sampler
-        case segmentationWeight, classificationWeight, segmentationLoss, optimizer, epochs, batchSize, preprocess
-        case augmentation, augment, split, fold, seed, earlyStoppingPatience, threshold, onError
+        case name, task, model, classNames, positiveClass, classWeighting, classWeights, sampler
+        case segmentationWeight, classificationWeight, segmentationLoss
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.read(.name, into: &name); try c.read(.task, into: &task); try c.read(.model, into: &model)
-        try c.read(.data, into: &data); try c.read(.classNames, into: &classNames)
+        try c.read(.classNames, into: &classNames)
         try c.read(.positiveClass, into: &positiveClass); try c.read(.classWeighting, into: &classWeighting)
         try c.read(.classWeights, into: &classWeights); try c.read(.sampler, into: &sampler)
         try c.read(.segmentationWeight, into: &segmentationWeight); try c.read(.classificationWeight, into: &classificationWeight)
-        try c.read(.segmentationLoss, into: &segmentationLoss); try c.read(.optimizer, into: &optimizer)
-        try c.read(.epochs, into: &epochs); try c.read(.batchSize, into: &batchSize); try c.read(.preprocess, into: &preprocess)
-        try c.read(.augmentation, into: &augmentation); try c.read(.augment, into: &augment); try c.read(.split, into: &split)
-        try c.read(.fold, into: &fold); try c.read(.seed, into: &seed)
-        try c.read(.earlyStoppingPatience, into: &earlyStoppingPatience); try c.read(.threshold, into: &threshold)
-        try c.read(.onError, into: &onError)
+        try c.read(.segmentationLoss, into: &segmentationLoss)
+        try settings.read(from: decoder)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name); try c.encode(task, forKey: .task); try c.encode(model, forKey: .model)
+        try c.encodeIfPresent(classNames, forKey: .classNames); try c.encode(positiveClass, forKey: .positiveClass)
+        try c.encode(classWeighting, forKey: .classWeighting); try c.encodeIfPresent(classWeights, forKey: .classWeights)
+        try c.encode(sampler, forKey: .sampler); try c.encode(segmentationWeight, forKey: .segmentationWeight)
+        try c.encode(classificationWeight, forKey: .classificationWeight); try c.encode(segmentationLoss, forKey: .segmentationLoss)
+        try settings.write(to: encoder)
     }
 
     public var classifies: Bool { task != .segment }
@@ -123,28 +113,26 @@ public struct ClassifyConfig: Codable, Equatable, Sendable {
     /// Checks values a user can get wrong, with messages that name the setting.
     public func validate() throws {
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
-        if data.isEmpty { try fail("data: name at least one dataset folder") }
-        if epochs < 1 { try fail("epochs must be at least 1, got \(epochs)") }
-        if batchSize < 1 { try fail("batchSize must be at least 1, got \(batchSize)") }
+        try settings.validate()
         if segments && !model.kind.segments {
             try fail("task \(task.rawValue) needs a segmenter (fcn or uresnet), not \(model.kind.rawValue)")
         }
         if task == .classify && model.kind.segments {
             try fail("model \(model.kind.rawValue) segments; use task segment or multitask, or a classifier (resnet18, resnet34, resnet50, vgg16, cnn, vit)")
         }
-        if preprocess.width != preprocess.height { try fail("preprocess size must be square, got \(preprocess.width)x\(preprocess.height)") }
+        let size = settings.preprocess
+        if size.width != size.height { try fail("preprocess size must be square, got \(size.width)x\(size.height)") }
         let multiple = model.kind == .vit ? model.vit.patchSize : model.kind == .cnn ? 1 << model.cnn.widths.count : 32
-        if preprocess.width % multiple != 0 { try fail("preprocess size \(preprocess.width) must be a multiple of \(multiple) for \(model.kind.rawValue)") }
+        if size.width % multiple != 0 { try fail("preprocess size \(size.width) must be a multiple of \(multiple) for \(model.kind.rawValue)") }
         if classWeighting == .given && classWeights == nil { try fail("classWeighting 'given' needs classWeights") }
         if let names = classNames, names.count < 2 && classifies { try fail("classNames needs at least two classes, got \(names)") }
         if segmentationWeight < 0 || classificationWeight < 0 { try fail("loss weights must be ≥ 0") }
-        if !(0...1).contains(threshold) { try fail("threshold must be in [0, 1], got \(threshold)") }
     }
 
     /// The `TrainConfig` whose data settings `TrainingData.prepare` reads (datasets, split, fold).
     var dataConfig: TrainConfig {
         var t = TrainConfig()
-        (t.data, t.split, t.fold, t.preprocess, t.onError) = (data, split, fold, preprocess, onError)
+        t.settings = settings
         return t
     }
 

@@ -106,58 +106,44 @@ public struct DeepSupervisionConfig: Codable, Hashable, Sendable {
 }
 
 /// Everything a training run needs, written to its folder as `config.json` so the folder reproduces it.
-public struct TrainConfig: Codable, Equatable, Sendable {
+/// Data, optimizer, epochs and the other settings shared with classification recipes are in `settings`
+/// (`config.epochs` reads them).
+@dynamicMemberLookup
+public struct TrainConfig: Codable, Equatable, Sendable, HasTrainingSettings {
     public var name = "unet"
-    public var data: [DataSource] = []
     public var model = UNetConfig()
     public var deepSupervision = DeepSupervisionConfig()
     public var loss = SegmentationLossConfig()
-    public var optimizer = OptimizerConfig()
-    public var epochs = 40
-    public var batchSize = 8
-    public var preprocess = PreprocessConfig(width: 128, height: 128)
-    public var augmentation = AugmentationConfig()
-    public var augment = true
-    public var split = SplitConfiguration()
-    /// Cross-validation fold used as validation set (nil: the split's own validation part).
-    public var fold: Int?
-    public var seed: UInt64 = 0
-    /// Stop after this many epochs without a better validation Dice (nil: never).
-    public var earlyStoppingPatience: Int?
-    /// Probability threshold for validation Dice and the saved model.
-    public var threshold: Float = 0.5
-    public var onError = ErrorPolicy.fail
+    public var settings = TrainingSettings(epochs: 40)
     /// Start from these weights instead of a random initialisation (fine-tuning): a model file or its run
     /// folder, with the same U-Net architecture. Heads the file lacks (deep supervision) start random.
     public var initialWeights: String?
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case name, data, model, deepSupervision, loss, optimizer, epochs, batchSize, preprocess, augmentation, augment
-        case split, fold, seed, earlyStoppingPatience, threshold, onError, initialWeights
-    }
+    enum CodingKeys: String, CodingKey { case name, model, deepSupervision, loss, initialWeights }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.name, into: &name); try c.read(.data, into: &data); try c.read(.model, into: &model)
+        try c.read(.name, into: &name); try c.read(.model, into: &model)
         try c.read(.deepSupervision, into: &deepSupervision); try c.read(.loss, into: &loss)
-        try c.read(.optimizer, into: &optimizer); try c.read(.epochs, into: &epochs)
-        try c.read(.batchSize, into: &batchSize); try c.read(.preprocess, into: &preprocess)
-        try c.read(.augmentation, into: &augmentation); try c.read(.augment, into: &augment)
-        try c.read(.split, into: &split); try c.read(.fold, into: &fold); try c.read(.seed, into: &seed)
-        try c.read(.earlyStoppingPatience, into: &earlyStoppingPatience); try c.read(.threshold, into: &threshold)
-        try c.read(.onError, into: &onError); try c.read(.initialWeights, into: &initialWeights)
+        try c.read(.initialWeights, into: &initialWeights)
+        try settings.read(from: decoder)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name); try c.encode(model, forKey: .model)
+        try c.encode(deepSupervision, forKey: .deepSupervision); try c.encode(loss, forKey: .loss)
+        try c.encodeIfPresent(initialWeights, forKey: .initialWeights)
+        try settings.write(to: encoder)
     }
 
     /// Checks values a user can get wrong, with messages that name the setting.
     public func validate() throws {
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
-        if data.isEmpty { try fail("data: name at least one dataset folder") }
-        if epochs < 1 { try fail("epochs must be at least 1, got \(epochs)") }
-        if batchSize < 1 { try fail("batchSize must be at least 1, got \(batchSize)") }
+        try settings.validate()
         let f = 1 << model.depth
-        if preprocess.width % f != 0 || preprocess.height % f != 0 {
-            try fail("preprocess size \(preprocess.width)x\(preprocess.height) must be divisible by 2^depth = \(f)")
+        if self.preprocess.width % f != 0 || self.preprocess.height % f != 0 {
+            try fail("preprocess size \(self.preprocess.width)x\(self.preprocess.height) must be divisible by 2^depth = \(f)")
         }
         if deepSupervision.stages < 0 || deepSupervision.stages > model.depth {
             try fail("deepSupervision.stages must be in 0...\(model.depth), got \(deepSupervision.stages)")
@@ -165,7 +151,6 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         if deepSupervision.stages > deepSupervision.weights.count {
             try fail("deepSupervision.weights has \(deepSupervision.weights.count) entries for \(deepSupervision.stages) stages")
         }
-        if !(0...1).contains(threshold) { try fail("threshold must be in [0, 1], got \(threshold)") }
     }
 
     /// Reads a JSON recipe; unknown files and bad JSON give errors naming the file.

@@ -1,0 +1,75 @@
+import Foundation
+import SonoData
+
+/// The settings every epoch-based trainer shares (U-Net recipes and classification recipes): data, split,
+/// optimizer, epochs, batches, preprocessing, augmentation, seed, early stopping. A recipe writes them at its
+/// top level; `TrainConfig` and `ClassifyConfig` read them through `@dynamicMemberLookup`, so
+/// `config.epochs` works on both and the decoding, encoding and checks live here once.
+public struct TrainingSettings: Equatable, Sendable {
+    public var data: [DataSource] = []
+    public var optimizer = OptimizerConfig()
+    public var epochs: Int
+    public var batchSize = 8
+    public var preprocess = PreprocessConfig(width: 128, height: 128)
+    public var augmentation = AugmentationConfig()
+    public var augment = true
+    public var split = SplitConfiguration()
+    /// Cross-validation fold used as validation set (nil: the split's own validation part).
+    public var fold: Int?
+    public var seed: UInt64 = 0
+    /// Stop after this many epochs without a better validation score (nil: never).
+    public var earlyStoppingPatience: Int?
+    /// Probability threshold for validation Dice and the saved model.
+    public var threshold: Float = 0.5
+    public var onError = ErrorPolicy.fail
+
+    public init(epochs: Int) { self.epochs = epochs }
+
+    enum CodingKeys: String, CodingKey {
+        case data, optimizer, epochs, batchSize, preprocess, augmentation, augment, split, fold, seed
+        case earlyStoppingPatience, threshold, onError
+    }
+
+    /// Overwrites the settings a recipe names; the others keep their current (default) values.
+    mutating func read(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.data, into: &data); try c.read(.optimizer, into: &optimizer); try c.read(.epochs, into: &epochs)
+        try c.read(.batchSize, into: &batchSize); try c.read(.preprocess, into: &preprocess)
+        try c.read(.augmentation, into: &augmentation); try c.read(.augment, into: &augment)
+        try c.read(.split, into: &split); try c.read(.fold, into: &fold); try c.read(.seed, into: &seed)
+        try c.read(.earlyStoppingPatience, into: &earlyStoppingPatience); try c.read(.threshold, into: &threshold)
+        try c.read(.onError, into: &onError)
+    }
+
+    /// Writes the settings at the recipe's top level, beside the owner's own keys.
+    func write(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(data, forKey: .data); try c.encode(optimizer, forKey: .optimizer); try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize); try c.encode(preprocess, forKey: .preprocess)
+        try c.encode(augmentation, forKey: .augmentation); try c.encode(augment, forKey: .augment)
+        try c.encode(split, forKey: .split); try c.encodeIfPresent(fold, forKey: .fold); try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(earlyStoppingPatience, forKey: .earlyStoppingPatience)
+        try c.encode(threshold, forKey: .threshold); try c.encode(onError, forKey: .onError)
+    }
+
+    /// Checks values a user can get wrong, with messages that name the setting.
+    func validate() throws {
+        func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
+        if data.isEmpty { try fail("data: name at least one dataset folder") }
+        if epochs < 1 { try fail("epochs must be at least 1, got \(epochs)") }
+        if batchSize < 1 { try fail("batchSize must be at least 1, got \(batchSize)") }
+        if !(0...1).contains(threshold) { try fail("threshold must be in [0, 1], got \(threshold)") }
+    }
+}
+
+/// A recipe type built around `TrainingSettings`.
+public protocol HasTrainingSettings {
+    var settings: TrainingSettings { get set }
+}
+
+extension HasTrainingSettings {
+    public subscript<T>(dynamicMember path: WritableKeyPath<TrainingSettings, T>) -> T {
+        get { settings[keyPath: path] }
+        set { settings[keyPath: path] = newValue }
+    }
+}
