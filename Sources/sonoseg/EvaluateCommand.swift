@@ -24,6 +24,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Classes to leave out, comma separated (e.g. normal).") var exclude: String?
     @Option(help: "Probability threshold (default: the model's).") var threshold: Float?
     @Flag(help: "Test-time augmentation (horizontal flip).") var tta = false
+    @Flag(help: "Fill holes in each predicted mask before scoring (as `segment` does by default).") var fillHoles = false
+    @Flag(help: "Keep only the largest predicted lesion before scoring (as `segment --largest-component`).") var largestComponent = false
     @Option(help: "Pixel spacing in mm (distances in mm).") var spacing: Double?
     @Option(help: "Name of the model in the table.") var name: String?
     @Option(help: "Output folder.") var out: String
@@ -35,6 +37,7 @@ struct EvaluateCommand: ParsableCommand {
         let samples = try evaluationSamples(path: data, layout: layout, split: split, part: part,
                                             excludeClasses: exclude?.split(separator: ",").map(String.init) ?? [])
         let (report, skipped) = try evaluate(loaded, samples: samples, threshold: threshold, flipTTA: tta,
+                                             postprocessing: MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent),
                                              spacing: spacing.map { PixelSpacing(isotropic: $0) }, onError: onError)
         let label = name ?? loaded.info.recipe
         try writeEvaluation(report, name: label, skipped: skipped, to: URL(fileURLWithPath: out))

@@ -1,4 +1,5 @@
 import XCTest
+import SonoImaging
 @testable import SonoPipeline
 
 final class SegmentationMetricsTests: XCTestCase {
@@ -166,5 +167,31 @@ final class SegmentationMetricsTests: XCTestCase {
         let mask = Grid.parse(["......", ".####.", ".####.", ".####.", ".#....", "......"]).map { $0 == 1 }
         XCTAssertEqual(MaskBoundary.boundary(of: mask, width: 6, height: 6).map { $0 ? UInt8(1) : 0 },
                        Grid.parse(["......", ".####.", ".#..#.", ".####.", ".#....", "......"]))
+    }
+
+    /// `evaluate --fill-holes/--largest-component` score the mask `segment` writes: a predicted ring around the
+    /// lesion becomes perfect once filled, and a stray blob disappears with the largest component.
+    func testPostprocessedPredictionIsScored() throws {
+        let (w, h) = (12, 12)
+        var truthPixels = [UInt8](repeating: 0, count: w * h)
+        for y in 3..<8 { for x in 3..<8 { truthPixels[y * w + x] = 1 } }
+        let truth = Mask(width: w, height: h, pixels: truthPixels)
+        var p = truthPixels.map { Float($0) * 0.9 }
+        p[5 * w + 5] = 0.2                        // a hole in the middle of the lesion
+        p[10 * w + 10] = 0.8                      // a one-pixel false positive far away
+        let probability = GrayImage(width: w, height: h, pixels: p)
+        let raw = try SegmentationMetrics(probabilities: p, truth: truth, threshold: 0.5)
+        XCTAssertEqual([raw.truePositives, raw.falsePositives, raw.falseNegatives], [24, 1, 1])
+
+        let filled = MaskPostprocessing(fillHoles: true).mask(from: probability, threshold: 0.5)
+        let f = try SegmentationMetrics(probabilities: p, prediction: filled, truth: truth, threshold: 0.5)
+        XCTAssertEqual([f.truePositives, f.falsePositives, f.falseNegatives], [25, 1, 0])
+        XCTAssertEqual(f.rmse, raw.rmse, "RMSE reads the probabilities, not the mask")
+
+        let both = MaskPostprocessing(fillHoles: true, largestComponent: true).mask(from: probability, threshold: 0.5)
+        let b = try SegmentationMetrics(probabilities: p, prediction: both, truth: truth, threshold: 0.5)
+        XCTAssertEqual(b.dice, 1)
+        XCTAssertTrue(MaskPostprocessing().isThresholdOnly)
+        XCTAssertThrowsError(try SegmentationMetrics(probabilities: p, prediction: Mask(width: 4, height: 4), truth: truth, threshold: 0.5))
     }
 }

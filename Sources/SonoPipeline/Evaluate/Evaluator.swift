@@ -15,7 +15,7 @@ public enum EvaluationPart: String, Codable, Sendable, CaseIterable {
 /// Segments each sample at the model's input size, maps the probabilities back to the image's own size and
 /// scores them there against the ground truth, so figures do not depend on the model's resolution.
 public func evaluate(_ model: LoadedModel, samples: [Sample], threshold: Float? = nil, flipTTA: Bool = false,
-                     spacing: PixelSpacing? = nil, onError: ErrorPolicy = .fail,
+                     postprocessing: MaskPostprocessing = MaskPostprocessing(), spacing: PixelSpacing? = nil, onError: ErrorPolicy = .fail,
                      log: (String) -> Void = { _ in }) throws -> (report: SegmentationReport, skipped: [SkippedSample]) {
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
@@ -34,7 +34,10 @@ public func evaluate(_ model: LoadedModel, samples: [Sample], threshold: Float? 
         let (input, geometry) = preprocessor.prepare(loaded.image)
         let p = model.probabilities(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA)
         let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
-        let metrics = try SegmentationMetrics(probabilities: probability.pixels, truth: loaded.mask, threshold: t, spacing: spacing)
+        let metrics = postprocessing.isThresholdOnly
+            ? try SegmentationMetrics(probabilities: probability.pixels, truth: loaded.mask, threshold: t, spacing: spacing)
+            : try SegmentationMetrics(probabilities: probability.pixels, prediction: postprocessing.mask(from: probability, threshold: t),
+                                      truth: loaded.mask, threshold: t, spacing: spacing)
         rows.append(.init(id: sample.id, metrics: metrics))
         bar.update(i + 1, String(format: "Dice %.3f", rows.map(\.metrics.dice).reduce(0, +) / Double(rows.count)))
     }

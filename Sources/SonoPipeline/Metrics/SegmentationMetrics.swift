@@ -75,8 +75,16 @@ public struct SegmentationMetrics: Codable, Sendable, Equatable {
                       threshold: threshold, spacing: spacing)
     }
 
+    /// Scores a predicted mask made from `probabilities` by more than a threshold (hole filling, largest
+    /// component: `MaskPostprocessing`); AUC and RMSE still read the probabilities.
+    public init(probabilities: [Float], prediction: Mask, truth: Mask, threshold: Float, spacing: PixelSpacing? = nil) throws {
+        try MetricsError.checkSize(truth.pixels.count, width: prediction.width, height: prediction.height, "ground-truth mask")
+        try self.init(probabilities: probabilities, truthFlags: truth.pixels.map { $0 != 0 }, width: truth.width, height: truth.height,
+                      threshold: threshold, spacing: spacing, predicted: prediction.pixels.map { $0 != 0 })
+    }
+
     init(probabilities: [Float], truthFlags truth: [Bool], width: Int, height: Int, threshold: Float,
-         spacing: PixelSpacing?) throws {
+         spacing: PixelSpacing?, predicted: [Bool]? = nil) throws {
         try MetricsError.checkSize(probabilities.count, width: width, height: height, "probability map")
         let n = width * height
         var prediction = [Bool](repeating: false, count: n)
@@ -84,7 +92,7 @@ public struct SegmentationMetrics: Codable, Sendable, Equatable {
         var squaredError = 0.0
         for i in 0..<n {
             let p = probabilities[i], t = truth[i]
-            let predicted = p >= threshold
+            let predicted = predicted?[i] ?? (p >= threshold)
             prediction[i] = predicted
             if predicted {
                 if t { tp += 1 } else { fp += 1 }

@@ -9,6 +9,8 @@ public struct SegmentOptions: Codable, Sendable {
     /// Keep only the largest connected lesion.
     public var largestComponent = false
     public var fillHoles = true
+    /// The mask steps after the threshold.
+    public var postprocessing: MaskPostprocessing { MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent) }
     /// Average with the horizontally mirrored prediction (twice the time).
     public var flipTTA = false
     /// Pixel size in millimetres, when known, for areas and diameters in mm.
@@ -92,10 +94,7 @@ public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions
             model.info.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
         }
         let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
-        var mask = Mask(width: probability.width, height: probability.height,
-                        pixels: probability.pixels.map { $0 > threshold ? 1 : 0 })
-        if options.fillHoles { mask = mask.fillingHoles() }
-        if options.largestComponent { mask = mask.largestComponent() }
+        let mask = options.postprocessing.mask(from: probability, threshold: threshold)
         let stem = url.deletingPathExtension().lastPathComponent
         try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
         try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
