@@ -117,6 +117,9 @@ final class ImplicitRunTests: XCTestCase {
         XCTAssertEqual(busi.model.pathologyClasses, ["benign", "malignant"])
         XCTAssertEqual(busi.data.first?.excludeClasses, ["normal"])
         XCTAssertNoThrow(try busi.validate())
+        let nisfBusi = try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/nisf-busi.json"))
+        XCTAssertFalse(nisfBusi.model.isConditioned)
+        XCTAssertEqual(nisfBusi.data.first?.split, "splits/busi-lesions.json")
         XCTAssertThrowsError(try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/missing.json"))) {
             XCTAssertTrue("\($0)".contains("missing.json"))
         }
