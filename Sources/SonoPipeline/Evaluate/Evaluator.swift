@@ -34,10 +34,8 @@ public func evaluate(_ model: LoadedModel, samples: [Sample], threshold: Float? 
         let (input, geometry) = preprocessor.prepare(loaded.image)
         let p = model.probabilities(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA)
         let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
-        let metrics = postprocessing.isThresholdOnly
-            ? try SegmentationMetrics(probabilities: probability.pixels, truth: loaded.mask, threshold: t, spacing: spacing)
-            : try SegmentationMetrics(probabilities: probability.pixels, prediction: postprocessing.mask(from: probability, threshold: t),
-                                      truth: loaded.mask, threshold: t, spacing: spacing)
+        let metrics = try SegmentationMetrics(probabilities: probability.pixels, prediction: postprocessing.mask(from: probability, threshold: t),
+                                              truth: loaded.mask, threshold: t, spacing: spacing)
         rows.append(.init(id: sample.id, metrics: metrics))
         bar.update(i + 1, String(format: "Dice %.3f", rows.map(\.metrics.dice).reduce(0, +) / Double(rows.count)))
     }
