@@ -9,15 +9,24 @@ extension Safetensors.DType: ExpressibleByArgument {
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a model's weights at another precision (f16 halves the file), keeping its header.",
-        discussion: "Works for U-Net, classification and implicit models; the copy loads wherever the original does.")
+        abstract: "Write a model's weights at another precision (f16 halves the file), or the average of several models.",
+        discussion: """
+            Works for U-Net, classification and implicit models; the copy loads wherever the original does.
+            Given several models (the same network, e.g. runs fine-tuned from the same weights), writes their \
+            element-wise average, a "model soup": one file, no extra inference cost. Score it with \
+            `sonoseg evaluate` on the validation split before trusting it.
+            """)
 
-    @Argument(help: "Model file or run folder.") var model: String
+    @Argument(help: "Model file or run folder; several to average them.") var models: [String]
     @Option(help: "Output file.") var out: String
     @Option(help: "Precision: f32, f16 or bf16.") var dtype: Safetensors.DType = .f16
 
     func run() throws {
-        let (count, bytes) = try exportModel(modelFile(URL(fileURLWithPath: model)), to: URL(fileURLWithPath: out), dtype: dtype)
+        let sources = models.map { modelFile(URL(fileURLWithPath: $0)) }
+        let destination = URL(fileURLWithPath: out)
+        let (count, bytes) = sources.count == 1
+            ? try exportModel(sources[0], to: destination, dtype: dtype)
+            : try averageModels(sources, to: destination, dtype: dtype)
         print(String(format: "%d tensors as %@ in %@ (%.1f MB)", count, dtype.rawValue, out, Double(bytes) / 1e6))
     }
 }

@@ -77,3 +77,42 @@ final class ExportTests: XCTestCase {
         XCTAssertThrowsError(try bad.run())
     }
 }
+
+final class ModelAveragingTests: XCTestCase {
+    private let temp = FileManager.default.temporaryDirectory
+    private func file(_ name: String) -> URL { temp.appendingPathComponent("\(name)-\(UUID().uuidString).safetensors") }
+
+    /// Two copies of one model, one shifted by 1 everywhere: the average is the original plus 0.5, under the
+    /// original header without its metrics.
+    func testAverageIsElementwiseMeanUnderTheSharedHeader() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let a = file("avg-a"), b = file("avg-b"), out = file("avg-out"), odd = file("avg-odd")
+        defer { for u in [a, b, out, odd] { try? FileManager.default.removeItem(at: u) } }
+        try exportModel(root.appendingPathComponent("models/default/model.safetensors"), to: a, dtype: .f32)
+        let (tensors, metadata) = try Safetensors.read(a)
+        let shifted = tensors.keys.sorted().map { ($0, Tensor(tensors[$0]!.scalars.map { $0 + 1 }, shape: tensors[$0]!.shape)) }
+        try Safetensors.write(shifted, metadata: metadata, to: b)
+
+        var command = try SonoSeg.parseAsRoot(["export", a.path, b.path, "--out", out.path, "--dtype", "f32"])
+        try command.run()
+        let (averaged, _) = try Safetensors.read(out)
+        XCTAssertEqual(Set(averaged.keys), Set(tensors.keys))
+        for name in ["unet.dec.0.conv1.weight", "unet.dec.0.norm1.running_var"] {
+            let (x, y) = try (XCTUnwrap(averaged[name]).scalars, XCTUnwrap(tensors[name]).scalars)
+            for (u, v) in zip(x, y) { XCTAssertEqual(u, v + 0.5, accuracy: 1e-5) }
+        }
+        let model = try LoadedModel(out)
+        XCTAssertTrue(model.info.metrics.isEmpty)
+        XCTAssertTrue(model.info.recipe.hasPrefix("average of "))
+
+        // A file missing one tensor is not the same network: refused with the tensor named.
+        let missing = shifted.dropFirst().map { $0 }
+        try Safetensors.write(missing, metadata: metadata, to: odd)
+        XCTAssertThrowsError(try averageModels([a, odd], to: out, dtype: .f32)) { XCTAssertTrue("\($0)".contains(shifted[0].0)) }
+        // A different preprocessing size is refused too.
+        var info = try JSONDecoder().decode(ModelInfo.self, from: Data(metadata["sonoseg.model"]!.utf8))
+        info.preprocess.width *= 2
+        try Safetensors.write(shifted, metadata: ["sonoseg.model": String(decoding: try JSONEncoder().encode(info), as: UTF8.self)], to: odd)
+        XCTAssertThrowsError(try averageModels([a, odd], to: out, dtype: .f32)) { XCTAssertTrue("\($0)".contains("not the same network")) }
+    }
+}

@@ -25,3 +25,61 @@ public func exportModel(_ source: URL, to destination: URL, dtype: Safetensors.D
     let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
     return (ordered.count, size)
 }
+
+/// Writes the element-wise mean of several models' weights as one model (a uniform "model soup", Wortsman et
+/// al. 2022): runs fine-tuned from the same weights sit in one basin, so their average often predicts better
+/// than either and costs nothing at inference. The models must be the same U-Net or classifier with the same
+/// preprocessing and threshold (their headers may differ only in recipe name and metrics); the output keeps
+/// that header with the metrics dropped (they described one run) and the sources named as its recipe.
+/// Returns the tensor count and the file size.
+@discardableResult
+public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetensors.DType) throws -> (tensors: Int, bytes: Int) {
+    guard let first = sources.first else { throw PipelineError.invalidConfig("export: no model given") }
+    let (base, firstInfo) = try readForAveraging(first)
+    var sums = base.mapValues { $0.scalars }
+    for source in sources.dropFirst() {
+        let (tensors, info) = try readForAveraging(source)
+        guard info == firstInfo else {
+            throw PipelineError.invalidConfig("\(source.path): not the same network, preprocessing and threshold as \(first.path); only identical models can be averaged")
+        }
+        if let odd = Set(tensors.keys).symmetricDifference(base.keys).sorted().first {
+            throw PipelineError.invalidConfig("\(source.path): tensor '\(odd)' is in only one of the files; only identical models can be averaged")
+        }
+        for (name, tensor) in tensors {
+            guard tensor.shape == base[name]!.shape else {
+                throw PipelineError.invalidConfig("\(source.path): '\(name)' is \(tensor.shape), in \(first.path) it is \(base[name]!.shape)")
+            }
+            let values = tensor.scalars
+            sums[name]!.withUnsafeMutableBufferPointer { acc in
+                for i in acc.indices { acc[i] += values[i] }
+            }
+        }
+    }
+    let scale = 1 / Float(sources.count)
+    let averaged = base.keys.sorted().map { name in (name, Tensor(sums[name]!.map { $0 * scale }, shape: base[name]!.shape)) }
+    var info = firstInfo
+    info.recipe = "average of " + sources.map(\.relativePath).joined(separator: ", ")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let header = String(decoding: try encoder.encode(info), as: UTF8.self)
+    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Safetensors.write(averaged, metadata: [ModelInfo.key: header], dtype: dtype, to: destination)
+    let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
+    return (averaged.count, size)
+}
+
+/// A model's tensors and its header without what describes one run (metrics, recipe name), which is what two
+/// averaged models must share.
+private func readForAveraging(_ url: URL) throws -> ([String: Tensor], ModelInfo) {
+    let (tensors, metadata) = try Safetensors.read(url)
+    guard let json = metadata[ModelInfo.key] else {
+        throw PipelineError.noModel("\(url.path): not a U-Net or classifier model file (no '\(ModelInfo.key)' header); only those can be averaged")
+    }
+    var info: ModelInfo
+    do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
+        throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
+    }
+    info.metrics = [:]
+    info.recipe = ""
+    return (tensors, info)
+}

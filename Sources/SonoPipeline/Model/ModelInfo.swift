@@ -3,7 +3,7 @@ import SonoData
 
 /// What inference needs besides the weights, stored as JSON in the safetensors header (`sonoseg.model`), so a
 /// model is one file that PyTorch's safetensors can also read.
-public struct ModelInfo: Codable, Sendable {
+public struct ModelInfo: Codable, Equatable, Sendable {
     public var format = "sonoseg.model/1"
     public var architecture: String
     public var unet: UNetConfig
