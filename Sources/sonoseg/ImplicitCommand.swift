@@ -78,7 +78,7 @@ struct ImplicitSegment: ParsableCommand {
         if let extent, !(extent >= 1 && extent <= 8) { throw ValidationError("--extent must be between 1 and 8, got \(extent)") }
         let m = try ImplicitModel(contentsOf: ImplicitModel.locate(model))
         var o = try latent.options()
-        o.largestComponent = largestComponent
+        o.postprocessing.largestComponent = largestComponent
         o.pixelSpacingMM = spacing
         o.extent = extent
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: stderrLog)
@@ -101,15 +101,19 @@ struct ImplicitEvaluate: ParsableCommand {
     @Option(help: "Output folder (default: evaluation-PART beside the model).") var out: String?
     @Option(help: "Name of the model in the table.") var name: String?
     @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
+    @Flag(help: "Fill holes in each predicted mask before scoring (as `segment` does by default).") var fillHoles = false
+    @Flag(help: "Keep only the largest predicted lesion before scoring (as `segment --largest-component`).") var largestComponent = false
     @OptionGroup var latent: LatentOptions
 
     func run() throws {
         let url = ImplicitModel.locate(model)
+        var options = try latent.options()
+        options.postprocessing = MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent)
         let m = try ImplicitModel(contentsOf: url)
         var samples = try evaluationSamples(path: data, layout: layout, split: split, part: part,
                                             excludeClasses: exclude?.split(separator: ",").map(String.init) ?? [])
         if let limit { samples = Array(samples.prefix(limit)) }
-        let e = try evaluateImplicit(m, samples: samples, options: try latent.options(), onError: onError, log: stderrLog)
+        let e = try evaluateImplicit(m, samples: samples, options: options, onError: onError, log: stderrLog)
         let label = name ?? m.info.name
         let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("evaluation-\(part.rawValue)")
         try writeImplicitEvaluation(e, name: label, to: folder)

@@ -32,8 +32,7 @@ struct SegmentCommand: ParsableCommand {
         let loaded = try LoadedModel(modelURL)
         var options = SegmentOptions()
         options.threshold = threshold
-        options.largestComponent = largestComponent
-        options.fillHoles = !noFillHoles
+        options.postprocessing = MaskPostprocessing(fillHoles: !noFillHoles, largestComponent: largestComponent)
         options.flipTTA = tta
         options.pixelSpacingMM = spacing
         let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
@@ -49,7 +48,7 @@ struct SegmentCommand: ParsableCommand {
         }
         let m = try ImplicitModel(contentsOf: ImplicitModel.locate(path))
         var o = ImplicitSegmentOptions()
-        (o.threshold, o.largestComponent, o.pixelSpacingMM) = (threshold, largestComponent, spacing)
+        (o.threshold, o.postprocessing.largestComponent, o.pixelSpacingMM) = (threshold, largestComponent, spacing)
         let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
         let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: log)

@@ -14,8 +14,8 @@ public struct ImplicitSegmentOptions: Sendable {
     /// Adam learning rate of the latent (nil: the model's).
     public var learningRate: Float?
     public var threshold: Float?
-    public var fillHoles = true
-    public var largestComponent = false
+    /// The mask steps after the threshold, as for the U-Net's `segment`.
+    public var postprocessing = MaskPostprocessing(fillHoles: true)
     public var pixelSpacingMM: Double?
     public var seed: UInt64 = 0
     /// When > 1, also sample the frame over [-extent, extent]² (the training plane is [-1, 1]²) and write
@@ -55,9 +55,7 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
             let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
-            var mask = Mask(width: probability.width, height: probability.height, pixels: probability.pixels.map { $0 > threshold ? 1 : 0 })
-            if options.fillHoles { mask = mask.fillingHoles() }
-            if options.largestComponent { mask = mask.largestComponent() }
+            let mask = options.postprocessing.mask(from: probability, threshold: threshold)
             let stem = url.deletingPathExtension().lastPathComponent
             try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
             try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
@@ -116,6 +114,8 @@ public struct ImplicitEvaluation {
     public var secondsPerImage: Double
 }
 
+/// Scores the mask `options.postprocessing` makes from each fitted probability map (`sonoseg implicit evaluate`
+/// turns every step off unless asked, so its figures are the papers' threshold-only ones).
 public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options: ImplicitSegmentOptions = ImplicitSegmentOptions(),
                              onError: ErrorPolicy = .fail, log: (String) -> Void = { _ in }) throws -> ImplicitEvaluation {
     let threshold = options.threshold ?? model.info.inference.threshold
@@ -138,7 +138,9 @@ public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options:
                                       pointsPerStep: options.pointsPerStep, restarts: options.restarts, learningRate: options.learningRate, seed: options.seed &+ UInt64(start))
         for ((sample, image), prediction) in zip(loaded, predictions) {
             let probability = try model.probability(prediction, source: image.image, resolution: options.resolution)
-            let metrics = try SegmentationMetrics(probabilities: probability.pixels, truth: image.mask, threshold: threshold)
+            let metrics = try SegmentationMetrics(probabilities: probability.pixels,
+                                                  prediction: options.postprocessing.mask(from: probability, threshold: threshold),
+                                                  truth: image.mask, threshold: threshold)
             rows.append(.init(id: sample.id, metrics: metrics))
             if let p = prediction.biradsProbabilities, let label = ClassLabels.index(of: sample.birads, in: model.info.network.biradsClasses) {
                 biradsProbs.append(p); biradsLabels.append(label)

@@ -170,3 +170,13 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
         }
     }
 }
+
+extension ImplicitTrainConfig {
+    /// Equal in everything but the wall-time budget, which says how long to run, not what is trained: a
+    /// resumed run may be given more (or less) time.
+    public func trainsTheSame(as other: ImplicitTrainConfig) -> Bool {
+        var other = other
+        other.maxMinutes = maxMinutes
+        return self == other
+    }
+}

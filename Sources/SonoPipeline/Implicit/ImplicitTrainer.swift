@@ -157,12 +157,8 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     if !resume, FileManager.default.fileExists(atPath: run.last.path) {
         throw PipelineError.invalidConfig("\(folder.path) already holds a run; pass --resume to continue it or choose another --out")
     }
-    if resume, var saved = try? ImplicitTrainConfig.load(run.config) {
-        // A wall-time budget is how long to run, not what is trained: a resumed run may be given more time.
-        saved.maxMinutes = config.maxMinutes
-        if saved != config {
-            throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
-        }
+    if resume, let saved = try? ImplicitTrainConfig.load(run.config), !saved.trainsTheSame(as: config) {
+        throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
     }
     try writeJSON(config, to: run.config)
 

@@ -6,11 +6,8 @@ import SonoImaging
 public struct SegmentOptions: Codable, Sendable {
     /// Probability above which a pixel is lesion (nil: the model's own threshold).
     public var threshold: Float?
-    /// Keep only the largest connected lesion.
-    public var largestComponent = false
-    public var fillHoles = true
-    /// The mask steps after the threshold.
-    public var postprocessing: MaskPostprocessing { MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent) }
+    /// The mask steps after the threshold: holes filled by default, the largest lesion alone when asked.
+    public var postprocessing = MaskPostprocessing(fillHoles: true)
     /// Average with the horizontally mirrored prediction (twice the time).
     public var flipTTA = false
     /// Pixel size in millimetres, when known, for areas and diameters in mm.
