@@ -19,11 +19,7 @@ public func exportModel(_ source: URL, to destination: URL, dtype: Safetensors.D
     guard !metadata.isEmpty else {
         throw PipelineError.noModel("\(source.path): no SonoSeg header (a model file carries its configuration in __metadata__)")
     }
-    let ordered = tensors.keys.sorted().map { ($0, tensors[$0]!) }
-    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try Safetensors.write(ordered, metadata: metadata, dtype: dtype, to: destination)
-    let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
-    return (ordered.count, size)
+    return try writeModelFile(tensors.keys.sorted().map { ($0, tensors[$0]!) }, metadata: metadata, dtype: dtype, to: destination)
 }
 
 /// Writes the element-wise mean of several models' weights as one model (a uniform "model soup", Wortsman et
@@ -59,26 +55,23 @@ public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetens
     let averaged = base.keys.sorted().map { name in (name, Tensor(sums[name]!.map { $0 * scale }, shape: base[name]!.shape)) }
     var info = firstInfo
     info.recipe = "average of " + sources.map(\.relativePath).joined(separator: ", ")
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let header = String(decoding: try encoder.encode(info), as: UTF8.self)
+    return try writeModelFile(averaged, metadata: info.metadata(), dtype: dtype, to: destination)
+}
+
+/// Writes `tensors` (atomically, through `Safetensors.write`) and returns their count and the file's size.
+private func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.DType,
+                            to destination: URL) throws -> (tensors: Int, bytes: Int) {
     try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try Safetensors.write(averaged, metadata: [ModelInfo.key: header], dtype: dtype, to: destination)
+    try Safetensors.write(tensors, metadata: metadata, dtype: dtype, to: destination)
     let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
-    return (averaged.count, size)
+    return (tensors.count, size)
 }
 
 /// A model's tensors and its header without what describes one run (metrics, recipe name), which is what two
 /// averaged models must share.
 private func readForAveraging(_ url: URL) throws -> ([String: Tensor], ModelInfo) {
     let (tensors, metadata) = try Safetensors.read(url)
-    guard let json = metadata[ModelInfo.key] else {
-        throw PipelineError.noModel("\(url.path): not a U-Net or classifier model file (no '\(ModelInfo.key)' header); only those can be averaged")
-    }
-    var info: ModelInfo
-    do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
-        throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
-    }
+    var info = try ModelInfo.read(from: metadata, of: url)
     info.metrics = [:]
     info.recipe = ""
     return (tensors, info)

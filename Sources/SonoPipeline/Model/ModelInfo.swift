@@ -22,10 +22,24 @@ public struct ModelInfo: Codable, Equatable, Sendable {
     static let key = "sonoseg.model"
 
     static func save(_ model: Module, info: ModelInfo, to url: URL, dtype: Safetensors.DType = .f32) throws {
+        try Safetensors.write(model.stateDict(), metadata: info.metadata(), dtype: dtype, to: url)
+    }
+
+    /// The safetensors header entry that carries this description.
+    func metadata() throws -> [String: String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(info), as: UTF8.self)
-        try Safetensors.write(model.stateDict(), metadata: [key: json], dtype: dtype, to: url)
+        return [Self.key: String(decoding: try encoder.encode(self), as: UTF8.self)]
+    }
+
+    /// The description in a model file's header, or an error naming `url` and what is wrong.
+    static func read(from metadata: [String: String], of url: URL) throws -> ModelInfo {
+        guard let json = metadata[key] else {
+            throw PipelineError.noModel("\(url.path): not a SonoSeg model (no '\(key)' entry in its header)")
+        }
+        do { return try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
+            throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
+        }
     }
 }
 
@@ -45,12 +59,7 @@ public final class LoadedModel {
             throw PipelineError.noModel("\(url.path): no such model file")
         }
         let (tensors, metadata) = try Safetensors.read(url)
-        guard let json = metadata[ModelInfo.key] else {
-            throw PipelineError.noModel("\(url.path): not a SonoSeg model (no '\(ModelInfo.key)' entry in its header)")
-        }
-        do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
-            throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
-        }
+        info = try ModelInfo.read(from: metadata, of: url)
         if let classifier = info.classifier {
             var rng = RandomGenerator(seed: 0)
             let net = TaskNetwork(classifier, rng: &rng)
