@@ -191,7 +191,6 @@ final class SegmentationMetricsTests: XCTestCase {
         let both = MaskPostprocessing(fillHoles: true, largestComponent: true).mask(from: probability, threshold: 0.5)
         let b = try SegmentationMetrics(probabilities: p, prediction: both, truth: truth, threshold: 0.5)
         XCTAssertEqual(b.dice, 1)
-        XCTAssertTrue(MaskPostprocessing().isThresholdOnly)
         XCTAssertThrowsError(try SegmentationMetrics(probabilities: p, prediction: Mask(width: 4, height: 4), truth: truth, threshold: 0.5))
     }
 }

@@ -11,9 +11,6 @@ public struct MaskPostprocessing: Codable, Equatable, Sendable {
         (self.fillHoles, self.largestComponent) = (fillHoles, largestComponent)
     }
 
-    /// No step beyond the threshold (the papers' metrics).
-    public var isThresholdOnly: Bool { !fillHoles && !largestComponent }
-
     /// Pixels with probability ≥ `threshold` are lesion; then the enabled steps, holes first.
     public func mask(from probability: GrayImage, threshold: Float) -> Mask {
         var mask = Mask(width: probability.width, height: probability.height,
