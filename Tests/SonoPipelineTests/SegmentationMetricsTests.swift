@@ -191,6 +191,8 @@ final class SegmentationMetricsTests: XCTestCase {
         let both = MaskPostprocessing(fillHoles: true, largestComponent: true).mask(from: probability, threshold: 0.5)
         let b = try SegmentationMetrics(probabilities: p, prediction: both, truth: truth, threshold: 0.5)
         XCTAssertEqual(b.dice, 1)
+        XCTAssertEqual(MaskPostprocessing().mask(from: probability, threshold: 0.5).pixels, p.map { $0 >= 0.5 ? 1 : 0 },
+                       "by default the mask is the threshold alone (the papers' metrics)")
         XCTAssertThrowsError(try SegmentationMetrics(probabilities: p, prediction: Mask(width: 4, height: 4), truth: truth, threshold: 0.5))
     }
 }

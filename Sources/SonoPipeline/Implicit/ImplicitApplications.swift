@@ -114,9 +114,10 @@ public struct ImplicitEvaluation {
     public var secondsPerImage: Double
 }
 
-/// Scores the mask `options.postprocessing` makes from each fitted probability map (`sonoseg implicit evaluate`
-/// turns every step off unless asked, so its figures are the papers' threshold-only ones).
-public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options: ImplicitSegmentOptions = ImplicitSegmentOptions(),
+/// Scores the mask `options.postprocessing` makes from each fitted probability map. No default: the options'
+/// own default fills holes (what `segment` writes) while the papers score the threshold alone, so the caller
+/// says which (`sonoseg implicit evaluate` turns every step off unless asked).
+public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options: ImplicitSegmentOptions,
                              onError: ErrorPolicy = .fail, log: (String) -> Void = { _ in }) throws -> ImplicitEvaluation {
     let threshold = options.threshold ?? model.info.inference.threshold
     let batch = max(1, model.info.inference.batchSize / model.combinations.count)
