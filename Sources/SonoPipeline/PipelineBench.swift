@@ -57,7 +57,7 @@ enum PipelineBench {
         case "segment":
             // End-to-end latency of `sonoseg segment` for one 256x256 image: decode, preprocess, forward, resize
             // back, post-process, three PNG writes. Uses the bundled model.
-            let model = try LoadedModel(DefaultModel.locate())
+            let model = try loadPredictor(DefaultModel.locate())
             let image = try Dataset.read(busbra).samples[0].imageURL
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-bench-\(getpid())")
             defer { try? FileManager.default.removeItem(at: out) }

@@ -33,13 +33,13 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
-        let loaded = try LoadedModel(modelURL)
+        let loaded = try loadPredictor(modelURL)
         let samples = try evaluationSamples(path: data, layout: layout, split: split, part: part,
                                             excludeClasses: exclude?.split(separator: ",").map(String.init) ?? [])
         let (report, skipped) = try evaluate(loaded, samples: samples, threshold: threshold, flipTTA: tta,
                                              postprocessing: MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent),
                                              spacing: spacing.map { PixelSpacing(isotropic: $0) }, onError: onError)
-        let label = name ?? loaded.info.recipe
+        let label = name ?? loaded.name
         try writeEvaluation(report, name: label, skipped: skipped, to: URL(fileURLWithPath: out))
         print(MetricsMarkdown.segmentationTable([(name: label, report: report)]))
         print("\(report.rows.count) images; per-image metrics in \(out)/metrics.csv")

@@ -9,23 +9,26 @@ extension Safetensors.DType: ExpressibleByArgument {
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a model's weights at another precision (f16 halves the file), or the average of several models.",
+        abstract: "Write a model's weights at another precision (f16 halves the file), or several models as one (average or ensemble).",
         discussion: """
             Works for U-Net, classification and implicit models; the copy loads wherever the original does.
             Given several models (the same network, e.g. runs fine-tuned from the same weights), writes their \
             element-wise average, a "model soup": one file, no extra inference cost. Score it with \
-            `sonoseg evaluate` on the validation split before trusting it.
+            `sonoseg evaluate` on the validation split before trusting it. With --ensemble, writes the models \
+            side by side instead: `segment` and `evaluate` average their probability maps, which also works for \
+            models trained independently (other seeds, other input sizes), at one forward pass per model.
             """)
 
     @Argument(help: "Model file or run folder; several to average them.") var models: [String]
     @Option(help: "Output file.") var out: String
     @Option(help: "Precision: f32, f16 or bf16.") var dtype: Safetensors.DType = .f16
+    @Flag(help: "Several U-Net models as one ensemble (probabilities averaged) instead of a weight average.") var ensemble = false
 
     func run() throws {
         let sources = models.map { modelFile(URL(fileURLWithPath: $0)) }
         let destination = URL(fileURLWithPath: out)
-        let (count, bytes) = sources.count == 1
-            ? try exportModel(sources[0], to: destination, dtype: dtype)
+        let (count, bytes) = ensemble ? try ModelEnsemble.write(sources, to: destination, dtype: dtype)
+            : sources.count == 1 ? try exportModel(sources[0], to: destination, dtype: dtype)
             : try averageModels(sources, to: destination, dtype: dtype)
         print(String(format: "%d tensors as %@ in %@ (%.1f MB)", count, dtype.rawValue, out, Double(bytes) / 1e6))
     }

@@ -29,7 +29,7 @@ struct SegmentCommand: ParsableCommand {
         if let threads { Parallel.threads = threads }
         if let model, ImplicitModel.isImplicitModel(model) { return try runImplicit(model) }
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
-        let loaded = try LoadedModel(modelURL)
+        let loaded = try loadPredictor(modelURL)
         var options = SegmentOptions()
         options.threshold = threshold
         options.postprocessing = MaskPostprocessing(fillHoles: !noFillHoles, largestComponent: largestComponent)

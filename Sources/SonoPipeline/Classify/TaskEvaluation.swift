@@ -45,7 +45,6 @@ public func evaluateTask(_ model: LoadedModel, samples: [Sample], threshold: Flo
                          onError: ErrorPolicy = .fail, quiet: Bool = true) throws -> TaskEvaluation {
     let names = model.info.classNames ?? []
     let labels = model.classifies ? try classLabels(samples, classNames: names) : []
-    let preprocessor = Preprocessor(model.info.preprocess)
     let t = threshold ?? model.info.threshold
     var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []
     var probabilities: [[Float]] = [], kept: [Int] = [], predictions: [TaskPrediction] = []
@@ -57,16 +56,14 @@ public func evaluateTask(_ model: LoadedModel, samples: [Sample], threshold: Flo
             skipped.append(SkippedSample(id: sample.id, path: sample.imageURL.path, reason: "\(error)"))
             continue
         }
-        let (input, geometry) = preprocessor.prepare(loaded.image)
-        let (lesion, classes) = model.predict(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA)
-        if let row = classes?.first {
+        let prediction = try model.predict(image: loaded.image, flipTTA: flipTTA)
+        if let row = prediction.classes {
             probabilities.append(row); kept.append(labels[i])
             let c = ClassificationReport.argmax(row)
             predictions.append(TaskPrediction(id: sample.id, trueClass: names[labels[i]], predictedClass: names[c],
                                               probability: Double(row[c]), probabilities: row.map(Double.init)))
         }
-        if let lesion {
-            let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: lesion), geometry)
+        if let probability = prediction.lesion {
             rows.append(.init(id: sample.id, metrics: try SegmentationMetrics(probabilities: probability.pixels, truth: loaded.mask, threshold: t)))
         }
         if !quiet { bar.update(i + 1, "") }

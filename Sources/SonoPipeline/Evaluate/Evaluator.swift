@@ -14,14 +14,13 @@ public enum EvaluationPart: String, Codable, Sendable, CaseIterable {
 
 /// Segments each sample at the model's input size, maps the probabilities back to the image's own size and
 /// scores them there against the ground truth, so figures do not depend on the model's resolution.
-public func evaluate(_ model: LoadedModel, samples: [Sample], threshold: Float? = nil, flipTTA: Bool = false,
+public func evaluate(_ model: ImagePredictor, samples: [Sample], threshold: Float? = nil, flipTTA: Bool = false,
                      postprocessing: MaskPostprocessing = MaskPostprocessing(), spacing: PixelSpacing? = nil, onError: ErrorPolicy = .fail,
                      log: (String) -> Void = { _ in }) throws -> (report: SegmentationReport, skipped: [SkippedSample]) {
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
     }
-    let preprocessor = Preprocessor(model.info.preprocess)
-    let t = threshold ?? model.info.threshold
+    let t = threshold ?? model.threshold
     var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []
     let bar = ProgressBar(total: samples.count, label: "evaluate")
     for (i, sample) in samples.enumerated() {
@@ -31,9 +30,7 @@ public func evaluate(_ model: LoadedModel, samples: [Sample], threshold: Float? 
             skipped.append(SkippedSample(id: sample.id, path: sample.imageURL.path, reason: "\(error)"))
             continue
         }
-        let (input, geometry) = preprocessor.prepare(loaded.image)
-        let p = model.probabilities(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA)
-        let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
+        let probability = try model.predict(image: loaded.image, flipTTA: flipTTA).lesion!
         let metrics = try SegmentationMetrics(probabilities: probability.pixels, prediction: postprocessing.mask(from: probability, threshold: t),
                                               truth: loaded.mask, threshold: t, spacing: spacing)
         rows.append(.init(id: sample.id, metrics: metrics))

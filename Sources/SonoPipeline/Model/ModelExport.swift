@@ -59,7 +59,7 @@ public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetens
 }
 
 /// Writes `tensors` (atomically, through `Safetensors.write`) and returns their count and the file's size.
-private func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.DType,
+func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.DType,
                             to destination: URL) throws -> (tensors: Int, bytes: Int) {
     try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Safetensors.write(tensors, metadata: metadata, dtype: dtype, to: destination)

@@ -1,5 +1,6 @@
 import Foundation
 import SonoData
+import SonoImaging
 
 /// What inference needs besides the weights, stored as JSON in the safetensors header (`sonoseg.model`), so a
 /// model is one file that PyTorch's safetensors can also read.
@@ -44,7 +45,7 @@ public struct ModelInfo: Codable, Equatable, Sendable {
 }
 
 /// A trained segmenter (or classifier, or both) ready for inference.
-public final class LoadedModel {
+public final class LoadedModel: ImagePredictor {
     public let info: ModelInfo
     /// The U-Net of a `sonoseg train` model; nil for the backbone models of `sonoseg classify`.
     public let network: SegmentationModel!
@@ -53,13 +54,22 @@ public final class LoadedModel {
     public let url: URL
 
     /// Reads a model file (or a folder holding `model.safetensors`).
-    public init(_ path: URL) throws {
+    public convenience init(_ path: URL) throws {
         let url = modelFile(path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw PipelineError.noModel("\(url.path): no such model file")
         }
         let (tensors, metadata) = try Safetensors.read(url)
-        info = try ModelInfo.read(from: metadata, of: url)
+        if let members = ModelEnsemble.memberCount(metadata) {
+            throw PipelineError.noModel("\(url.path): an ensemble of \(members) models, which `segment` and `evaluate` read; this command needs one model")
+        }
+        try self.init(tensors: tensors, info: ModelInfo.read(from: metadata, of: url), url: url)
+    }
+
+    /// The network `info` describes, with the weights in `tensors` (every one used, none missing).
+    init(tensors: [String: Tensor], info: ModelInfo, url: URL) throws {
+        self.info = info
+        self.url = url
         if let classifier = info.classifier {
             var rng = RandomGenerator(seed: 0)
             let net = TaskNetwork(classifier, rng: &rng)
@@ -68,7 +78,7 @@ public final class LoadedModel {
             }
             net.module.setTraining(false)
             net.module.fuseForInference()
-            (network, taskNetwork, self.url) = (nil, net, url)
+            (network, taskNetwork) = (nil, net)
             return
         }
         taskNetwork = nil
@@ -84,8 +94,11 @@ public final class LoadedModel {
         }
         network.setTraining(false)
         network.fuseForInference()
-        self.url = url
     }
+
+    public var threshold: Float { info.threshold }
+    public var name: String { info.recipe }
+    public var classNames: [String]? { info.classNames }
 
     /// Lesion probability for a batch of preprocessed images [N, 1, H, W] → [N, 1, H, W] in [0, 1].
     /// With `flipTTA`, averages the prediction of the image and its horizontal mirror.
@@ -96,6 +109,16 @@ public final class LoadedModel {
     /// Whether the model outputs a lesion mask / a class.
     public var segments: Bool { taskNetwork?.segments ?? true }
     public var classifies: Bool { taskNetwork?.classifies ?? false }
+
+    /// One image at its own size: preprocessed to the network's input, predicted, and the lesion probability
+    /// mapped back to the image's width and height.
+    public func predict(image: GrayImage, flipTTA: Bool = false) throws -> ImagePrediction {
+        let (input, geometry) = Preprocessor(info.preprocess).prepare(image)
+        let (lesion, classes) = predict(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA)
+        return ImagePrediction(
+            lesion: try lesion.map { try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: $0), geometry) },
+            classes: classes?.first)
+    }
 
     /// One forward pass: lesion probabilities [N·H·W] (nil for a classifier) and class probabilities, a row
     /// per image in `info.classNames` order (nil without a classification head). With `flipTTA`, both are

@@ -71,26 +71,22 @@ public func collectImages(_ paths: [URL], log: (String) -> Void) throws -> [URL]
 
 /// Segments each image and writes STEM_mask.png (0/255 at the input's size), STEM_prob.png (probability ×
 /// 255), STEM_overlay.png (lesion outline on the image), then summary.csv and summary.json.
-public func segment(_ images: [URL], model: LoadedModel, options: SegmentOptions, out: URL,
+public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOptions, out: URL,
                     log: (String) -> Void) throws -> [LesionSummary] {
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
     }
     try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-    let preprocessor = Preprocessor(model.info.preprocess)
-    let threshold = options.threshold ?? model.info.threshold
+    let threshold = options.threshold ?? model.threshold
     var rows: [LesionSummary] = []
     for url in images {
         let started = Date()
         let grey = try ImageIO.readGray(url)
-        let (input, geometry) = preprocessor.prepare(grey.image)
-        let x = Tensor(input.pixels, shape: [1, 1, input.height, input.width])
-        let prediction = model.predict(x, flipTTA: options.flipTTA)
-        let p = prediction.lesion ?? [Float](repeating: 0, count: x.count)
-        let predicted = prediction.classes?.first.flatMap { row in
-            model.info.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
+        let prediction = try model.predict(image: grey.image, flipTTA: options.flipTTA)
+        let probability = prediction.lesion ?? GrayImage(width: grey.image.width, height: grey.image.height)
+        let predicted = prediction.classes.flatMap { row in
+            model.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
         }
-        let probability = try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: p), geometry)
         let mask = options.postprocessing.mask(from: probability, threshold: threshold)
         let stem = url.deletingPathExtension().lastPathComponent
         try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))

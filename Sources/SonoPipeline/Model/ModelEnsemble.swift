@@ -1,0 +1,91 @@
+import Foundation
+import SonoImaging
+
+/// Several U-Nets in one file whose lesion probabilities are averaged at each image's own size, so members
+/// may differ in network and input size. Unlike a weight average (`averageModels`), this works for models
+/// trained independently (different seeds), which is where ensembling gains most (Lakshminarayanan et al.
+/// 2017); it costs one forward pass per member.
+///
+/// File: member `i`'s tensors under `m<i>.`, and a `sonoseg.ensemble` header entry holding every member's
+/// `ModelInfo` and the ensemble's threshold.
+public final class ModelEnsemble: ImagePredictor {
+    struct Header: Codable, Equatable {
+        var format = "sonoseg.ensemble/1"
+        var members: [ModelInfo]
+        var threshold: Float
+        var recipe: String
+    }
+    static let key = "sonoseg.ensemble"
+
+    public let members: [LoadedModel]
+    public let threshold: Float
+    public let name: String
+    public let url: URL
+    public var segments: Bool { true }
+    public var classNames: [String]? { nil }
+
+    /// The number of members when `metadata` is an ensemble file's header, nil otherwise.
+    static func memberCount(_ metadata: [String: String]) -> Int? {
+        guard let json = metadata[key] else { return nil }
+        return (try? JSONDecoder().decode(Header.self, from: Data(json.utf8)))?.members.count ?? 0
+    }
+
+    init(tensors: [String: Tensor], metadata: [String: String], url: URL) throws {
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data((metadata[Self.key] ?? "").utf8)) } catch {
+            throw PipelineError.noModel("\(url.path): unreadable ensemble description: \(describe(error))")
+        }
+        guard !header.members.isEmpty else { throw PipelineError.noModel("\(url.path): an ensemble with no members") }
+        members = try header.members.enumerated().map { i, info in
+            let prefix = "m\(i)."
+            let own = Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }
+                .map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+            return try LoadedModel(tensors: own, info: info, url: url)
+        }
+        let claimed = header.members.indices.map { "m\($0)." }
+        if let stray = tensors.keys.sorted().first(where: { name in !claimed.contains { name.hasPrefix($0) } }) {
+            throw PipelineError.noModel("\(url.path): tensor '\(stray)' belongs to no ensemble member")
+        }
+        (threshold, name, self.url) = (header.threshold, header.recipe, url)
+    }
+
+    /// The mean of the members' lesion probabilities, each member at its own input size.
+    public func predict(image: GrayImage, flipTTA: Bool = false) throws -> ImagePrediction {
+        var sum = [Float](repeating: 0, count: image.width * image.height)
+        for member in members {
+            let p = try member.predict(image: image, flipTTA: flipTTA).lesion!
+            for i in sum.indices { sum[i] += p.pixels[i] }
+        }
+        let scale = 1 / Float(members.count)
+        return ImagePrediction(lesion: GrayImage(width: image.width, height: image.height, pixels: sum.map { $0 * scale }), classes: nil)
+    }
+
+    /// Writes the U-Net models at `sources` as one ensemble file with their common threshold. Returns the
+    /// tensor count and the file size.
+    @discardableResult
+    public static func write(_ sources: [URL], to destination: URL, dtype: Safetensors.DType) throws -> (tensors: Int, bytes: Int) {
+        guard sources.count >= 2 else { throw PipelineError.invalidConfig("export --ensemble: give at least two models") }
+        var tensors: [(String, Tensor)] = [], infos: [ModelInfo] = []
+        for (i, source) in sources.enumerated() {
+            let (own, metadata) = try Safetensors.read(source)
+            if memberCount(metadata) != nil {
+                throw PipelineError.invalidConfig("\(source.path): already an ensemble; list its member models instead")
+            }
+            let info = try ModelInfo.read(from: metadata, of: source)
+            guard info.classifier == nil else {
+                throw PipelineError.invalidConfig("\(source.path): a classification model; ensembles hold U-Net segmenters")
+            }
+            if let first = infos.first, first.threshold != info.threshold {
+                throw PipelineError.invalidConfig("\(source.path): threshold \(info.threshold), but \(sources[0].path) has \(first.threshold); an ensemble has one threshold")
+            }
+            infos.append(info)
+            tensors += own.keys.sorted().map { ("m\(i).\($0)", own[$0]!) }
+        }
+        let header = Header(members: infos, threshold: infos[0].threshold,
+                            recipe: "ensemble of " + sources.map(\.relativePath).joined(separator: ", "))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let metadata = [key: String(decoding: try encoder.encode(header), as: UTF8.self)]
+        return try writeModelFile(tensors, metadata: metadata, dtype: dtype, to: destination)
+    }
+}

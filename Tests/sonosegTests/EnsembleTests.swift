@@ -1,0 +1,93 @@
+import XCTest
+import Foundation
+import SonoImaging
+import SonoPipeline
+@testable import sonoseg
+
+/// `sonoseg export --ensemble`: several U-Nets in one file whose probabilities `segment` and `evaluate` average.
+final class EnsembleTests: XCTestCase {
+    private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ensemble-\(UUID().uuidString)")
+    override func setUpWithError() throws { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+    /// The shipped model as float32, and a second member that reads the same image at 96 px with its
+    /// weights scaled, so the two predict different maps at different input sizes.
+    private func twoMembers() throws -> (URL, URL) {
+        let a = dir.appendingPathComponent("a.safetensors"), b = dir.appendingPathComponent("b.safetensors")
+        try exportModel(root.appendingPathComponent("models/default/model.safetensors"), to: a, dtype: .f32)
+        let (tensors, metadata) = try Safetensors.read(a)
+        var info = try JSONDecoder().decode(ModelInfo.self, from: Data(metadata["sonoseg.model"]!.utf8))
+        (info.preprocess.width, info.preprocess.height) = (96, 96)
+        let head = "unet.head.weight"
+        let changed = tensors.keys.sorted().map { name in
+            (name, name == head ? Tensor(tensors[name]!.scalars.map { $0 * 0.5 }, shape: tensors[name]!.shape) : tensors[name]!)
+        }
+        XCTAssertNotNil(tensors[head], "the U-Net's 1x1 head is named \(head)")
+        try Safetensors.write(changed, metadata: ["sonoseg.model": String(decoding: try JSONEncoder().encode(info), as: UTF8.self)], to: b)
+        return (a, b)
+    }
+
+    private func image() -> GrayImage {
+        let (w, h) = (150, 110)
+        return GrayImage(width: w, height: h, pixels: (0..<(w * h)).map { i in
+            let (x, y) = (Float(i % w) - 70, Float(i / w) - 60)
+            return x * x / 900 + y * y / 400 < 1 ? 0.15 : 0.6 + 0.2 * sin(Float(i) * 0.37)
+        })
+    }
+
+    func testEnsemblePredictsTheMeanOfItsMembersAtTheImagesSize() throws {
+        let (a, b) = try twoMembers()
+        let out = dir.appendingPathComponent("ens.safetensors")
+        var command = try SonoSeg.parseAsRoot(["export", a.path, b.path, "--ensemble", "--dtype", "f32", "--out", out.path])
+        try command.run()
+        let ensemble = try XCTUnwrap(try loadPredictor(out) as? ModelEnsemble)
+        XCTAssertEqual(ensemble.members.count, 2)
+        XCTAssertEqual(ensemble.members.map(\.info.preprocess.width), [128, 96])
+        XCTAssertTrue(ensemble.name.hasPrefix("ensemble of "))
+
+        let img = image()
+        let pa = try XCTUnwrap(try LoadedModel(a).predict(image: img).lesion)
+        let pb = try XCTUnwrap(try LoadedModel(b).predict(image: img).lesion)
+        let pe = try XCTUnwrap(try ensemble.predict(image: img, flipTTA: false).lesion)
+        XCTAssertEqual([pe.width, pe.height], [150, 110])
+        var differ: Float = 0, worst: Float = 0
+        for i in pe.pixels.indices {
+            differ = max(differ, abs(pa.pixels[i] - pb.pixels[i]))
+            worst = max(worst, abs(pe.pixels[i] - (pa.pixels[i] + pb.pixels[i]) / 2))
+        }
+        XCTAssertGreaterThan(differ, 0.01, "the two members should disagree somewhere")
+        XCTAssertLessThan(worst, 1e-5)
+
+        // `segment` reads the ensemble file like any model.
+        let png = dir.appendingPathComponent("scan.png"), masks = dir.appendingPathComponent("out")
+        try ImageIO.writePNG(img, to: png)
+        var seg = try SonoSeg.parseAsRoot(["segment", png.path, "--model", out.path, "--out", masks.path])
+        try seg.run()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: masks.appendingPathComponent("scan_mask.png").path))
+    }
+
+    func testEnsembleFilesAreRefusedWhereOneNetworkIsNeededAndBadInputsNamed() throws {
+        let (a, b) = try twoMembers()
+        let out = dir.appendingPathComponent("ens.safetensors")
+        try ModelEnsemble.write([a, b], to: out, dtype: .f16)
+        XCTAssertThrowsError(try LoadedModel(out)) { XCTAssertTrue("\($0)".contains(out.path) && "\($0)".contains("ensemble of 2"), "\($0)") }
+        XCTAssertThrowsError(try ModelEnsemble.write([a], to: out, dtype: .f16)) { XCTAssertTrue("\($0)".contains("at least two"), "\($0)") }
+        XCTAssertThrowsError(try ModelEnsemble.write([a, out], to: out, dtype: .f16)) { XCTAssertTrue("\($0)".contains("already an ensemble"), "\($0)") }
+
+        // Members must share the threshold the ensemble applies.
+        let (tensors, metadata) = try Safetensors.read(b)
+        var info = try JSONDecoder().decode(ModelInfo.self, from: Data(metadata["sonoseg.model"]!.utf8))
+        info.threshold = 0.3
+        let odd = dir.appendingPathComponent("odd.safetensors")
+        try Safetensors.write(tensors.keys.sorted().map { ($0, tensors[$0]!) },
+                              metadata: ["sonoseg.model": String(decoding: try JSONEncoder().encode(info), as: UTF8.self)], to: odd)
+        XCTAssertThrowsError(try ModelEnsemble.write([a, odd], to: out, dtype: .f16)) { XCTAssertTrue("\($0)".contains("threshold"), "\($0)") }
+
+        // A tensor outside every member's prefix means the file is not what its header says.
+        let (ens, header) = try Safetensors.read(out)
+        let stray = dir.appendingPathComponent("stray.safetensors")
+        try Safetensors.write(ens.keys.sorted().map { ($0, ens[$0]!) } + [("m2.extra", Tensor([1], shape: [1]))], metadata: header, to: stray)
+        XCTAssertThrowsError(try loadPredictor(stray)) { XCTAssertTrue("\($0)".contains("m2.extra"), "\($0)") }
+    }
+}
