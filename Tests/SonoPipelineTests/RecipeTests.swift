@@ -90,3 +90,57 @@ final class RecipeTests: XCTestCase {
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("epochs")) }
     }
 }
+
+/// `"base": "other.json"` recipes: the file states only what it changes.
+final class RecipeBaseTests: XCTestCase {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private let dir = FileManager.default.temporaryDirectory.appendingPathComponent("recipe-base-\(UUID().uuidString)")
+    override func setUpWithError() throws { try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true) }
+    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+    private func write(_ name: String, _ json: String) throws -> URL {
+        let url = dir.appendingPathComponent(name)
+        try Data(json.utf8).write(to: url)
+        return url
+    }
+
+    func testOverridesMergeObjectsKeyByKeyAndReplaceArraysAndValues() throws {
+        _ = try write("parent.json", #"{"name": "p", "data": [{"path": "a"}, {"path": "b"}], "epochs": 20, "batchSize": 4, "optimizer": {"kind": "adam", "learningRate": 0.002, "warmupSteps": 200}}"#)
+        // Two levels, the middle one in another folder: each base is found relative to the file that names it.
+        _ = try write("sub/middle.json", #"{"base": "../parent.json", "batchSize": 8}"#)
+        let child = try write("child.json", #"{"base": "sub/middle.json", "name": "c", "data": [{"path": "z"}], "optimizer": {"learningRate": 0.0005}, "seed": 3}"#)
+        let c = try TrainConfig.load(child)
+        XCTAssertEqual(c.name, "c")
+        XCTAssertEqual(c.data.map(\.path), ["z"])
+        XCTAssertEqual([c.epochs, c.batchSize], [20, 8])
+        XCTAssertEqual(c.optimizer.kind, .adam)
+        XCTAssertEqual(c.optimizer.learningRate, 0.0005)
+        XCTAssertEqual(c.optimizer.warmupSteps, 200)
+        XCTAssertEqual(c.seed, 3)
+        XCTAssertEqual(try RecipeKind.detect(child), .unet)
+    }
+
+    func testCircularOrMissingBaseIsAnErrorNamingTheFiles() throws {
+        let a = try write("a.json", #"{"base": "b.json", "epochs": 1}"#)
+        _ = try write("b.json", #"{"base": "a.json", "epochs": 2}"#)
+        XCTAssertThrowsError(try TrainConfig.load(a)) { XCTAssertTrue("\($0)".contains("circle") && "\($0)".contains("b.json"), "\($0)") }
+        let orphan = try write("orphan.json", #"{"base": "nowhere.json"}"#)
+        XCTAssertThrowsError(try TrainConfig.load(orphan)) { XCTAssertTrue("\($0)".contains("nowhere.json"), "\($0)") }
+    }
+
+    /// The shipped variants of the default recipe differ from it in exactly what their files say.
+    func testShippedVariantsResolveOntoTheDefaultRecipe() throws {
+        let recipes = root.appendingPathComponent("recipes")
+        let base = try TrainConfig.load(recipes.appendingPathComponent("default.json"))
+        var long = base
+        (long.name, long.epochs, long.earlyStoppingPatience) = ("default-long", 60, 15)
+        XCTAssertEqual(try TrainConfig.load(recipes.appendingPathComponent("default-long.json")), long)
+        let finetune = try TrainConfig.load(recipes.appendingPathComponent("default-finetune.json"))
+        var seeded = finetune
+        (seeded.name, seeded.seed, seeded.initialWeights) = ("default-finetune-seed1", 1, "runs/default-s1/model.safetensors")
+        XCTAssertEqual(try TrainConfig.load(recipes.appendingPathComponent("default-finetune-seed1.json")), seeded)
+        XCTAssertEqual(finetune.optimizer.learningRate, 0.0005)
+        XCTAssertEqual(finetune.optimizer.schedule, base.optimizer.schedule)
+        XCTAssertEqual(finetune.data, base.data)
+    }
+}

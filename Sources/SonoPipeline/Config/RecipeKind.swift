@@ -8,16 +8,9 @@ public enum RecipeKind: String, Sendable, CaseIterable {
 
     /// Read from the recipe's keys: a `task` or a `model.kind` names a classification-family recipe;
     /// `model.latentDims`, `model.activation` or `loss.reconstruction` an implicit one; anything else is a U-Net
-    /// recipe. Unreadable files and bad JSON give errors naming the file.
+    /// recipe. Unreadable files and bad JSON give errors naming the file; a `base` recipe counts.
     public static func detect(_ url: URL) throws -> RecipeKind {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw PipelineError.unreadable(url.path, "file not found or not readable")
-        }
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            throw PipelineError.unreadable(url.path, "not valid JSON: \(error.localizedDescription)")
-        }
-        guard let object = json as? [String: Any] else {
+        guard let object = try JSONSerialization.jsonObject(with: RecipeFile.data(url)) as? [String: Any] else {
             throw PipelineError.unreadable(url.path, "a recipe is a JSON object")
         }
         let model = object["model"] as? [String: Any] ?? [:]

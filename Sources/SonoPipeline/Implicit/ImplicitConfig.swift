@@ -162,9 +162,7 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
 
     /// Reads a JSON recipe; errors name the file.
     public static func load(_ url: URL) throws -> ImplicitTrainConfig {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw PipelineError.unreadable(url.path, "file not found or not readable")
-        }
+        let data = try RecipeFile.data(url)
         do { return try JSONDecoder().decode(ImplicitTrainConfig.self, from: data) } catch {
             throw PipelineError.unreadable(url.path, "not a valid implicit-network recipe: \(describe(error))")
         }
