@@ -14,7 +14,8 @@ struct SettingsOptions: ParsableArguments {
     @Option(help: "Learning rate.") var lr: Float?
     @Option(help: "Optimizer: adam, adamw, sgd.") var optimizer: OptimizerConfig.Kind?
     @Option(help: "Schedule: constant, exponential, step, cosine, polynomial.") var schedule: OptimizerConfig.Schedule?
-    @Option(help: "Seed for weights, splits and augmentation.") var seed: UInt64?
+    @Option(help: "Seed for weights, batch order and augmentation (the split stays as it is).") var seed: UInt64?
+    @Option(help: "Seed for a split the run makes (data without a split file).") var splitSeed: UInt64?
     @Option(help: "Cross-validation fold to validate on.") var fold: Int?
     @Flag(help: "Train without augmentation.") var noAugment = false
     @Option(help: "On unreadable samples: fail or skip (skips are logged).") var onError: ErrorPolicy?
@@ -27,7 +28,9 @@ struct SettingsOptions: ParsableArguments {
         if let lr { s.optimizer.learningRate = lr }
         if let optimizer { s.optimizer.kind = optimizer }
         if let schedule { s.optimizer.schedule = schedule }
-        if let seed { s.seed = seed; s.split.seed = seed }
+        // Two seeds, so that repeating a run with other weights keeps its held-out images.
+        if let seed { s.seed = seed }
+        if let splitSeed { s.split.seed = splitSeed }
         if let fold { s.fold = fold }
         if noAugment { s.augment = false }
         if let onError { s.onError = onError }
@@ -74,7 +77,8 @@ struct TrainingOptions: ParsableArguments {
         }
         if !s.data.isEmpty { c.data = s.data.map { DataSource(path: $0) } }
         if let size = s.size { (c.preprocess.width, c.preprocess.height) = (size, size) }
-        if let seed = s.seed { c.seed = seed; c.split.seed = seed }
+        if let seed = s.seed { c.seed = seed }
+        if let splitSeed = s.splitSeed { c.split.seed = splitSeed }
         if let onError = s.onError { c.onError = onError }
     }
 }

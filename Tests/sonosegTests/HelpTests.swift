@@ -1,4 +1,6 @@
 import XCTest
+import Foundation
+import SonoPipeline
 @testable import sonoseg
 
 /// The command-line surface is an interface: its help text is pinned, so a change to it is deliberate.
@@ -48,5 +50,18 @@ final class HelpTests: XCTestCase {
         XCTAssertThrowsError(try SonoSeg.parseAsRoot(["train", "--loss", "hinge", "--out", "x"]))
         XCTAssertThrowsError(try SonoSeg.parseAsRoot(["segment"]))   // no inputs
         XCTAssertThrowsError(try SonoSeg.parseAsRoot(["train", "--task", "diagnose", "--out", "x"]))
+    }
+
+    /// `--seed` repeats a run with other weights on the same held-out images; `--split-seed` is what reshuffles.
+    func testSeedKeepsTheSplitAndSplitSeedChangesIt() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let recipe = try TrainConfig.load(root.appendingPathComponent("recipes/default.json"))
+        let seeded = try XCTUnwrap(try SonoSeg.parseAsRoot(["train", "--seed", "7", "--out", "x"]) as? TrainCommand)
+        let c = seeded.options.apply(to: recipe)
+        XCTAssertEqual(c.seed, 7)
+        XCTAssertEqual(c.split, recipe.split)
+        let split = try XCTUnwrap(try SonoSeg.parseAsRoot(["train", "--split-seed", "3", "--out", "x"]) as? TrainCommand)
+        XCTAssertEqual(split.options.apply(to: recipe).split.seed, 3)
+        XCTAssertEqual(split.options.apply(to: recipe).seed, recipe.seed)
     }
 }
