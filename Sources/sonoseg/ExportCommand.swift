@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import SonoPipeline
 
-extension Safetensors.DType: ExpressibleByArgument {
-    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+extension Safetensors.Precision: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
 }
 
 struct ExportCommand: ParsableCommand {
@@ -21,7 +21,8 @@ struct ExportCommand: ParsableCommand {
 
     @Argument(help: "Model file or run folder; several to average them.") var models: [String]
     @Option(help: "Output file.") var out: String
-    @Option(help: "Precision: f32, f16 or bf16.") var dtype: Safetensors.DType = .f16
+    @Option(help: "Precision: f32, f16, bf16, or q8 (8-bit weights with a scale per output channel, a quarter of f32).")
+    var dtype: Safetensors.Precision = .f16
     @Flag(help: "Several U-Net models as one ensemble (probabilities averaged) instead of a weight average.") var ensemble = false
 
     func run() throws {

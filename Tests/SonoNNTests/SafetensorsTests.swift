@@ -34,13 +34,43 @@ final class SafetensorsTests: XCTestCase {
         let url = try temporaryFolder(self).appendingPathComponent("small.safetensors")
         // Expected values from PyTorch: torch.tensor(values).half() / .bfloat16(), both round to nearest even.
         let values: [Float] = [1, -2.5, 0.1, 65504, 1e-7, 70000, 3.14159]
-        for (dtype, expected) in [(Safetensors.DType.f16, [1, -2.5, 0.0999755859375, 65504, 1.1920928955078125e-07, .infinity, 3.140625]),
-                                  (.bf16, [1, -2.5, 0.10009765625, 65536, 1.0011717677116394e-07, 70144, 3.140625])] as [(Safetensors.DType, [Float])] {
+        for (dtype, expected) in [(Safetensors.Precision.f16, [1, -2.5, 0.0999755859375, 65504, 1.1920928955078125e-07, .infinity, 3.140625]),
+                                  (.bf16, [1, -2.5, 0.10009765625, 65536, 1.0011717677116394e-07, 70144, 3.140625])] as [(Safetensors.Precision, [Float])] {
             try Safetensors.write([("w", Tensor(values, shape: [7]))], dtype: dtype, to: url)
             let (read, _) = try Safetensors.read(url)
             XCTAssertEqual(read["w"]?.scalars, expected, dtype.rawValue)
             XCTAssertEqual(try Data(contentsOf: url).count % 8, (7 * 2) % 8, "two bytes per value")
         }
+    }
+
+    /// q8: kernels as I8 with a scale per output channel (error at most half a step of that channel), the
+    /// rest as F16; `read` gives Float32 back under the original names only.
+    func testQuantizedWriteRoundTripsWithinHalfAStepPerChannel() throws {
+        let url = try temporaryFolder(self).appendingPathComponent("q8.safetensors")
+        var rng = RandomGenerator(seed: 3)
+        var kernel = Tensor.normal([4, 3, 3, 3], rng: &rng).scalars
+        for i in 0..<27 { kernel[i] *= 100 }                 // channel 0 far larger than the others
+        for i in 54..<81 { kernel[i] = 0 }                   // channel 2 all zero
+        let bias: [Float] = [0.1, -2.5, 3.14159, 0]
+        try Safetensors.write([("conv.weight", Tensor(kernel, shape: [4, 3, 3, 3])), ("conv.bias", Tensor(bias, shape: [4]))],
+                              metadata: ["k": "v"], dtype: .q8, to: url)
+        let (read, metadata) = try Safetensors.read(url)
+        XCTAssertEqual(metadata, ["k": "v"])
+        XCTAssertEqual(Set(read.keys), ["conv.weight", "conv.bias"])
+        let w = try XCTUnwrap(read["conv.weight"])
+        XCTAssertEqual(w.shape, [4, 3, 3, 3])
+        for c in 0..<4 {
+            let slice = kernel[(c * 27)..<((c + 1) * 27)]
+            let step = slice.reduce(0) { max($0, abs($1)) } / 127
+            for i in slice.indices { XCTAssertEqual(w.scalars[i], kernel[i], accuracy: step / 2 + 1e-6, "channel \(c)") }
+        }
+        XCTAssertEqual(Array(w.scalars[54..<81]), [Float](repeating: 0, count: 27))
+        XCTAssertEqual(read["conv.bias"]?.scalars, [0.0999755859375, -2.5, 3.140625, 0])
+        let header = try Safetensors.readMetadata(url)
+        XCTAssertEqual(header, ["k": "v"])
+        // A scale that names no I8 tensor is a broken file, said so.
+        try Safetensors.write([("b", Tensor([1, 2], shape: [2])), ("b" + Safetensors.quantizedScaleSuffix, Tensor([1, 1], shape: [2]))], to: url)
+        XCTAssertThrowsError(try Safetensors.read(url)) { XCTAssertTrue("\($0)".contains("b.q8_scale"), "\($0)") }
     }
 
     /// A file written by Python's `safetensors` (scripts/fixtures/make_safetensors_fixture.py).

@@ -9,12 +9,13 @@ import Foundation
 /// Files written here load in Python with `safetensors.torch.load_file`, and files written there load here.
 /// Tensors are read into Float32 whatever their stored precision.
 public enum Safetensors {
-    /// Element types read (all) and written (F32, F16, BF16).
+    /// Element types read (all of these) and written (F32, F16, BF16, and I8 for `Precision.q8`).
     public enum DType: String, CaseIterable, Sendable {
-        case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64"
+        case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64", i8 = "I8"
 
         public var byteCount: Int {
             switch self {
+            case .i8: return 1
             case .f16, .bf16: return 2
             case .f32: return 4
             case .f64: return 8
@@ -22,21 +23,41 @@ public enum Safetensors {
         }
     }
 
+    /// How `write` stores Float32 tensors. F16 or BF16 halve a shipped model; `q8` quarters it: every tensor
+    /// of rank ≥ 2 (convolution kernels, weight matrices) as I8 with one F32 scale per slice of its first
+    /// axis (per output channel), stored as `NAME` + `quantizedScaleSuffix`, and the rest (biases,
+    /// normalisation statistics) as F16. `read` undoes it, so every precision loads as Float32. Training
+    /// checkpoints stay F32.
+    public enum Precision: String, CaseIterable, Sendable {
+        case f32, f16, bf16, q8
+    }
+
+    /// Marks the per-slice scales of an I8 tensor written with `Precision.q8`.
+    public static let quantizedScaleSuffix = ".q8_scale"
+
     /// The key the format reserves for string metadata.
     static let metadataKey = "__metadata__"
 
-    /// Writes `tensors` in the given order, each converted to `dtype` (F16 or BF16 halve a shipped model;
-    /// training checkpoints should stay F32). Atomic: readers never see a partial file.
-    public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], dtype: DType = .f32,
+    /// Writes `tensors` in the given order at `precision`. Atomic: readers never see a partial file.
+    public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], dtype precision: Precision = .f32,
                              to url: URL) throws {
         let file = url.path
-        guard dtype != .f64 else {
-            throw SafetensorsError.unsupportedDtype(file: file, tensor: "*", dtype: "F64 (writing is F32, F16 or BF16)")
+        var stored: [(name: String, tensor: Tensor, dtype: DType)] = []
+        for (name, t) in tensors {
+            switch precision {
+            case .f32: stored.append((name, t, .f32))
+            case .f16: stored.append((name, t, .f16))
+            case .bf16: stored.append((name, t, .bf16))
+            case .q8 where t.shape.count >= 2 && t.count > 0:
+                let (q, scales) = quantize(t)
+                stored += [(name, q, .i8), (name + quantizedScaleSuffix, scales, .f32)]
+            case .q8: stored.append((name, t, .f16))
+            }
         }
         var seen = Set<String>()
         var entries: [String: Any] = [:]
         var offset = 0
-        for (name, t) in tensors {
+        for (name, t, dtype) in stored {
             guard !name.isEmpty, name != metadataKey else {
                 throw SafetensorsError.invalidName(file: file, name: name, detail: "empty or reserved")
             }
@@ -62,12 +83,28 @@ public enum Safetensors {
             var length = UInt64(header.count).littleEndian
             try withUnsafeBytes(of: &length) { try out.write($0) }
             try header.withUnsafeBytes { try out.write($0) }
-            for (_, t) in tensors { try writeData(t, dtype: dtype, to: out) }
+            for (_, t, dtype) in stored { try writeData(t, dtype: dtype, to: out) }
             try out.commit()
         } catch {
             out.abandon()
             throw error
         }
+    }
+
+    /// Symmetric 8-bit quantisation per slice of the first axis: the integers (held as Float, in [-127, 127])
+    /// and the scales [shape[0]] that map them back (`value ≈ q × scale`).
+    static func quantize(_ t: Tensor) -> (q: Tensor, scales: Tensor) {
+        let v = t.scalars, rows = t.shape[0], width = v.count / rows
+        var q = [Float](repeating: 0, count: v.count), scales = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            let slice = v[(r * width)..<((r + 1) * width)]
+            let largest = slice.reduce(0) { max($0, abs($1)) }
+            // An all-zero slice keeps scale 0; its integers are 0 either way.
+            let scale = largest > 0 ? largest / 127 : 0
+            scales[r] = scale
+            if scale > 0 { for i in slice.indices { q[i] = (v[i] / scale).rounded() } }
+        }
+        return (Tensor(q, shape: t.shape), Tensor(scales, shape: [rows]))
     }
 
     /// A tensor's values in logical order, converted to `dtype`, in slices so a half-precision copy of a large
@@ -77,6 +114,11 @@ public enum Safetensors {
         let src = plain.buffer.pointer, n = plain.count
         if dtype == .f32 {
             try out.write(UnsafeRawBufferPointer(start: src, count: n * 4))
+            return
+        }
+        if dtype == .i8 {
+            let bytes = (0..<n).map { Int8(src[$0]) }
+            try bytes.withUnsafeBytes { try out.write($0) }
             return
         }
         let slice = 1 << 16

@@ -23,6 +23,7 @@ extension Safetensors {
             for e in entries {
                 tensors[e.name] = decode(e, UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin)..<(dataStart + e.end)]))
             }
+            try dequantize(&tensors, entries: entries, file: file)
             return (tensors, metadata)
         }
     }
@@ -136,6 +137,23 @@ extension Safetensors {
         }
     }
 
+    /// Multiplies each I8 tensor written with `Precision.q8` by its per-slice scales and drops the scales.
+    private static func dequantize(_ tensors: inout [String: Tensor], entries: [Entry], file: String) throws {
+        let dtypes = Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.dtype) })
+        for scaleName in tensors.keys where scaleName.hasSuffix(quantizedScaleSuffix) {
+            let name = String(scaleName.dropLast(quantizedScaleSuffix.count))
+            let scales = tensors.removeValue(forKey: scaleName)!
+            guard let q = tensors[name], dtypes[name] == .i8, q.shape.count >= 2, scales.shape == [q.shape[0]] else {
+                throw SafetensorsError.invalidHeader(file: file, detail:
+                    "'\(scaleName)' must scale an I8 tensor '\(name)' of rank ≥ 2, one value per slice of its first axis")
+            }
+            let s = scales.scalars, width = q.count / q.shape[0]
+            var v = q.scalars
+            for i in v.indices { v[i] *= s[i / width] }
+            tensors[name] = Tensor(v, shape: q.shape)
+        }
+    }
+
     /// Converts one tensor's bytes to a Float32 tensor.
     private static func decode(_ e: Entry, _ bytes: UnsafeRawBufferPointer) -> Tensor {
         let n = e.shape.reduce(1, *)
@@ -150,6 +168,8 @@ extension Safetensors {
             for i in 0..<n { dst[i] = HalfPrecision.fromBF16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
         case .f64:
             for i in 0..<n { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+        case .i8:
+            for i in 0..<n { dst[i] = Float(bytes.load(fromByteOffset: i, as: Int8.self)) }
         }
         return Tensor(shape: e.shape, buffer: out)
     }

@@ -63,7 +63,7 @@ public final class ModelEnsemble: ImagePredictor {
     /// Writes the U-Net models at `sources` as one ensemble file with their common threshold. Returns the
     /// tensor count and the file size.
     @discardableResult
-    public static func write(_ sources: [URL], to destination: URL, dtype: Safetensors.DType) throws -> (tensors: Int, bytes: Int) {
+    public static func write(_ sources: [URL], to destination: URL, dtype: Safetensors.Precision) throws -> (tensors: Int, bytes: Int) {
         guard sources.count >= 2 else { throw PipelineError.invalidConfig("export --ensemble: give at least two models") }
         var tensors: [(String, Tensor)] = [], infos: [ModelInfo] = []
         for (i, source) in sources.enumerated() {

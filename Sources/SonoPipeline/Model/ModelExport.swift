@@ -14,7 +14,7 @@ public func modelFile(_ path: URL) -> URL {
 /// preprocess, its threshold): float16 halves a shipped model and loads back as Float32. Works for every
 /// SonoSeg model file (U-Net, classification, implicit). Returns the number of tensors and the new file size.
 @discardableResult
-public func exportModel(_ source: URL, to destination: URL, dtype: Safetensors.DType) throws -> (tensors: Int, bytes: Int) {
+public func exportModel(_ source: URL, to destination: URL, dtype: Safetensors.Precision) throws -> (tensors: Int, bytes: Int) {
     let (tensors, metadata) = try Safetensors.read(source)
     guard !metadata.isEmpty else {
         throw PipelineError.noModel("\(source.path): no SonoSeg header (a model file carries its configuration in __metadata__)")
@@ -29,7 +29,7 @@ public func exportModel(_ source: URL, to destination: URL, dtype: Safetensors.D
 /// that header with the metrics dropped (they described one run) and the sources named as its recipe.
 /// Returns the tensor count and the file size.
 @discardableResult
-public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetensors.DType) throws -> (tensors: Int, bytes: Int) {
+public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetensors.Precision) throws -> (tensors: Int, bytes: Int) {
     guard let first = sources.first else { throw PipelineError.invalidConfig("export: no model given") }
     let (base, firstInfo) = try readForAveraging(first)
     var sums = base.mapValues { $0.scalars }
@@ -59,7 +59,7 @@ public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetens
 }
 
 /// Writes `tensors` (atomically, through `Safetensors.write`) and returns their count and the file's size.
-func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.DType,
+func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.Precision,
                             to destination: URL) throws -> (tensors: Int, bytes: Int) {
     try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Safetensors.write(tensors, metadata: metadata, dtype: dtype, to: destination)

@@ -22,7 +22,7 @@ public struct ModelInfo: Codable, Equatable, Sendable {
 
     static let key = "sonoseg.model"
 
-    static func save(_ model: Module, info: ModelInfo, to url: URL, dtype: Safetensors.DType = .f32) throws {
+    static func save(_ model: Module, info: ModelInfo, to url: URL, dtype: Safetensors.Precision = .f32) throws {
         try Safetensors.write(model.stateDict(), metadata: info.metadata(), dtype: dtype, to: url)
     }
 
