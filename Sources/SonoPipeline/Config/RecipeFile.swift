@@ -5,12 +5,16 @@ import Foundation
 /// plain values replace. A variant of the default recipe then states only what it changes, and an edit to the
 /// default reaches every variant.
 public enum RecipeFile {
-    /// The resolved recipe, ready for `JSONDecoder`; errors name the file.
+    /// The resolved recipe, ready for `JSONDecoder`; errors name the file. A recipe without a `base` comes back
+    /// byte for byte (merging goes through Double, which would round seeds above 2^53).
     public static func data(_ url: URL) throws -> Data {
-        try JSONEncoder().encode(resolve(url.standardizedFileURL, chain: []))
+        let url = url.standardizedFileURL
+        let (data, fields) = try read(url)
+        guard case .string = fields["base"] else { return data }
+        return try JSONEncoder().encode(resolve(url, chain: []))
     }
 
-    private static func resolve(_ url: URL, chain: [String]) throws -> JSONValue {
+    private static func read(_ url: URL) throws -> (Data, [String: JSONValue]) {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw PipelineError.unreadable(url.path, "file not found or not readable")
         }
@@ -18,9 +22,14 @@ public enum RecipeFile {
         do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
             throw PipelineError.unreadable(url.path, "not valid JSON: \(describe(error))")
         }
-        guard case var .object(fields) = value else { throw PipelineError.unreadable(url.path, "a recipe is a JSON object") }
+        guard case let .object(fields) = value else { throw PipelineError.unreadable(url.path, "a recipe is a JSON object") }
+        return (data, fields)
+    }
+
+    private static func resolve(_ url: URL, chain: [String]) throws -> JSONValue {
+        var fields = try read(url).1
         // A grid's `base` is an inline recipe object, not a file: that is the grid's business.
-        guard case let .string(path) = fields["base"] else { return value }
+        guard case let .string(path) = fields["base"] else { return .object(fields) }
         fields["base"] = nil
         let baseURL = URL(fileURLWithPath: path, relativeTo: url.deletingLastPathComponent()).standardizedFileURL
         let chain = chain + [url.path]
