@@ -25,11 +25,17 @@ public protocol ImagePredictor: AnyObject {
 /// Reads a model file (or a run folder's `model.safetensors`): one network, or an ensemble file written by
 /// `sonoseg export --ensemble`.
 public func loadPredictor(_ path: URL) throws -> ImagePredictor {
+    let (url, tensors, metadata) = try readModelFile(path)
+    if ModelEnsemble.memberCount(metadata) != nil { return try ModelEnsemble(tensors: tensors, metadata: metadata, url: url) }
+    return try LoadedModel(tensors: tensors, info: ModelInfo.read(from: metadata, of: url), url: url)
+}
+
+/// The file `path` names (itself, or a run folder's `model.safetensors`) with its tensors and header.
+func readModelFile(_ path: URL) throws -> (url: URL, tensors: [String: Tensor], metadata: [String: String]) {
     let url = modelFile(path)
     guard FileManager.default.fileExists(atPath: url.path) else {
         throw PipelineError.noModel("\(url.path): no such model file")
     }
     let (tensors, metadata) = try Safetensors.read(url)
-    if ModelEnsemble.memberCount(metadata) != nil { return try ModelEnsemble(tensors: tensors, metadata: metadata, url: url) }
-    return try LoadedModel(tensors: tensors, info: ModelInfo.read(from: metadata, of: url), url: url)
+    return (url, tensors, metadata)
 }

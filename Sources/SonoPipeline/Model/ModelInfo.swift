@@ -55,11 +55,7 @@ public final class LoadedModel: ImagePredictor {
 
     /// Reads a model file (or a folder holding `model.safetensors`).
     public convenience init(_ path: URL) throws {
-        let url = modelFile(path)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw PipelineError.noModel("\(url.path): no such model file")
-        }
-        let (tensors, metadata) = try Safetensors.read(url)
+        let (url, tensors, metadata) = try readModelFile(path)
         if let members = ModelEnsemble.memberCount(metadata) {
             throw PipelineError.noModel("\(url.path): an ensemble of \(members) models, which `segment` and `evaluate` read; this command needs one model")
         }
