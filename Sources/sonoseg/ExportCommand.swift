@@ -19,7 +19,7 @@ struct ExportCommand: ParsableCommand {
             models trained independently (other seeds, other input sizes), at one forward pass per model.
             """)
 
-    @Argument(help: "Model file or run folder; several to average them.") var models: [String]
+    @Argument(help: "Model file or run folder; several to average them (or, with --ensemble, to keep them side by side).") var models: [String]
     @Option(help: "Output file.") var out: String
     @Option(help: "Precision: f32, f16, bf16, or q8 (8-bit weights with a scale per output channel, a quarter of f32).")
     var dtype: Safetensors.Precision = .f16

@@ -71,6 +71,10 @@ final class SafetensorsTests: XCTestCase {
         // A scale that names no I8 tensor is a broken file, said so.
         try Safetensors.write([("b", Tensor([1, 2], shape: [2])), ("b" + Safetensors.quantizedScaleSuffix, Tensor([1, 1], shape: [2]))], to: url)
         XCTAssertThrowsError(try Safetensors.read(url)) { XCTAssertTrue("\($0)".contains("b.q8_scale"), "\($0)") }
+        // A diverged kernel cannot be stored in 8 bits: an error naming it, not a trap.
+        XCTAssertThrowsError(try Safetensors.write([("bad.weight", Tensor([1, .nan, 2, 3], shape: [2, 2]))], dtype: .q8, to: url)) {
+            XCTAssertTrue("\($0)".contains("bad.weight"), "\($0)")
+        }
     }
 
     /// A file written by Python's `safetensors` (scripts/fixtures/make_safetensors_fixture.py).

@@ -49,6 +49,10 @@ public enum Safetensors {
             case .f16: stored.append((name, t, .f16))
             case .bf16: stored.append((name, t, .bf16))
             case .q8 where t.shape.count >= 2 && t.count > 0:
+                // Int8(_:) traps on NaN and infinity: a diverged network is refused, not a crash.
+                guard t.scalars.allSatisfy(\.isFinite) else {
+                    throw SafetensorsError.unsupportedDtype(file: file, tensor: name, dtype: "q8 of non-finite values (NaN or infinity)")
+                }
                 let (q, scales) = quantize(t)
                 stored += [(name, q, .i8), (name + quantizedScaleSuffix, scales, .f32)]
             case .q8: stored.append((name, t, .f16))

@@ -37,10 +37,7 @@ public final class ImplicitModel {
 
     /// Writes the model atomically.
     public func save(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(info), as: UTF8.self)
-        try Safetensors.write(network.stateDict(), metadata: [Self.formatKey: Self.format, Self.infoKey: json], to: url)
+        try Safetensors.write(network.stateDict(), metadata: [Self.formatKey: Self.format, Self.infoKey: try headerJSON(info)], to: url)
     }
 
     /// Reads a model written by `save`; every error names the file.

@@ -83,9 +83,6 @@ public final class ModelEnsemble: ImagePredictor {
         }
         let header = Header(members: infos, threshold: infos[0].threshold,
                             recipe: "ensemble of " + sources.map(\.relativePath).joined(separator: ", "))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let metadata = [key: String(decoding: try encoder.encode(header), as: UTF8.self)]
-        return try writeModelFile(tensors, metadata: metadata, dtype: dtype, to: destination)
+        return try writeModelFile(tensors, metadata: [key: try headerJSON(header)], dtype: dtype, to: destination)
     }
 }

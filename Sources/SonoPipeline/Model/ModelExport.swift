@@ -58,6 +58,14 @@ public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetens
     return try writeModelFile(averaged, metadata: info.metadata(), dtype: dtype, to: destination)
 }
 
+/// `value` as one line of JSON with sorted keys: how every model file's header entry is written, so the same
+/// model gives the same bytes.
+func headerJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
 /// Writes `tensors` (atomically, through `Safetensors.write`) and returns their count and the file's size.
 func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.Precision,
                             to destination: URL) throws -> (tensors: Int, bytes: Int) {

@@ -27,11 +27,7 @@ public struct ModelInfo: Codable, Equatable, Sendable {
     }
 
     /// The safetensors header entry that carries this description.
-    func metadata() throws -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return [Self.key: String(decoding: try encoder.encode(self), as: UTF8.self)]
-    }
+    func metadata() throws -> [String: String] { [Self.key: try headerJSON(self)] }
 
     /// The description in a model file's header, or an error naming `url` and what is wrong.
     static func read(from metadata: [String: String], of url: URL) throws -> ModelInfo {
