@@ -22,9 +22,12 @@ public enum Bench {
     }
 
     /// Runs `name` and returns its result lines.
-    public static func run(_ name: String, runs: Int = 7, dataRoot: String = "../shared/data", emit: (String) -> Void) throws {
+    /// `model`: the model `segment` times (default: the bundled one).
+    public static func run(_ name: String, runs: Int = 7, dataRoot: String = "../shared/data", model: URL? = nil,
+                           emit: (String) -> Void) throws {
         switch name {
-        case "data", "train-epoch", "train-step-li", "segment": try PipelineBench.run(name, runs: runs, dataRoot: dataRoot, emit: emit)
+        case "data", "train-epoch", "train-step-li", "segment":
+            try PipelineBench.run(name, runs: runs, dataRoot: dataRoot, model: model, emit: emit)
         case "unet-train": unetTrain(runs: runs, emit: emit)
         case "unet-infer": emit(unetInfer(runs: runs).line)
         case "mlp-train": emit(mlpTrain(runs: runs).line)

@@ -4,7 +4,7 @@ import SonoImaging
 
 /// Benchmarks of the pipeline around the engine, on real images.
 enum PipelineBench {
-    static func run(_ name: String, runs: Int, dataRoot: String, emit: (String) -> Void) throws {
+    static func run(_ name: String, runs: Int, dataRoot: String, model: URL?, emit: (String) -> Void) throws {
         let busbra = URL(fileURLWithPath: dataRoot).appendingPathComponent("bus-bra")
         switch name {
         case "data":
@@ -56,15 +56,15 @@ enum PipelineBench {
             }
         case "segment":
             // End-to-end latency of `sonoseg segment` for one 256x256 image: decode, preprocess, forward, resize
-            // back, post-process, three PNG writes. Uses the bundled model.
-            let model = try loadPredictor(DefaultModel.locate())
+            // back, post-process, three PNG writes. An ensemble costs one forward pass per member.
+            let predictor = try loadPredictor(model ?? DefaultModel.locate())
             let image = try Dataset.read(busbra).samples[0].imageURL
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-bench-\(getpid())")
             defer { try? FileManager.default.removeItem(at: out) }
             let times = Bench.timed(warmup: 2, runs: runs * 2) {
-                _ = try? segment([image], model: model, options: SegmentOptions(), out: out, log: { _ in })
+                _ = try? segment([image], model: predictor, options: SegmentOptions(), out: out, log: { _ in })
             }
-            emit(Bench.Result(name: "segment", times: times, extra: "image=\(image.lastPathComponent)").line)
+            emit(Bench.Result(name: "segment", times: times, extra: "image=\(image.lastPathComponent) model=\(predictor.url.path)").line)
         default:
             throw BenchError.unknownWorkload(name, known: Bench.pipelineWorkloads)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SonoPipeline
 
 struct BenchCommand: ParsableCommand {
@@ -16,13 +17,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Folder with bus-bra/ and busi/ for the pipeline workloads.")
     var data = "../shared/data"
 
+    @Option(help: "Model file or run folder that the segment workload times (default: the bundled model).")
+    var model: String?
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
     func run() throws {
         if let threads { Parallel.threads = threads }
         for w in workloads.isEmpty ? Bench.workloads : workloads {
-            try Bench.run(w, runs: runs, dataRoot: data) { print($0); fflush(stdout) }
+            try Bench.run(w, runs: runs, dataRoot: data, model: model.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }
         }
     }
 }

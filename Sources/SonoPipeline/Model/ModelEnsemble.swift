@@ -60,6 +60,24 @@ public final class ModelEnsemble: ImagePredictor {
         return ImagePrediction(lesion: GrayImage(width: image.width, height: image.height, pixels: sum.map { $0 * scale }), classes: nil)
     }
 
+    /// Writes member `index` of the ensemble file `source` as a model file of its own (its tensors without the
+    /// `m<i>.` prefix, under its own header): one network at one forward pass per image, e.g. where an ensemble's
+    /// extra latency is not worth its accuracy. Returns the tensor count and the file size.
+    @discardableResult
+    public static func extractMember(_ index: Int, of source: URL, to destination: URL, dtype: Safetensors.Precision) throws -> (tensors: Int, bytes: Int) {
+        let (tensors, metadata) = try Safetensors.read(source)
+        guard let count = memberCount(metadata) else {
+            throw PipelineError.invalidConfig("\(source.path): not an ensemble file, so it has no members to pick from")
+        }
+        guard (0..<count).contains(index) else {
+            throw PipelineError.invalidConfig("\(source.path): no member \(index); its members are 0...\(count - 1)")
+        }
+        let ensemble = try ModelEnsemble(tensors: tensors, metadata: metadata, url: source)
+        let prefix = "m\(index)."
+        let own = tensors.keys.filter { $0.hasPrefix(prefix) }.sorted().map { (String($0.dropFirst(prefix.count)), tensors[$0]!) }
+        return try writeModelFile(own, metadata: ensemble.members[index].info.metadata(), dtype: dtype, to: destination)
+    }
+
     /// Writes the U-Net models at `sources` as one ensemble file with their common threshold. Returns the
     /// tensor count and the file size.
     @discardableResult
