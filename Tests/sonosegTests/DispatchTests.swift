@@ -60,7 +60,7 @@ final class ExportTests: XCTestCase {
         let original = FileManager.default.temporaryDirectory.appendingPathComponent("export32-\(UUID().uuidString).safetensors")
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: copy); try? FileManager.default.removeItem(at: original) }
-        try exportModel(shipped, to: original, dtype: .f32)   // the shipped model may itself be float16
+        try ModelEnsemble.extractMember(0, of: shipped, to: original, dtype: .f32)   // one network of the shipped ensemble, as float32
         var command = try SonoSeg.parseAsRoot(["export", original.path, "--out", copy.path, "--dtype", "f16"])
         try command.run()
         let sizes = try [original, copy].map { try FileManager.default.attributesOfItem(atPath: $0.path)[.size] as! Int }
@@ -88,7 +88,7 @@ final class ModelAveragingTests: XCTestCase {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let a = file("avg-a"), b = file("avg-b"), out = file("avg-out"), odd = file("avg-odd")
         defer { for u in [a, b, out, odd] { try? FileManager.default.removeItem(at: u) } }
-        try exportModel(root.appendingPathComponent("models/default/model.safetensors"), to: a, dtype: .f32)
+        try ModelEnsemble.extractMember(0, of: root.appendingPathComponent("models/default/model.safetensors"), to: a, dtype: .f32)
         let (tensors, metadata) = try Safetensors.read(a)
         let shifted = tensors.keys.sorted().map { ($0, Tensor(tensors[$0]!.scalars.map { $0 + 1 }, shape: tensors[$0]!.shape)) }
         try Safetensors.write(shifted, metadata: metadata, to: b)

@@ -11,11 +11,11 @@ final class EnsembleTests: XCTestCase {
     override func setUpWithError() throws { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
     override func tearDown() { try? FileManager.default.removeItem(at: dir) }
 
-    /// The shipped model as float32, and a second member that reads the same image at 96 px with its
-    /// weights scaled, so the two predict different maps at different input sizes.
+    /// The shipped ensemble's first network as float32, and a second member that reads the same image at 96 px
+    /// with its weights scaled, so the two predict different maps at different input sizes.
     private func twoMembers() throws -> (URL, URL) {
         let a = dir.appendingPathComponent("a.safetensors"), b = dir.appendingPathComponent("b.safetensors")
-        try exportModel(root.appendingPathComponent("models/default/model.safetensors"), to: a, dtype: .f32)
+        try ModelEnsemble.extractMember(0, of: root.appendingPathComponent("models/default/model.safetensors"), to: a, dtype: .f32)
         let (tensors, metadata) = try Safetensors.read(a)
         var info = try JSONDecoder().decode(ModelInfo.self, from: Data(metadata["sonoseg.model"]!.utf8))
         (info.preprocess.width, info.preprocess.height) = (96, 96)
@@ -89,5 +89,32 @@ final class EnsembleTests: XCTestCase {
         let stray = dir.appendingPathComponent("stray.safetensors")
         try Safetensors.write(ens.keys.sorted().map { ($0, ens[$0]!) } + [("m2.extra", Tensor([1], shape: [1]))], metadata: header, to: stray)
         XCTAssertThrowsError(try loadPredictor(stray)) { XCTAssertTrue("\($0)".contains("m2.extra"), "\($0)") }
+    }
+
+    /// `export --member N` writes one network of an ensemble as a model of its own that predicts what that
+    /// member does inside the ensemble; a member that does not exist, or a file that is no ensemble, is named.
+    func testMemberOfAnEnsembleIsWrittenAsItsOwnModel() throws {
+        let shipped = root.appendingPathComponent("models/default/model.safetensors")
+        let ensemble = try XCTUnwrap(try loadPredictor(shipped) as? ModelEnsemble, "the shipped default model is an ensemble")
+        XCTAssertEqual(ensemble.members.count, 2)
+        let one = dir.appendingPathComponent("member1.safetensors")
+        var command = try SonoSeg.parseAsRoot(["export", shipped.path, "--member", "1", "--dtype", "f32", "--out", one.path])
+        try command.run()
+        let single = try LoadedModel(one)
+        XCTAssertEqual(single.info, ensemble.members[1].info)
+        let img = image()
+        let ps = try XCTUnwrap(try single.predict(image: img).lesion), pm = try XCTUnwrap(try ensemble.members[1].predict(image: img).lesion)
+        var worst: Float = 0
+        for i in ps.pixels.indices { worst = max(worst, abs(ps.pixels[i] - pm.pixels[i])) }
+        XCTAssertLessThan(worst, 1e-5)
+
+        XCTAssertThrowsError(try ModelEnsemble.extractMember(2, of: shipped, to: one, dtype: .f16)) {
+            XCTAssertTrue("\($0)".contains("no member 2") && "\($0)".contains(shipped.path), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelEnsemble.extractMember(0, of: one, to: dir.appendingPathComponent("x.safetensors"), dtype: .f16)) {
+            XCTAssertTrue("\($0)".contains("not an ensemble") && "\($0)".contains(one.path), "\($0)")
+        }
+        var both = try SonoSeg.parseAsRoot(["export", shipped.path, one.path, "--member", "0", "--out", one.path])
+        XCTAssertThrowsError(try both.run()) { XCTAssertTrue("\($0)".contains("--member"), "\($0)") }
     }
 }
