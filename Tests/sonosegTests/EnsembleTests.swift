@@ -114,6 +114,11 @@ final class EnsembleTests: XCTestCase {
         XCTAssertThrowsError(try ModelEnsemble.extractMember(0, of: one, to: dir.appendingPathComponent("x.safetensors"), dtype: .f16)) {
             XCTAssertTrue("\($0)".contains("not an ensemble") && "\($0)".contains(one.path), "\($0)")
         }
+        let broken = dir.appendingPathComponent("broken.safetensors")
+        try Safetensors.write([("m0.x", Tensor([1], shape: [1]))], metadata: ["sonoseg.ensemble": "{"], to: broken)
+        XCTAssertThrowsError(try ModelEnsemble.extractMember(0, of: broken, to: one, dtype: .f16)) {
+            XCTAssertTrue("\($0)".contains("unreadable ensemble description") && "\($0)".contains(broken.path), "\($0)")
+        }
         var both = try SonoSeg.parseAsRoot(["export", shipped.path, one.path, "--member", "0", "--out", one.path])
         XCTAssertThrowsError(try both.run()) { XCTAssertTrue("\($0)".contains("--member"), "\($0)") }
     }

@@ -30,17 +30,27 @@ public final class ModelEnsemble: ImagePredictor {
         return (try? JSONDecoder().decode(Header.self, from: Data(json.utf8)))?.members.count ?? 0
     }
 
-    init(tensors: [String: Tensor], metadata: [String: String], url: URL) throws {
+    /// The ensemble header of the file at `url`, with an error naming the file when it is unreadable or empty.
+    static func header(_ metadata: [String: String], of url: URL) throws -> Header {
         let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: Data((metadata[Self.key] ?? "").utf8)) } catch {
+        do { header = try JSONDecoder().decode(Header.self, from: Data((metadata[key] ?? "").utf8)) } catch {
             throw PipelineError.noModel("\(url.path): unreadable ensemble description: \(describe(error))")
         }
         guard !header.members.isEmpty else { throw PipelineError.noModel("\(url.path): an ensemble with no members") }
+        return header
+    }
+
+    /// Member `i`'s tensors, without their `m<i>.` prefix.
+    static func tensors(ofMember i: Int, in tensors: [String: Tensor]) -> [String: Tensor] {
+        let prefix = "m\(i)."
+        return Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }
+            .map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+    }
+
+    init(tensors: [String: Tensor], metadata: [String: String], url: URL) throws {
+        let header = try Self.header(metadata, of: url)
         members = try header.members.enumerated().map { i, info in
-            let prefix = "m\(i)."
-            let own = Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }
-                .map { (String($0.key.dropFirst(prefix.count)), $0.value) })
-            return try LoadedModel(tensors: own, info: info, url: url)
+            try LoadedModel(tensors: Self.tensors(ofMember: i, in: tensors), info: info, url: url)
         }
         let claimed = header.members.indices.map { "m\($0)." }
         if let stray = tensors.keys.sorted().first(where: { name in !claimed.contains { name.hasPrefix($0) } }) {
@@ -66,16 +76,16 @@ public final class ModelEnsemble: ImagePredictor {
     @discardableResult
     public static func extractMember(_ index: Int, of source: URL, to destination: URL, dtype: Safetensors.Precision) throws -> (tensors: Int, bytes: Int) {
         let (tensors, metadata) = try Safetensors.read(source)
-        guard let count = memberCount(metadata) else {
+        guard memberCount(metadata) != nil else {
             throw PipelineError.invalidConfig("\(source.path): not an ensemble file, so it has no members to pick from")
         }
-        guard (0..<count).contains(index) else {
-            throw PipelineError.invalidConfig("\(source.path): no member \(index); its members are 0...\(count - 1)")
+        let members = try header(metadata, of: source).members
+        guard members.indices.contains(index) else {
+            throw PipelineError.invalidConfig("\(source.path): no member \(index); its members are 0...\(members.count - 1)")
         }
-        let ensemble = try ModelEnsemble(tensors: tensors, metadata: metadata, url: source)
-        let prefix = "m\(index)."
-        let own = tensors.keys.filter { $0.hasPrefix(prefix) }.sorted().map { (String($0.dropFirst(prefix.count)), tensors[$0]!) }
-        return try writeModelFile(own, metadata: ensemble.members[index].info.metadata(), dtype: dtype, to: destination)
+        let own = Self.tensors(ofMember: index, in: tensors)
+        _ = try LoadedModel(tensors: own, info: members[index], url: source)   // the member's tensors fit its network
+        return try writeModelFile(own.keys.sorted().map { ($0, own[$0]!) }, metadata: members[index].metadata(), dtype: dtype, to: destination)
     }
 
     /// Writes the U-Net models at `sources` as one ensemble file with their common threshold. Returns the
