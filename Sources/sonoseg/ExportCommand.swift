@@ -30,17 +30,14 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let sources = models.map { modelFile(URL(fileURLWithPath: $0)) }
         let destination = URL(fileURLWithPath: out)
-        if let member {
-            guard sources.count == 1, !ensemble else {
-                throw ValidationError("--member picks from one ensemble file; give exactly one model and no --ensemble")
-            }
-            let (count, bytes) = try ModelEnsemble.extractMember(member, of: sources[0], to: destination, dtype: dtype)
-            print(String(format: "member %d: %d tensors as %@ in %@ (%.1f MB)", member, count, dtype.rawValue, out, Double(bytes) / 1e6))
-            return
+        if member != nil, sources.count != 1 || ensemble {
+            throw ValidationError("--member picks from one ensemble file; give exactly one model and no --ensemble")
         }
-        let (count, bytes) = ensemble ? try ModelEnsemble.write(sources, to: destination, dtype: dtype)
-            : sources.count == 1 ? try exportModel(sources[0], to: destination, dtype: dtype)
-            : try averageModels(sources, to: destination, dtype: dtype)
+        let (count, bytes): (tensors: Int, bytes: Int)
+        if let member { (count, bytes) = try ModelEnsemble.extractMember(member, of: sources[0], to: destination, dtype: dtype) }
+        else if ensemble { (count, bytes) = try ModelEnsemble.write(sources, to: destination, dtype: dtype) }
+        else if sources.count == 1 { (count, bytes) = try exportModel(sources[0], to: destination, dtype: dtype) }
+        else { (count, bytes) = try averageModels(sources, to: destination, dtype: dtype) }
         print(String(format: "%d tensors as %@ in %@ (%.1f MB)", count, dtype.rawValue, out, Double(bytes) / 1e6))
     }
 }

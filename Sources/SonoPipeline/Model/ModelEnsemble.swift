@@ -70,12 +70,12 @@ public final class ModelEnsemble: ImagePredictor {
         return ImagePrediction(lesion: GrayImage(width: image.width, height: image.height, pixels: sum.map { $0 * scale }), classes: nil)
     }
 
-    /// Writes member `index` of the ensemble file `source` as a model file of its own (its tensors without the
+    /// Writes member `index` of the ensemble file `source` (or run folder) as a model file of its own (its tensors without the
     /// `m<i>.` prefix, under its own header): one network at one forward pass per image, e.g. where an ensemble's
     /// extra latency is not worth its accuracy. Returns the tensor count and the file size.
     @discardableResult
     public static func extractMember(_ index: Int, of source: URL, to destination: URL, dtype: Safetensors.Precision) throws -> (tensors: Int, bytes: Int) {
-        let (tensors, metadata) = try Safetensors.read(source)
+        let (source, tensors, metadata) = try readModelFile(source)
         guard memberCount(metadata) != nil else {
             throw PipelineError.invalidConfig("\(source.path): not an ensemble file, so it has no members to pick from")
         }
