@@ -23,12 +23,17 @@ demo: build
 	$(BIN) segment samples --out out/demo
 	@echo "demo: masks, probability maps and overlays in out/demo/, measurements in out/demo/summary.csv"
 
-# Speed against PyTorch on this machine (needs `pip install torch`).
+# Speed against PyTorch on this machine (needs `pip install torch`). `make compare ISA=AVX2` caps both sides at
+# AVX2 (oneDNN's ONEDNN_MAX_CPU_ISA, PyTorch's ATEN_CPU_CAPABILITY): what a CPU without AVX-512 runs.
+ISA ?=
+WORKLOADS ?= unet-train,unet-infer,mlp-train,mlp-latent,resnet50-train
 compare: build
-	$(PYTHON) ../shared/bench/compare.py $(BIN) $(PYTHON) ../shared/bench/torch_reference.py
+	$(PYTHON) ../shared/bench/compare.py $(BIN) $(PYTHON) ../shared/bench/torch_reference.py \
+	  --workloads $(WORKLOADS) $(if $(ISA),--isa $(ISA))
 
+# `make bench ISA=AVX2` times SonoSeg alone under that cap; `sonoseg bench kernels` lists oneDNN's kernels.
 bench: build
-	$(BIN) bench
+	$(if $(ISA),ONEDNN_MAX_CPU_ISA=$(ISA)) $(BIN) bench
 
 clean:
 	rm -rf .build out

@@ -5,9 +5,17 @@
 //                                  SonoModels → SonoNN → SonoTensor → SonoKernels → COneDNN
 import PackageDescription
 
-/// Release code is compiled for the machine it runs on (AVX-512 here): the element-wise kernels are SIMD and
-/// their width follows the target CPU.
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"]), .unsafeFlags(["-Xcc", "-march=native"])]
+/// Code is compiled for a fixed baseline, never for the CPU that builds it, so a binary or a `.build` folder
+/// made on one machine runs on any other of its architecture: x86-64-v3 (AVX2, FMA, F16C: Intel Haswell and
+/// AMD Zen onwards) on x86_64, the platform default elsewhere. The element-wise kernels' 16-lane SIMD then runs
+/// as two AVX2 halves; what AVX-512 brings (convolutions, matmul, batch norm, pooling) comes from oneDNN, which
+/// picks its kernels at run time (`CPUPlatform`).
+#if arch(x86_64)
+let baseline: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+#else
+let baseline: [SwiftSetting] = []
+#endif
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])] + baseline
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
@@ -42,7 +50,7 @@ let package = Package(
                 swiftSettings: swift5 + fast),
         .executableTarget(name: "sonoseg", dependencies: [
             "SonoPipeline", "SonoData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: swift5),
+        ], swiftSettings: swift5 + baseline),
 
         // MARK: - Tests
         // Helpers every test target shares (finite-difference gradient checks, PyTorch golden files).

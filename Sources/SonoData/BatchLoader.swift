@@ -58,6 +58,14 @@ public struct Batch: Sendable {
     public var ids: [String]
     /// Per sample: how the original image maps into the H×W input.
     public var geometries: [LetterboxGeometry]
+
+    public init(count: Int, height: Int, width: Int, images: [Float], masks: [Float], labels: [Int], ids: [String],
+                geometries: [LetterboxGeometry]) {
+        precondition(images.count == count * height * width && masks.count == images.count,
+                     "batch of \(count)×1×\(height)×\(width) needs \(count * height * width) image and mask values, got \(images.count) and \(masks.count)")
+        (self.count, self.height, self.width, self.images, self.masks) = (count, height, width, images, masks)
+        (self.labels, self.ids, self.geometries) = (labels, ids, geometries)
+    }
 }
 
 /// A sample that was left out under `ErrorPolicy.skip`.

@@ -8,6 +8,8 @@ public enum Bench {
     /// Workloads of SonoSeg's own (no PyTorch counterpart): the data loader, an epoch of the default recipe
     /// and end-to-end segmentation latency. They read `../shared/data` (or `dataRoot`).
     public static let pipelineWorkloads = ["data", "train-epoch", "train-step-li", "segment"]
+    /// Not timed: one step of every hot path, then the oneDNN implementation of each primitive (`KernelCheck`).
+    public static let checks = ["kernels"]
 
     public struct Result: Sendable {
         public var name: String
@@ -28,12 +30,13 @@ public enum Bench {
         switch name {
         case "data", "train-epoch", "train-step-li", "segment":
             try PipelineBench.run(name, runs: runs, dataRoot: dataRoot, model: model, emit: emit)
+        case "kernels": try KernelCheck.run(emit: emit)
         case "unet-train": unetTrain(runs: runs, emit: emit)
         case "unet-infer": emit(unetInfer(runs: runs).line)
         case "mlp-train": emit(mlpTrain(runs: runs).line)
         case "mlp-latent": emit(mlpLatent(runs: runs).line)
         case "resnet50-train": emit(resnet50Train(runs: runs).line)
-        default: throw BenchError.unknownWorkload(name, known: workloads + pipelineWorkloads)
+        default: throw BenchError.unknownWorkload(name, known: workloads + pipelineWorkloads + checks)
         }
     }
 

@@ -3,7 +3,8 @@
 /// An n-dimensional array of Float32 that records the operations made on it, so gradients can flow back.
 ///
 /// Shapes are logical and row-major: images are `[N, C, H, W]`, MLP activations `[points, features]`.
-/// A 4-D activation may be stored channel-blocked (`Layout.blocked16`) when convolution-family ops produce it;
+/// A 4-D activation may be stored channel-blocked (`Layout.blocked`, with this CPU's block width) when
+/// convolution-family ops produce it;
 /// ops that need a plain view convert it, and `scalars` always returns logical order.
 public final class Tensor {
     public let shape: [Int]
@@ -21,8 +22,8 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
         precondition(buffer.count >= shape.reduce(1, *),
                      "buffer of \(buffer.count) floats is too small for shape \(shape)")
-        precondition(layout == .plain || Layout.preferred(for: shape) == .blocked16,
-                     "blocked layout needs [N, C, H, W] with C a multiple of 16, got \(shape)")
+        precondition(layout.holds(shape),
+                     "\(layout) needs a shape [N, C, H, W] with C a multiple of \(layout.blockWidth ?? 1), got \(shape)")
         self.shape = shape
         self.layout = layout
         self.buffer = buffer

@@ -6,9 +6,14 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time the reference workloads (same shapes as shared/bench/torch_reference.py).",
-        discussion: "Prints one line per workload: WORKLOAD name median_ms=… min_ms=… max_ms=… peak_rss_mb=…")
+        discussion: """
+            The first line names the instruction set oneDNN runs on and the activation layout chosen for it \
+            (cap it with ONEDNN_MAX_CPU_ISA=AVX2 to see what a CPU without AVX-512 runs). Then one line per \
+            workload: WORKLOAD name median_ms=… min_ms=… max_ms=… peak_rss_mb=…. The check `kernels` runs one \
+            step of each hot path and lists the oneDNN implementation of every primitive (none may be `ref:`).
+            """)
 
-    @Argument(help: "Workloads to run (default: \(Bench.workloads.joined(separator: ", "))). Also: \(Bench.pipelineWorkloads.joined(separator: ", ")).")
+    @Argument(help: "Workloads to run (default: \(Bench.workloads.joined(separator: ", "))). Also: \((Bench.pipelineWorkloads + Bench.checks).joined(separator: ", ")).")
     var workloads: [String] = []
 
     @Option(help: "Timed runs per workload (the reference uses 7).")
@@ -23,10 +28,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Flag(help: "After each workload, list the oneDNN implementation of every primitive created so far (KERNEL lines).")
+    var verbose = false
+
     func run() throws {
         if let threads { Parallel.threads = threads }
+        print("ISA \(CPUPlatform.summary), \(Parallel.threads) threads")
         for w in workloads.isEmpty ? Bench.workloads : workloads {
             try Bench.run(w, runs: runs, dataRoot: data, model: model.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }
+            if verbose && !Bench.checks.contains(w) {
+                for p in CPUPlatform.primitivesInUse() { print("KERNEL \(p.implementation) \(p.operation)") }
+            }
         }
     }
 }

@@ -29,13 +29,13 @@ final class LossTests: XCTestCase {
 
     func testBlockedLogitsGetGradients() {
         // 16-channel logits (e.g. deep supervision heads) may arrive blocked; every loss must still reach them.
-        let x = rng.tensor([2, 16, 3, 3], lo: -3, hi: 3).storage(in: .blocked16), y = mask([2, 16, 3, 3])
+        let x = rng.tensor([2, 16, 3, 3], lo: -3, hi: 3).storage(in: .blocked(16)), y = mask([2, 16, 3, 3])
         checkGradients([x], samples: 12) { bceWithLogitsLoss($0[0], y) * 10 }
         checkGradients([x], samples: 12) { softDiceLoss($0[0], y) * 10 }
         checkGradients([x], samples: 12) { tverskyLoss($0[0], y) * 10 }
         checkGradients([x], samples: 12) { focalLoss($0[0], y) * 10 }
         checkGradients([x], samples: 12) { mseLoss($0[0], y) * 10 }
-        checkGradients([x], samples: 12) { l1Loss($0[0], y.storage(in: .blocked16)) * 10 }
+        checkGradients([x], samples: 12) { l1Loss($0[0], y.storage(in: .blocked(16))) * 10 }
         let t = noGrad { rng.tensor([2, 16, 3, 3], lo: -2, hi: 2).softmax(axis: 1) }
         checkGradients([x], samples: 12) { pixelwiseKLDivergence($0[0], t) * 10 }
         checkGradients([x], samples: 12) { crossEntropyLoss($0[0], targets: (0..<18).map { $0 % 16 }) * 10 }

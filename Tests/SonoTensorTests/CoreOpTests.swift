@@ -68,20 +68,23 @@ final class CoreOpTests: XCTestCase {
         checkGradients([rng.tensor([2, 3, 6, 6]), rng.tensor([16, 3, 3, 3]), rng.tensor([16])], samples: 10) {
             $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1))
         }
-        let xb = rng.tensor([1, 16, 5, 5]).contiguous(.blocked16)
-        checkGradients([xb, rng.tensor([16, 16, 3, 3])], samples: 10) { $0[0].conv2d($0[1], stride: (2, 2), padding: (1, 1)) }
         checkGradients([rng.tensor([1, 4, 7, 7]), rng.tensor([6, 2, 3, 3])], samples: 10) {
             $0[0].conv2d($0[1], padding: (2, 2), dilation: (2, 2), groups: 2)
         }
-        // segmentation head: blocked features → one plain channel through the pointwise kernel
-        let features = rng.tensor([2, 32, 4, 5]).contiguous(.blocked16)
-        checkGradients([features, rng.tensor([1, 32, 1, 1]), rng.tensor([1])], samples: 10) { $0[0].conv2d($0[1], bias: $0[2]) }
-        checkGradients([features, rng.tensor([3, 32, 1, 1])], samples: 10) { $0[0].conv2d($0[1]) }
-        let viaPlain = noGrad { features.plain().conv2d(Tensor.ones([1, 32, 1, 1])).scalars }
-        let viaBlocked = noGrad { features.conv2d(Tensor.ones([1, 32, 1, 1])).scalars }
-        for (a, b) in zip(viaPlain, viaBlocked) { XCTAssertEqual(a, b, accuracy: 1e-4) }
-        checkGradients([xb, rng.tensor([16, 16, 2, 2]), rng.tensor([16])], samples: 10) {
-            $0[0].convTranspose2d($0[1], bias: $0[2], stride: (2, 2))
+        // blocked inputs of both widths: the native one runs as is, the other converts
+        for layout in [Layout.blocked(8), .blocked(16)] {
+            let xb = rng.tensor([1, 16, 5, 5]).contiguous(layout)
+            checkGradients([xb, rng.tensor([16, 16, 3, 3])], samples: 10) { $0[0].conv2d($0[1], stride: (2, 2), padding: (1, 1)) }
+            // segmentation head: blocked features → one plain channel through the pointwise kernel
+            let features = rng.tensor([2, 32, 4, 5]).contiguous(layout)
+            checkGradients([features, rng.tensor([1, 32, 1, 1]), rng.tensor([1])], samples: 10) { $0[0].conv2d($0[1], bias: $0[2]) }
+            checkGradients([features, rng.tensor([3, 32, 1, 1])], samples: 10) { $0[0].conv2d($0[1]) }
+            let viaPlain = noGrad { features.plain().conv2d(Tensor.ones([1, 32, 1, 1])).scalars }
+            let viaBlocked = noGrad { features.conv2d(Tensor.ones([1, 32, 1, 1])).scalars }
+            for (a, b) in zip(viaPlain, viaBlocked) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+            checkGradients([xb, rng.tensor([16, 16, 2, 2]), rng.tensor([16])], samples: 10) {
+                $0[0].convTranspose2d($0[1], bias: $0[2], stride: (2, 2))
+            }
         }
     }
 
@@ -89,9 +92,10 @@ final class CoreOpTests: XCTestCase {
     /// backward-data): check it against a direct sum in Double, and its gradients by finite differences.
     func testWinogradConvolutionMatchesDirectSum() {
         let (n, c, o, h, w) = (2, 16, 32, 9, 7)
-        let x = rng.tensor([n, c, h, w]).contiguous(.blocked16), k = rng.tensor([o, c, 3, 3]), b = rng.tensor([o])
+        let native = Layout.preferred(for: [n, c, h, w])
+        let x = rng.tensor([n, c, h, w]).contiguous(native), k = rng.tensor([o, c, 3, 3]), b = rng.tensor([o])
         let y = noGrad { x.conv2d(k, bias: b, padding: (1, 1)) }
-        XCTAssertEqual(y.layout, .blocked16)
+        XCTAssertEqual(y.layout, native)
         let (xs, ks, bs, ys) = (x.scalars, k.scalars, b.scalars, y.scalars)
         var worst = 0.0
         for i in 0..<n { for oc in 0..<o { for r in 0..<h { for q in 0..<w {
@@ -109,18 +113,20 @@ final class CoreOpTests: XCTestCase {
 
     /// ReLU applied inside the convolution kernel: same values and gradients as conv followed by relu().
     func testConvWithFusedReLU() {
-        let x = rng.tensor([1, 16, 6, 6]).contiguous(.blocked16), k = rng.tensor([16, 16, 3, 3]), b = rng.tensor([16])
-        let fused = noGrad { x.conv2d(k, bias: b, padding: (1, 1), relu: true).scalars }
-        let separate = noGrad { x.conv2d(k, bias: b, padding: (1, 1)).relu().scalars }
-        XCTAssertTrue(fused.contains(0) && fused.contains { $0 > 0 })
-        for (a, s) in zip(fused, separate) { XCTAssertEqual(a, s, accuracy: 1e-5) }
-        checkGradients([x, k, b], samples: 10) { $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1), relu: true) }
-        // a plain 1x1 head with relu takes the pointwise path
-        checkGradients([x, rng.tensor([2, 16, 1, 1])], samples: 10) { $0[0].conv2d($0[1], relu: true) }
+        for layout in [Layout.blocked(8), .blocked(16)] {
+            let x = rng.tensor([1, 16, 6, 6]).contiguous(layout), k = rng.tensor([16, 16, 3, 3]), b = rng.tensor([16])
+            let fused = noGrad { x.conv2d(k, bias: b, padding: (1, 1), relu: true).scalars }
+            let separate = noGrad { x.conv2d(k, bias: b, padding: (1, 1)).relu().scalars }
+            XCTAssertTrue(fused.contains(0) && fused.contains { $0 > 0 })
+            for (a, s) in zip(fused, separate) { XCTAssertEqual(a, s, accuracy: 1e-5) }
+            checkGradients([x, k, b], samples: 10) { $0[0].conv2d($0[1], bias: $0[2], padding: (1, 1), relu: true) }
+            // a plain 1x1 head with relu takes the pointwise path
+            checkGradients([x, rng.tensor([2, 16, 1, 1])], samples: 10) { $0[0].conv2d($0[1], relu: true) }
+        }
     }
 
     func testPoolingResampleBatchNormGradients() {
-        for layout in [Layout.plain, .blocked16] {
+        for layout in [Layout.plain, .blocked(8), .blocked(16)] {
             let x = rng.tensor([2, 16, 6, 6]).contiguous(layout)
             // distinct values 0.01 apart and a smaller step, so no perturbation swaps a window's maximum
             var order = Array(0..<x.count)
@@ -161,10 +167,33 @@ final class CoreOpTests: XCTestCase {
 
     func testBlockedLayoutRoundTrip() {
         let x = rng.tensor([2, 32, 3, 5])
-        let b = x.contiguous(.blocked16)
-        XCTAssertEqual(b.layout, .blocked16)
-        XCTAssertEqual(b.scalars, x.scalars)
-        XCTAssertNotEqual(Array(UnsafeBufferPointer(start: b.ptr, count: b.count)), x.scalars)
+        for layout in [Layout.blocked(8), .blocked(16)] {
+            let b = x.contiguous(layout)
+            XCTAssertEqual(b.layout, layout)
+            XCTAssertEqual(b.scalars, x.scalars)
+            XCTAssertNotEqual(Array(UnsafeBufferPointer(start: b.ptr, count: b.count)), x.scalars)
+            // element (n, c, h, w) at ((n·C/b + c/b)·H·W + h·W + w)·b + c % b
+            let (n, c, h, w) = (1, 19, 2, 3), width = layout.blockWidth!
+            XCTAssertEqual(b.ptr[((n * 32 / width + c / width) * 15 + h * 5 + w) * width + c % width],
+                           x.scalars[((n * 32 + c) * 3 + h) * 5 + w])
+        }
+        // 8- and 16-wide blocks of the same tensor convert into each other through the tensor's values
+        XCTAssertEqual(x.contiguous(.blocked(8)).contiguous(.blocked(16)).scalars, x.scalars)
+    }
+
+    /// Tensors of the two block widths meet in element-wise ops, concat and convolutions with correct values,
+    /// whichever width this CPU runs natively.
+    func testMixedBlockWidthsGiveTheSameValues() {
+        let a = rng.tensor([1, 16, 4, 4]), b = rng.tensor([1, 16, 4, 4]), k = rng.tensor([8, 16, 3, 3])
+        let expected = noGrad { (a + b).scalars }
+        XCTAssertEqual(noGrad { (a.contiguous(.blocked(8)) + b.contiguous(.blocked(16))).scalars }, expected)
+        XCTAssertEqual(noGrad { Tensor.concat([a.contiguous(.blocked(8)), b.contiguous(.blocked(16))], axis: 1).scalars },
+                       noGrad { Tensor.concat([a, b], axis: 1).scalars })
+        let direct = noGrad { a.conv2d(k, padding: (1, 1)).scalars }
+        for layout in [Layout.blocked(8), .blocked(16)] {
+            let y = noGrad { a.contiguous(layout).conv2d(k, padding: (1, 1)).scalars }
+            for (u, v) in zip(y, direct) { XCTAssertEqual(u, v, accuracy: 1e-4) }
+        }
     }
 }
 

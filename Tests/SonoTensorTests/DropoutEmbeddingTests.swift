@@ -20,7 +20,7 @@ final class DropoutEmbeddingTests: XCTestCase {
     }
 
     func testDropoutGradientsBothLayouts() {
-        for layout in [Layout.plain, .blocked16] {
+        for layout in [Layout.plain, .blocked(8), .blocked(16)] {
             let x = rng.tensor([2, 16, 3, 3]).contiguous(layout)
             checkGradients([x], samples: 16) { args in
                 var g = RandomGenerator(seed: 9)   // same mask on every evaluation
@@ -40,7 +40,7 @@ final class DropoutEmbeddingTests: XCTestCase {
     }
 
     func testFusedLossPrimitiveGradients() {
-        for layout in [Layout.plain, .blocked16] {
+        for layout in [Layout.plain, .blocked(8), .blocked(16)] {
             let x = rng.tensor([2, 16, 3, 3], lo: -3, hi: 3).contiguous(layout)
             let y = Tensor(rng.tensor([2, 16, 3, 3]).scalars.map { $0 > 0 ? 1 : 0 }, shape: [2, 16, 3, 3])
             checkGradients([x], samples: 16) { Tensor.sigmoidOverlapSums(logits: $0[0], target: y) }

@@ -7,7 +7,7 @@ final class NormalizationSoftmaxTests: XCTestCase {
     var rng = TestRNG(seed: 11)
 
     func testGroupAndInstanceNormGradientsBothLayouts() {
-        for layout in [Layout.plain, .blocked16] {
+        for layout in [Layout.plain, .blocked(8), .blocked(16)] {
             let x = rng.tensor([2, 16, 3, 4], lo: -2, hi: 2).contiguous(layout)
             let scale = rng.tensor([16], lo: 0.5, hi: 1.5), shift = rng.tensor([16])
             checkGradients([x, scale, shift], samples: 16) { $0[0].groupNorm(groups: 4, scale: $0[1], shift: $0[2]) }
@@ -22,7 +22,7 @@ final class NormalizationSoftmaxTests: XCTestCase {
     }
 
     func testGroupNormNormalisesEachGroup() {
-        let x = rng.tensor([2, 32, 4, 4], lo: 3, hi: 7).contiguous(.blocked16)
+        let x = rng.tensor([2, 32, 4, 4], lo: 3, hi: 7).contiguous(.blocked(16))
         let y = noGrad { x.groupNorm(groups: 8) }.scalars
         let per = 4 * 16   // 4 channels × 16 positions
         for g in 0..<(2 * 8) {
@@ -43,7 +43,7 @@ final class NormalizationSoftmaxTests: XCTestCase {
         }
         // rows longer than one SIMD vector, with a tail
         checkGradients([rng.tensor([3, 37]), rng.tensor([37], lo: 0.5, hi: 1.5)]) { $0[0].layerNorm(scale: $0[1]) }
-        let xb = rng.tensor([1, 16, 3, 3]).contiguous(.blocked16)
+        let xb = rng.tensor([1, 16, 3, 3]).contiguous(.blocked(16))
         checkGradients([xb], samples: 16) { $0[0].layerNorm(dims: 3) }
     }
 
@@ -56,7 +56,7 @@ final class NormalizationSoftmaxTests: XCTestCase {
         let rows = rng.tensor([37, 3], lo: -3, hi: 3)   // more than 16 rows, gathered path with a tail
         checkGradients([rows]) { $0[0].softmax(axis: 1) }
         checkGradients([rows]) { $0[0].logSoftmax(axis: 1) }
-        for layout in [Layout.plain, .blocked16] {
+        for layout in [Layout.plain, .blocked(8), .blocked(16)] {
             let xb = rng.tensor([2, 16, 3, 3], lo: -3, hi: 3).contiguous(layout)
             checkGradients([xb], samples: 16) { $0[0].softmax(axis: 1) }
             checkGradients([xb], samples: 16) { $0[0].logSoftmax(axis: 1) }

@@ -12,13 +12,18 @@ public enum BatchNormKernels {
         return f
     }
 
+    static func describeForward(_ dims: [Int], _ layout: Layout, _ eps: Float, training: Bool,
+                                fuseReLU: Bool) -> dnnl_batch_normalization_desc_t {
+        var md = MD.of(dims, layout)
+        var d = dnnl_batch_normalization_desc_t()
+        dnnlCheck(dnnl_batch_normalization_forward_desc_init(&d, training ? dnnl_forward_training : dnnl_forward_inference,
+            &md, eps, flags(training: training, fuseReLU: fuseReLU)), "bn fwd \(dims)")
+        return d
+    }
+
     static func forwardPrimitive(_ dims: [Int], _ layout: Layout, _ eps: Float, training: Bool, fuseReLU: Bool) -> Primitive {
         PrimitiveCache.shared.get("bn_fwd\(training)\(fuseReLU)|\(dims)|\(layout)|\(eps)") {
-            var md = MD.of(dims, layout)
-            var d = dnnl_batch_normalization_desc_t()
-            dnnlCheck(dnnl_batch_normalization_forward_desc_init(&d, training ? dnnl_forward_training : dnnl_forward_inference,
-                &md, eps, flags(training: training, fuseReLU: fuseReLU)), "bn fwd \(dims)")
-            return Primitive(desc: d, what: "bn \(dims)")
+            Primitive(desc: describeForward(dims, layout, eps, training: training, fuseReLU: fuseReLU), what: "bn \(dims)")
         }
     }
 

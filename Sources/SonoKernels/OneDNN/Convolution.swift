@@ -87,48 +87,77 @@ public enum ConvKernels {
         executedFLOPs &+= 2 * pixels * inner * g.kh * g.kw
     }
     private static func key(_ kind: String, _ g: ConvGeometry, _ a: Layout, _ b: Layout, _ bias: Bool) -> String {
-        "\(kind)|\(g)|\(a.rawValue)|\(b.rawValue)|\(bias)"
+        "\(kind)|\(g)|\(a)|\(b)|\(bias)"
+    }
+
+    /// The forward convolution (not transposed) from `src` to `dst` layouts, weights in the layout the primitive
+    /// picks.
+    static func describeForward(_ g: ConvGeometry, src: Layout, dst: Layout, bias: Bool, training: Bool,
+                                algorithm: dnnl_alg_kind_t) -> dnnl_convolution_desc_t {
+        var srcMD = MD.of(g.srcDims, src), dstMD = MD.of(g.dstDims, dst)
+        var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
+        var d = dnnl_convolution_desc_t()
+        withUnsafeMutablePointer(to: &bMD) { bp in
+            dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&d, training ? dnnl_forward_training : dnnl_forward_inference,
+                algorithm, &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "conv fwd \(g)")
+        }
+        return d
+    }
+
+    static func describeBackwardData(_ g: ConvGeometry, diffSrc: Layout, diffDst: Layout,
+                                     algorithm: dnnl_alg_kind_t) -> dnnl_convolution_desc_t {
+        var sMD = MD.of(g.srcDims, diffSrc), dMD = MD.of(g.dstDims, diffDst), wMD = MD.any(g.dnnlWeightDims)
+        var d = dnnl_convolution_desc_t()
+        dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, algorithm,
+            &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "conv bwd data \(g)")
+        return d
+    }
+
+    static func describeBackwardWeights(_ g: ConvGeometry, src: Layout, diffDst: Layout, bias: Bool) -> dnnl_convolution_desc_t {
+        var sMD = MD.of(g.srcDims, src), dMD = MD.of(g.dstDims, diffDst)
+        var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
+        var d = dnnl_convolution_desc_t()
+        withUnsafeMutablePointer(to: &bMD) { bp in
+            dnnlCheck(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_auto,
+                &sMD, &wMD, (bias ? bp : nil), &dMD, g.strides, g.dilates, g.padL, g.padR), "conv bwd weights \(g)")
+        }
+        return d
     }
 
     static func forwardPrimitive(_ g: ConvGeometry, src: Layout, dst: Layout, bias: Bool,
                                  training: Bool = true, relu: Bool = false) -> Primitive {
         PrimitiveCache.shared.get(key("fwd\(training)\(relu ? "+relu" : "")", g, src, dst, bias)) {
-            var srcMD = MD.of(g.srcDims, src), dstMD = MD.of(g.dstDims, dst)
-            var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
-            let prop = training ? dnnl_forward_training : dnnl_forward_inference
             let attr = relu ? reluPostOp() : nil
             defer { if let attr { dnnl_primitive_attr_destroy(attr) } }
             if g.transposed {
+                var srcMD = MD.of(g.srcDims, src), dstMD = MD.of(g.dstDims, dst)
+                var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
                 var d = dnnl_deconvolution_desc_t()
                 withUnsafeMutablePointer(to: &bMD) { bp in
-                    dnnlCheck(dnnl_dilated_deconvolution_forward_desc_init(&d, prop, dnnl_deconvolution_direct,
-                        &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "deconv fwd \(g)")
+                    dnnlCheck(dnnl_dilated_deconvolution_forward_desc_init(&d, training ? dnnl_forward_training : dnnl_forward_inference,
+                        dnnl_deconvolution_direct, &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR),
+                              "deconv fwd \(g)")
                 }
                 return Primitive(desc: d, attr: attr, what: "\(g)")
             }
             return withAlgorithm(g, src, dst) { alg in
-                var d = dnnl_convolution_desc_t()
-                withUnsafeMutablePointer(to: &bMD) { bp in
-                    dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&d, prop, alg,
-                        &srcMD, &wMD, (bias ? bp : nil), &dstMD, g.strides, g.dilates, g.padL, g.padR), "conv fwd \(g)")
-                }
-                return (d, attr, nil)
+                (describeForward(g, src: src, dst: dst, bias: bias, training: training, algorithm: alg), attr, nil)
             }
         }
     }
 
-    /// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions between blocked activations (oneDNN's Winograd
-    /// kernel needs 16-channel blocks), forward and backward-data; `auto` elsewhere. `auto` alone keeps the
-    /// direct kernel for these shapes, which measured 1.3-2.5x slower per layer at inference
+    /// Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions between blocked activations, forward and
+    /// backward-data, where oneDNN has an optimised Winograd kernel for the ISA and layout (its AVX-512 kernels
+    /// take 16-channel blocks; there is none for AVX2); `auto` elsewhere. `auto` alone keeps the direct kernel
+    /// for these shapes, which measured 1.3-2.5x slower per layer at inference on AVX-512
     /// (`ONEDNN_VERBOSE=1 sonoseg bench unet-infer`) and made a U-Net training step 717 ms instead of 494.
-    /// Falls back to `auto` when oneDNN has no Winograd implementation for the shape.
     static func withAlgorithm(_ g: ConvGeometry, _ src: Layout, _ dst: Layout,
                               _ describe: (dnnl_alg_kind_t) -> (dnnl_convolution_desc_t, dnnl_primitive_attr_t?, Primitive?)) -> Primitive {
         let eligible = !g.transposed && g.kh == 3 && g.kw == 3 && g.strideH == 1 && g.strideW == 1 &&
-            g.dilationH == 1 && g.dilationW == 1 && g.groups == 1 && src == .blocked16 && dst == .blocked16
+            g.dilationH == 1 && g.dilationW == 1 && g.groups == 1 && src.isBlocked && dst == src
         if eligible {
             let (d, attr, hint) = describe(dnnl_convolution_winograd)
-            if let p = Primitive.ifImplemented(desc: d, hint: hint, attr: attr, what: "\(g)") { return p }
+            if let p = Primitive.ifImplemented(desc: d, hint: hint, attr: attr, what: "\(g)", optimisedOnly: true) { return p }
         }
         let (d, attr, hint) = describe(dnnl_convolution_auto)
         return Primitive(desc: d, hint: hint, attr: attr, what: "\(g)")
@@ -162,8 +191,18 @@ public enum ConvKernels {
     public static func forward(_ g: ConvGeometry, src: Operand, weights: UnsafeMutablePointer<Float>,
                                bias: UnsafeMutablePointer<Float>?, dst: Operand, training: Bool = true,
                                relu: Bool = false, constantWeights: Buffer? = nil) {
-        count(g)
         let p = forwardPrimitive(g, src: src.layout, dst: dst.layout, bias: bias != nil, training: training, relu: relu)
+        if onlyReference(p, src.layout, dst.layout, plain: {
+            forwardPrimitive(g, src: .plain, dst: .plain, bias: bias != nil, training: training, relu: relu)
+        }) {
+            let (x, kept) = plainCopy(src, g.srcDims), y = Buffer(count: g.dstDims.reduce(1, *))
+            forward(g, src: x, weights: weights, bias: bias, dst: Operand(y.pointer, .plain), training: training,
+                    relu: relu, constantWeights: constantWeights)
+            LayoutKernels.convert(dims: g.dstDims, from: .plain, to: dst.layout, src: y.pointer, dst: dst.pointer)
+            withExtendedLifetime(kept) {}
+            return
+        }
+        count(g)
         let wMD = p.md(dnnl_query_weights_md)
         let (w, scratch) = constantWeights.map { ReorderedWeights.shared.get($0, key: "\(g)|\(mdKey(wMD))") {
             preparedWeights(weights, g, want: wMD)
@@ -178,24 +217,15 @@ public enum ConvKernels {
     /// diffSrc = gradient of the loss with respect to the input.
     public static func backwardData(_ g: ConvGeometry, diffDst: Operand, weights: UnsafeMutablePointer<Float>,
                                     diffSrc: Operand) {
-        count(g)
-        let hint = forwardPrimitive(g, src: diffSrc.layout, dst: diffDst.layout, bias: false)
-        let p = PrimitiveCache.shared.get(key("bwd_data", g, diffSrc.layout, diffDst.layout, false)) {
-            var sMD = MD.of(g.srcDims, diffSrc.layout), dMD = MD.of(g.dstDims, diffDst.layout)
-            var wMD = MD.any(g.dnnlWeightDims)
-            if g.transposed {
-                var d = dnnl_deconvolution_desc_t()
-                dnnlCheck(dnnl_dilated_deconvolution_backward_data_desc_init(&d, dnnl_deconvolution_direct,
-                    &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "deconv bwd data \(g)")
-                return Primitive(desc: d, hint: hint, what: "\(g)")
-            }
-            return withAlgorithm(g, diffSrc.layout, diffDst.layout) { alg in
-                var d = dnnl_convolution_desc_t()
-                dnnlCheck(dnnl_dilated_convolution_backward_data_desc_init(&d, alg,
-                    &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "conv bwd data \(g)")
-                return (d, nil, hint)
-            }
+        let p = backwardDataPrimitive(g, diffSrc.layout, diffDst.layout)
+        if onlyReference(p, diffSrc.layout, diffDst.layout, plain: { backwardDataPrimitive(g, .plain, .plain) }) {
+            let (gy, kept) = plainCopy(diffDst, g.dstDims), gx = Buffer(count: g.srcDims.reduce(1, *))
+            backwardData(g, diffDst: gy, weights: weights, diffSrc: Operand(gx.pointer, .plain))
+            LayoutKernels.convert(dims: g.srcDims, from: .plain, to: diffSrc.layout, src: gx.pointer, dst: diffSrc.pointer)
+            withExtendedLifetime(kept) {}
+            return
         }
+        count(g)
         let wMD = p.md(dnnl_query_weights_md)
         let (w, scratch) = preparedWeights(weights, g, want: wMD)
         p.execute([(Arg.diffDst, MD.of(g.dstDims, diffDst.layout), diffDst.raw), (Arg.weights, wMD, w),
@@ -203,33 +233,36 @@ public enum ConvKernels {
         withExtendedLifetime(scratch) {}
     }
 
+    static func backwardDataPrimitive(_ g: ConvGeometry, _ diffSrc: Layout, _ diffDst: Layout) -> Primitive {
+        let hint = forwardPrimitive(g, src: diffSrc, dst: diffDst, bias: false)
+        return PrimitiveCache.shared.get(key("bwd_data", g, diffSrc, diffDst, false)) {
+            if g.transposed {
+                var sMD = MD.of(g.srcDims, diffSrc), dMD = MD.of(g.dstDims, diffDst)
+                var wMD = MD.any(g.dnnlWeightDims)
+                var d = dnnl_deconvolution_desc_t()
+                dnnlCheck(dnnl_dilated_deconvolution_backward_data_desc_init(&d, dnnl_deconvolution_direct,
+                    &sMD, &wMD, &dMD, g.strides, g.dilates, g.padL, g.padR), "deconv bwd data \(g)")
+                return Primitive(desc: d, hint: hint, what: "\(g)")
+            }
+            return withAlgorithm(g, diffSrc, diffDst) { alg in
+                (describeBackwardData(g, diffSrc: diffSrc, diffDst: diffDst, algorithm: alg), nil, hint)
+            }
+        }
+    }
+
     /// diffWeights (PyTorch layout) and diffBias = gradients of the loss; both are overwritten.
     public static func backwardWeights(_ g: ConvGeometry, src: Operand, diffDst: Operand,
                                        diffWeights: UnsafeMutablePointer<Float>,
                                        diffBias: UnsafeMutablePointer<Float>?) {
-        count(g)
         let hasBias = diffBias != nil
-        let hint = forwardPrimitive(g, src: src.layout, dst: diffDst.layout, bias: hasBias)
-        let p = PrimitiveCache.shared.get(key("bwd_w", g, src.layout, diffDst.layout, hasBias)) {
-            var sMD = MD.of(g.srcDims, src.layout), dMD = MD.of(g.dstDims, diffDst.layout)
-            var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
-            if g.transposed {
-                var d = dnnl_deconvolution_desc_t()
-                withUnsafeMutablePointer(to: &bMD) { bp in
-                    dnnlCheck(dnnl_dilated_deconvolution_backward_weights_desc_init(&d, dnnl_deconvolution_direct,
-                        &sMD, &wMD, (hasBias ? bp : nil), &dMD, g.strides, g.dilates, g.padL, g.padR),
-                              "deconv bwd weights \(g)")
-                }
-                return Primitive(desc: d, hint: hint, what: "\(g)")
-            }
-            var d = dnnl_convolution_desc_t()
-            withUnsafeMutablePointer(to: &bMD) { bp in
-                dnnlCheck(dnnl_dilated_convolution_backward_weights_desc_init(&d, dnnl_convolution_auto,
-                    &sMD, &wMD, (hasBias ? bp : nil), &dMD, g.strides, g.dilates, g.padL, g.padR),
-                          "conv bwd weights \(g)")
-            }
-            return Primitive(desc: d, hint: hint, what: "\(g)")
+        let p = backwardWeightsPrimitive(g, src.layout, diffDst.layout, hasBias)
+        if onlyReference(p, src.layout, diffDst.layout, plain: { backwardWeightsPrimitive(g, .plain, .plain, hasBias) }) {
+            let (x, keptX) = plainCopy(src, g.srcDims), (gy, keptY) = plainCopy(diffDst, g.dstDims)
+            backwardWeights(g, src: x, diffDst: gy, diffWeights: diffWeights, diffBias: diffBias)
+            withExtendedLifetime((keptX, keptY)) {}
+            return
         }
+        count(g)
         let wMD = p.md(dnnl_query_diff_weights_md)
         let user = MD.tag(g.dnnlWeightDims, g.userWeightTag)
         let direct = MD.equal(user, wMD)
@@ -243,6 +276,42 @@ public enum ConvKernels {
             Primitive.reorder(UnsafeMutableRawPointer(scratch.pointer), from: wMD, to: user,
                               into: UnsafeMutableRawPointer(diffWeights))
         }
+    }
+
+    static func backwardWeightsPrimitive(_ g: ConvGeometry, _ src: Layout, _ diffDst: Layout, _ hasBias: Bool) -> Primitive {
+        let hint = forwardPrimitive(g, src: src, dst: diffDst, bias: hasBias)
+        return PrimitiveCache.shared.get(key("bwd_w", g, src, diffDst, hasBias)) {
+            if g.transposed {
+                var sMD = MD.of(g.srcDims, src), dMD = MD.of(g.dstDims, diffDst)
+                var wMD = MD.any(g.dnnlWeightDims), bMD = MD.plain([g.o])
+                var d = dnnl_deconvolution_desc_t()
+                withUnsafeMutablePointer(to: &bMD) { bp in
+                    dnnlCheck(dnnl_dilated_deconvolution_backward_weights_desc_init(&d, dnnl_deconvolution_direct,
+                        &sMD, &wMD, (hasBias ? bp : nil), &dMD, g.strides, g.dilates, g.padL, g.padR),
+                              "deconv bwd weights \(g)")
+                }
+                return Primitive(desc: d, hint: hint, what: "\(g)")
+            }
+            return Primitive(desc: describeBackwardWeights(g, src: src, diffDst: diffDst, bias: hasBias),
+                             hint: hint, what: "\(g)")
+        }
+    }
+
+    /// Whether `primitive` is oneDNN's reference loop for a blocked layout pair while the plain pair has an
+    /// optimised kernel. Some pairs have none on some ISAs: on AVX2, the weight gradient of a convolution from a
+    /// plain 1-channel image to 8-channel-blocked features (a U-Net's first layer, a discriminator's) ran 10 s
+    /// per step in the reference loop. Such calls run on plain copies instead, where oneDNN's GEMM convolution
+    /// covers every shape; the copies cost one reorder per operand.
+    static func onlyReference(_ primitive: Primitive, _ a: Layout, _ b: Layout, plain: () -> Primitive) -> Bool {
+        primitive.isReference && (a.isBlocked || b.isBlocked) && !plain().isReference
+    }
+
+    /// `operand` in plain layout: itself, or a copy whose buffer the caller keeps alive while it is used.
+    static func plainCopy(_ operand: Operand, _ dims: [Int]) -> (Operand, Buffer?) {
+        guard operand.layout.isBlocked else { return (operand, nil) }
+        let copy = Buffer(count: dims.reduce(1, *))
+        LayoutKernels.convert(dims: dims, from: operand.layout, to: .plain, src: operand.pointer, dst: copy.pointer)
+        return (Operand(copy.pointer, .plain), copy)
     }
 }
 

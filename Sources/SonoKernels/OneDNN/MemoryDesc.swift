@@ -19,9 +19,14 @@ enum MD {
     static func of(_ dims: [Int], _ layout: Layout) -> dnnl_memory_desc_t {
         switch layout {
         case .plain: return plain(dims)
-        case .blocked16:
-            precondition(dims.count == 4, "blocked layout needs a 4-D shape, got \(dims)")
-            return tag(dims, dnnl_nChw16c)
+        case let .blocked(b):
+            precondition(layout.holds(dims), "\(layout) needs a 4-D shape [N, C, H, W] with C a multiple of \(b), got \(dims)")
+            switch b {
+            case 16: return tag(dims, dnnl_nChw16c)
+            case 8: return tag(dims, dnnl_nChw8c)
+            case 4: return tag(dims, dnnl_nChw4c)
+            default: preconditionFailure("oneDNN has no nChw\(b)c layout (block widths 4, 8 and 16 exist)")
+            }
         }
     }
 

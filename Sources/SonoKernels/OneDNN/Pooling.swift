@@ -29,14 +29,18 @@ public struct PoolGeometry: Hashable, Sendable, CustomStringConvertible {
 }
 
 public enum PoolKernels {
+    static func describeForward(_ g: PoolGeometry, _ layout: Layout, training: Bool) -> dnnl_pooling_desc_t {
+        var s = MD.of(g.srcDims, layout), d = MD.of(g.dstDims, layout)
+        var desc = dnnl_pooling_desc_t()
+        dnnlCheck(dnnl_pooling_forward_desc_init(&desc, training ? dnnl_forward_training : dnnl_forward_inference,
+            g.alg, &s, &d, [Int64(g.strideH), Int64(g.strideW)], [Int64(g.kh), Int64(g.kw)],
+            [Int64(g.padH), Int64(g.padW)], g.padR), "pool fwd \(g)")
+        return desc
+    }
+
     static func forwardPrimitive(_ g: PoolGeometry, _ layout: Layout, training: Bool) -> Primitive {
         PrimitiveCache.shared.get("pool_fwd\(training)|\(g)|\(layout)") {
-            var s = MD.of(g.srcDims, layout), d = MD.of(g.dstDims, layout)
-            var desc = dnnl_pooling_desc_t()
-            dnnlCheck(dnnl_pooling_forward_desc_init(&desc, training ? dnnl_forward_training : dnnl_forward_inference,
-                g.alg, &s, &d, [Int64(g.strideH), Int64(g.strideW)], [Int64(g.kh), Int64(g.kw)],
-                [Int64(g.padH), Int64(g.padW)], g.padR), "pool fwd \(g)")
-            return Primitive(desc: desc, what: "\(g)")
+            Primitive(desc: describeForward(g, layout, training: training), what: "\(g)")
         }
     }
 

@@ -5,10 +5,17 @@ import Foundation
 final class Primitive: @unchecked Sendable {
     let pd: dnnl_primitive_desc_t
     let primitive: dnnl_primitive_t
+    /// The implementation oneDNN chose (`jit:avx2`, `brg:avx512_core`, `gemm:jit`, `ref:any`, …).
+    let implementation: String
+    /// Times `execute` ran (for `CPUPlatform.primitivesInUse`; a primitive made only to be compared is never run).
+    private(set) var executions = 0
 
     /// Takes ownership of `pd`.
     init(pd: dnnl_primitive_desc_t, what: String) {
         self.pd = pd
+        var info: UnsafePointer<CChar>?
+        let status = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, $0) }
+        implementation = status == dnnl_success ? info.map { String(cString: $0) } ?? "?" : "?"
         var p: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&p, pd), "primitive_create \(what)")
         primitive = p!
@@ -22,13 +29,18 @@ final class Primitive: @unchecked Sendable {
     }
 
     /// As `init(desc:hint:attr:what:)`, but nil when oneDNN has no implementation for the descriptor (a
-    /// specific algorithm such as Winograd asked for a shape it does not cover).
+    /// specific algorithm such as Winograd asked for a shape it does not cover), or only its reference loops when
+    /// `optimisedOnly`.
     static func ifImplemented<Desc>(desc: Desc, hint: Primitive? = nil, attr: dnnl_primitive_attr_t? = nil,
-                                    what: String) -> Primitive? {
+                                    what: String, optimisedOnly: Bool = false) -> Primitive? {
         let (status, pd) = descriptor(desc, hint: hint, attr: attr)
         guard status == dnnl_success, let pd else { return nil }
-        return Primitive(pd: pd, what: what)
+        let p = Primitive(pd: pd, what: what)
+        return optimisedOnly && p.isReference ? nil : p
     }
+
+    /// Whether oneDNN fell back to its reference loops (correct, but tens to hundreds of times slower).
+    var isReference: Bool { implementation.hasPrefix("ref") }
 
     private static func descriptor<Desc>(_ desc: Desc, hint: Primitive?, attr: dnnl_primitive_attr_t?) -> (dnnl_status_t, dnnl_primitive_desc_t?) {
         var desc = desc
@@ -52,6 +64,7 @@ final class Primitive: @unchecked Sendable {
 
     /// Runs the primitive on raw pointers described by `md`s, synchronously.
     func execute(_ args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]) {
+        executions &+= 1
         let engine = DNNLContext.shared.engine
         var memories: [dnnl_memory_t?] = []
         memories.reserveCapacity(args.count)
@@ -90,6 +103,12 @@ final class PrimitiveCache: @unchecked Sendable {
         let p = make()
         entries[key] = p
         return p
+    }
+
+    /// Every cached primitive with its key.
+    func all() -> [(key: String, primitive: Primitive)] {
+        lock.lock(); defer { lock.unlock() }
+        return entries.map { ($0.key, $0.value) }
     }
 }
 

@@ -5,7 +5,9 @@ extension Tensor {
     static func aligned(_ a: Tensor, _ b: Tensor) -> (Tensor, Tensor) {
         if a.shape == b.shape {
             if a.layout == b.layout { return (a, b) }
-            return (a.toLayout(.blocked16), b.toLayout(.blocked16))
+            // One blocked: the other joins it (a plain tensor is what converts cheaply).
+            let target = a.layout.isBlocked ? a.layout : b.layout
+            return (a.toLayout(target), b.toLayout(target))
         }
         let s = broadcastShape(a.shape, b.shape)
         return (a.plain().broadcast(to: s), b.plain().broadcast(to: s))

@@ -36,28 +36,29 @@ extension Tensor {
     private func convolution(_ g: ConvGeometry, _ weight: Tensor, _ bias: Tensor?, relu: Bool = false) -> Tensor {
         if let bias { precondition(bias.shape == [g.o], "bias shape \(bias.shape) should be [\(g.o)]") }
         precondition(g.outH > 0 && g.outW > 0, "\(g): output would be empty")
-        if GradMode.isEnabled && requiresGrad && !g.transposed && g.groups == 1 && g.c < Layout.blockSize &&
-            Layout.preferred(for: g.dstDims) == .blocked16 {
+        let outLayout = Layout.preferred(for: g.dstDims)
+        if GradMode.isEnabled && requiresGrad && !g.transposed && g.groups == 1, let block = outLayout.blockWidth,
+           g.c < block {
             // The input gradient of a few-channel input (a discriminator reading a probability map) has only
-            // oneDNN's reference kernel when the output is blocked: 1.7 s per call for Li et al.'s first
-            // discriminator layer (1→32, 7x7, stride 2, batch 8 at 128²). Zero channels make it a
-            // blocked-to-blocked convolution with the same result; concat's gradient drops the padding.
-            let pad = Layout.blockSize - g.c
-            let x = Tensor.concat([self, Tensor.zeros([g.n, pad, g.h, g.w])], axis: 1).toLayout(.blocked16)
+            // oneDNN's reference kernel when the output is blocked: 1.7 s per call for a 1→32, 7x7, stride-2
+            // convolution at batch 8, 128² (the first layer of Li et al.'s discriminator). Zero channels make
+            // it a blocked-to-blocked convolution with the same result; concat's gradient drops the padding.
+            let pad = block - g.c
+            let x = Tensor.concat([self, Tensor.zeros([g.n, pad, g.h, g.w])], axis: 1).toLayout(outLayout)
             let w = Tensor.concat([weight, Tensor.zeros([g.o, pad, g.kh, g.kw])], axis: 1)
             var padded = g
-            padded.c = Layout.blockSize
+            padded.c = block
             return x.convolution(padded, w, bias, relu: relu)
         }
         let w = weight.contiguousPlain(), b = bias?.contiguousPlain()
-        if layout == .blocked16 && Layout.preferred(for: g.dstDims) == .plain && g.kh == 1 && g.kw == 1 &&
+        if layout.isBlocked && outLayout == .plain && g.kh == 1 && g.kw == 1 &&
             g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 && g.groups == 1 && !g.transposed {
             let head = pointwiseHead(g, w, b, weight, bias)
             return relu ? head.relu() : head
         }
         // oneDNN has only its reference kernel for other blocked-to-plain convolutions: convert the input.
-        let x = Layout.preferred(for: g.dstDims) == .plain ? self.plain() : self
-        let out = Tensor.empty(g.dstDims, Layout.preferred(for: g.dstDims))
+        let x = outLayout == .plain || (layout.isBlocked && layout != outLayout) ? self.plain() : self
+        let out = Tensor.empty(g.dstDims, outLayout)
         ConvKernels.forward(g, src: x.operand, weights: w.ptr, bias: b?.ptr, dst: out.operand,
                             training: GradMode.isEnabled, relu: relu,
                             constantWeights: GradMode.weightsAreConstant && w === weight ? weight.buffer : nil)
@@ -84,20 +85,20 @@ extension Tensor {
     private func pointwiseHead(_ g: ConvGeometry, _ w: Tensor, _ b: Tensor?, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
         let pixels = g.h * g.w
         let out = Tensor.empty(g.dstDims)
-        let x = self
-        PointwiseKernels.forward(n: g.n, c: g.c, o: g.o, pixels: pixels, x: x.ptr, w: w.ptr, b: b?.ptr, y: out.ptr)
+        let x = self, layout = self.layout, block = layout.blockWidth!
+        PointwiseKernels.forward(n: g.n, c: g.c, o: g.o, pixels: pixels, block: block, x: x.ptr, w: w.ptr, b: b?.ptr, y: out.ptr)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return out.recorded(inputs) { gy, needs in
             let gy = gy.contiguousPlain()
             var gx: Tensor?, gw: Tensor?, gb: Tensor?
             if needs[0] {
-                gx = Tensor.empty(g.srcDims, .blocked16)
-                PointwiseKernels.backwardData(n: g.n, c: g.c, o: g.o, pixels: pixels, gy: gy.ptr, w: w.ptr, gx: gx!.ptr)
+                gx = Tensor.empty(g.srcDims, layout)
+                PointwiseKernels.backwardData(n: g.n, c: g.c, o: g.o, pixels: pixels, block: block, gy: gy.ptr, w: w.ptr, gx: gx!.ptr)
             }
             if needs.dropFirst().contains(true) {
                 gw = Tensor.empty(g.weightDims)
                 gb = bias != nil ? Tensor.empty([g.o]) : nil
-                PointwiseKernels.backwardWeights(n: g.n, c: g.c, o: g.o, pixels: pixels, x: x.ptr, gy: gy.ptr, gw: gw!.ptr, gb: gb?.ptr)
+                PointwiseKernels.backwardWeights(n: g.n, c: g.c, o: g.o, pixels: pixels, block: block, x: x.ptr, gy: gy.ptr, gw: gw!.ptr, gb: gb?.ptr)
             }
             return [gx, gw] + (bias != nil ? [gb] : [])
         }

@@ -77,8 +77,8 @@ extension Tensor {
         }
         var outShape = parts[0].shape
         outShape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
-        let blocked = rank == 4 && axis == 1 && parts.allSatisfy { $0.layout == .blocked16 }
-        let layout: Layout = blocked ? .blocked16 : .plain
+        let blocked = rank == 4 && axis == 1 && parts[0].layout.isBlocked && parts.allSatisfy { $0.layout == parts[0].layout }
+        let layout: Layout = blocked ? parts[0].layout : .plain
         let xs = parts.map { $0.contiguous(layout) }
         let out = Tensor.empty(outShape, layout)
         let outer = outShape[..<axis].reduce(1, *), inner = outShape[(axis + 1)...].reduce(1, *)
