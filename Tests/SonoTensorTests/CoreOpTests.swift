@@ -89,7 +89,8 @@ final class CoreOpTests: XCTestCase {
     }
 
     /// 3x3 stride-1 convolutions between blocked activations run oneDNN's Winograd kernel (forward and
-    /// backward-data): check it against a direct sum in Double, and its gradients by finite differences.
+    /// backward-data) where it has one (AVX-512), its direct kernel elsewhere: check the native layout's result
+    /// against a direct sum in Double, and its gradients by finite differences.
     func testWinogradConvolutionMatchesDirectSum() {
         let (n, c, o, h, w) = (2, 16, 32, 9, 7)
         let native = Layout.preferred(for: [n, c, h, w])

@@ -19,7 +19,11 @@ final class KernelDispatchTests: XCTestCase {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             dir.deleteLastPathComponent()
         }
-        throw XCTSkip("no sonoseg executable beside \(testBinary.path); build it with `swift build --build-tests`")
+        struct Missing: Error, CustomStringConvertible {
+            let near: String
+            var description: String { "no sonoseg executable near \(near); `make test` builds it (`swift build --build-tests`)" }
+        }
+        throw Missing(near: testBinary.path)
     }
 
     private struct Report {
