@@ -31,6 +31,8 @@ let package = Package(
     targets: [
         // MARK: - System libraries
         .systemLibrary(name: "COneDNN", path: "Sources/COneDNN"),
+        // Compiled for the generic x86-64 baseline: names a CPU below x86-64-v3 before any AVX2 code runs.
+        .target(name: "CCPUCheck", path: "Sources/CCPUCheck"),
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "SonoPipeline", dependencies: ["SonoModels", "SonoData", "SonoImaging"],
                 swiftSettings: swift5 + fast),
         .executableTarget(name: "sonoseg", dependencies: [
-            "SonoPipeline", "SonoData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CCPUCheck", "SonoPipeline", "SonoData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5 + baseline),
 
         // MARK: - Tests

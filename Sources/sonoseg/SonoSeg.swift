@@ -1,5 +1,9 @@
 import ArgumentParser
+import CCPUCheck
 import SonoPipeline
+
+/// A reference that keeps CCPUCheck linked: its constructor names a CPU without AVX2 before `main` runs.
+let cpuCheckLinked = sonoseg_cpu_check_linked()
 
 @main
 struct SonoSeg: ParsableCommand {
