@@ -112,6 +112,29 @@ final class CoreOpTests: XCTestCase {
         checkGradients([x, k], samples: 10) { $0[0].conv2d($0[1], padding: (1, 1)) }
     }
 
+    /// At inference a 2x2 stride-2 transposed convolution of blocked features runs as a 1x1 convolution to 4·O
+    /// channels and a depth-to-space copy: the same values as the recorded (training) path, for fresh weights
+    /// (`noGrad`) and for constant ones whose rearranged copy is cached (`GradMode.inference`), with and without
+    /// bias.
+    func testInferenceUpsamplingMatchesTheTransposedConvolution() {
+        let layout = Layout.preferred(for: [1, 32, 1, 1])
+        guard layout.isBlocked else { return }   // plain CPUs keep oneDNN's transposed convolution
+        let x = rng.tensor([2, 32, 5, 3]).contiguous(layout), k = rng.tensor([32, 16, 2, 2]), b = rng.tensor([16])
+        for bias in [b, nil] as [Tensor?] {
+            let recorded = x.detached(), weight = k.detached()
+            recorded.requiresGrad = true
+            let reference = recorded.convTranspose2d(weight, bias: bias, stride: (2, 2))
+            XCTAssertEqual(reference.shape, [2, 16, 10, 6])
+            let fresh = noGrad { x.convTranspose2d(weight, bias: bias, stride: (2, 2)) }
+            let cached = GradMode.inference { x.convTranspose2d(weight, bias: bias, stride: (2, 2)) }
+            let again = GradMode.inference { x.convTranspose2d(weight, bias: bias, stride: (2, 2)) }
+            XCTAssertEqual(fresh.layout, layout)
+            for out in [fresh, cached, again] {
+                for (u, v) in zip(out.scalars, reference.scalars) { XCTAssertEqual(u, v, accuracy: 1e-4) }
+            }
+        }
+    }
+
     /// ReLU applied inside the convolution kernel: same values and gradients as conv followed by relu().
     func testConvWithFusedReLU() {
         for layout in [Layout.blocked(8), .blocked(16)] {
