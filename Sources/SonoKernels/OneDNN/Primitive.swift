@@ -7,6 +7,9 @@ final class Primitive: @unchecked Sendable {
     let primitive: dnnl_primitive_t
     /// The implementation oneDNN chose (`jit:avx2`, `brg:avx512_core`, `gemm:jit`, `ref:any`, …).
     let implementation: String
+    /// Whether oneDNN fell back to its reference loops (correct, but tens to hundreds of times slower); checked
+    /// on every convolution call, so decided once here.
+    let isReference: Bool
     /// Times `execute` ran (for `CPUPlatform.primitivesInUse`; a primitive made only to be compared is never run).
     private(set) var executions = 0
 
@@ -16,6 +19,7 @@ final class Primitive: @unchecked Sendable {
         var info: UnsafePointer<CChar>?
         let status = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, $0) }
         implementation = status == dnnl_success ? info.map { String(cString: $0) } ?? "?" : "?"
+        isReference = implementation.hasPrefix("ref")
         var p: dnnl_primitive_t?
         dnnlCheck(dnnl_primitive_create(&p, pd), "primitive_create \(what)")
         primitive = p!
@@ -39,8 +43,6 @@ final class Primitive: @unchecked Sendable {
         return optimisedOnly && p.isReference ? nil : p
     }
 
-    /// Whether oneDNN fell back to its reference loops (correct, but tens to hundreds of times slower).
-    var isReference: Bool { implementation.hasPrefix("ref") }
 
     private static func descriptor<Desc>(_ desc: Desc, hint: Primitive?, attr: dnnl_primitive_attr_t?) -> (dnnl_status_t, dnnl_primitive_desc_t?) {
         var desc = desc

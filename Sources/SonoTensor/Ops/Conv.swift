@@ -1,4 +1,3 @@
-import Foundation
 /// 2-D convolution and transposed convolution (oneDNN). Activations leave in the blocked layout when their
 /// channel count allows, so a chain of conv → batch norm → ReLU → pool never converts.
 extension Tensor {
@@ -51,11 +50,6 @@ extension Tensor {
             padded.c = block
             return x.convolution(padded, w, bias, relu: relu)
         }
-        if g.transposed && !GradMode.isEnabled && !relu && layout.isBlocked && outLayout == layout &&
-            g.kh == 2 && g.kw == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 &&
-            g.outputPadH == 0 && g.outputPadW == 0 && g.dilationH == 1 && g.dilationW == 1 && g.groups == 1 {
-            return upsampledThroughPointwise(g, weight, bias)
-        }
         let w = weight.contiguousPlain(), b = bias?.contiguousPlain()
         if layout.isBlocked && outLayout == .plain && g.kh == 1 && g.kw == 1 &&
             g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 && g.groups == 1 && !g.transposed {
@@ -87,26 +81,6 @@ extension Tensor {
         }
     }
 
-    /// A 2x2 stride-2 transposed convolution at inference, as a 1x1 convolution to 4·O channels (one group of O
-    /// per output position in the 2x2 cell) and a depth-to-space copy that also adds the bias. Same arithmetic,
-    /// but oneDNN's 1x1 kernel runs near the FMA peak where its transposed convolution did not: on AVX2 the U-Net's
-    /// four upsamplings took ~16 ms of a 256² inference pass at ~67 GFLOP/s (`ONEDNN_VERBOSE=1`).
-    /// Not recorded: inference only.
-    private func upsampledThroughPointwise(_ g: ConvGeometry, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
-        let constant = GradMode.weightsAreConstant
-        let shuffled = constant ? PointwiseUpsamplingWeights.shared.get(weight) : PointwiseUpsamplingWeights.make(weight)
-        var pointwise = ConvGeometry(n: g.n, c: g.c, h: g.h, w: g.w, o: 4 * g.o, kh: 1, kw: 1)
-        pointwise.groups = 1
-        let y = Tensor.empty(pointwise.dstDims, layout)
-        ConvKernels.forward(pointwise, src: operand, weights: shuffled.ptr, bias: nil, dst: y.operand, training: false,
-                            constantWeights: constant ? shuffled.buffer : nil)
-        let out = Tensor.empty(g.dstDims, layout)
-        let b = bias?.contiguousPlain()
-        DepthToSpaceKernels.forward(n: g.n, o: g.o, h: g.h, w: g.w, block: layout.blockWidth!, x: y.ptr,
-                                    bias: b.map { UnsafePointer($0.ptr) }, y: out.ptr)
-        return out
-    }
-
     /// A 1x1 convolution from blocked features to a few plain output channels (segmentation heads).
     private func pointwiseHead(_ g: ConvGeometry, _ w: Tensor, _ b: Tensor?, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
         let pixels = g.h * g.w
@@ -128,32 +102,5 @@ extension Tensor {
             }
             return [gx, gw] + (bias != nil ? [gb] : [])
         }
-    }
-}
-
-/// Transposed-convolution weights [C, O, 2, 2] rearranged as 1x1 convolution weights [4·O, C, 1, 1], row
-/// (2a + b)·O + o holding W[·, o, a, b]; kept per weight buffer for loaded models, whose weights do not change.
-final class PointwiseUpsamplingWeights: @unchecked Sendable {
-    static let shared = PointwiseUpsamplingWeights()
-    private var entries: [ObjectIdentifier: (source: Buffer, shuffled: Tensor)] = [:]
-    private let lock = NSLock()
-
-    func get(_ weight: Tensor) -> Tensor {
-        lock.lock(); defer { lock.unlock() }
-        let key = ObjectIdentifier(weight.buffer)
-        if let e = entries[key], e.source === weight.buffer { return e.shuffled }
-        let shuffled = Self.make(weight)
-        entries[key] = (weight.buffer, shuffled)
-        return shuffled
-    }
-
-    static func make(_ weight: Tensor) -> Tensor {
-        let (c, o) = (weight.shape[0], weight.shape[1])
-        let w = weight.contiguousPlain()
-        let out = Tensor.empty([4 * o, c, 1, 1])
-        for ci in 0..<c { for oi in 0..<o { for q in 0..<4 {
-            out.ptr[(q * o + oi) * c + ci] = w.ptr[(ci * o + oi) * 4 + q]
-        } } }
-        return out
     }
 }
