@@ -37,19 +37,6 @@ extension Tensor {
         if let bias { precondition(bias.shape == [g.o], "bias shape \(bias.shape) should be [\(g.o)]") }
         precondition(g.outH > 0 && g.outW > 0, "\(g): output would be empty")
         let outLayout = Layout.preferred(for: g.dstDims)
-        if GradMode.isEnabled && requiresGrad && !g.transposed && g.groups == 1, let block = outLayout.blockWidth,
-           g.c < block {
-            // The input gradient of a few-channel input (a discriminator reading a probability map) has only
-            // oneDNN's reference kernel when the output is blocked: 1.7 s per call for a 1→32, 7x7, stride-2
-            // convolution at batch 8, 128² (the first layer of Li et al.'s discriminator). Zero channels make
-            // it a blocked-to-blocked convolution with the same result; concat's gradient drops the padding.
-            let pad = block - g.c
-            let x = Tensor.concat([self, Tensor.zeros([g.n, pad, g.h, g.w])], axis: 1).toLayout(outLayout)
-            let w = Tensor.concat([weight, Tensor.zeros([g.o, pad, g.kh, g.kw])], axis: 1)
-            var padded = g
-            padded.c = block
-            return x.convolution(padded, w, bias, relu: relu)
-        }
         let w = weight.contiguousPlain(), b = bias?.contiguousPlain()
         if layout.isBlocked && outLayout == .plain && g.kh == 1 && g.kw == 1 &&
             g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0 && g.groups == 1 && !g.transposed {
