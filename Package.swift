@@ -8,12 +8,15 @@ import PackageDescription
 /// Code is compiled for a fixed baseline, never for the CPU that builds it, so a binary or a `.build` folder
 /// made on one machine runs on any other of its architecture: x86-64-v3 (AVX2, FMA, F16C: Intel Haswell and
 /// AMD Zen onwards) on x86_64, the platform default elsewhere. The element-wise kernels' 16-lane SIMD then runs
-/// as two AVX2 halves; what AVX-512 brings (convolutions, matmul, batch norm, pooling) comes from oneDNN, which
-/// picks its kernels at run time (`CPUPlatform`).
+/// as two AVX2 halves; what AVX-512 brings comes from oneDNN (convolutions, matmul, batch norm, pooling), which
+/// picks its kernels at run time (`CPUPlatform`), and from CVectorKernels (the Gabor activation), whose 16-lane
+/// variant is chosen at run time (`VectorKernels`).
 #if arch(x86_64)
 let baseline: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+let cBaseline: [CSetting] = [.unsafeFlags(["-O3", "-march=x86-64-v3"])]
 #else
 let baseline: [SwiftSetting] = []
+let cBaseline: [CSetting] = [.unsafeFlags(["-O3"])]
 #endif
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])] + baseline
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
@@ -38,7 +41,9 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
 
         // MARK: - Engine
-        .target(name: "SonoKernels", dependencies: ["COneDNN"], swiftSettings: swift5 + fast),
+        // Hot element-wise kernels compiled once per vector width (AVX-512 or the baseline), chosen at run time.
+        .target(name: "CVectorKernels", path: "Sources/CVectorKernels", cSettings: cBaseline),
+        .target(name: "SonoKernels", dependencies: ["COneDNN", "CVectorKernels"], swiftSettings: swift5 + fast),
         .target(name: "SonoTensor", dependencies: ["SonoKernels"], swiftSettings: swift5 + fast),
         .target(name: "SonoNN", dependencies: ["SonoTensor"], swiftSettings: swift5 + fast),
 

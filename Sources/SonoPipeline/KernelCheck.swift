@@ -28,7 +28,7 @@ enum KernelCheck {
         for p in primitives { emit("KERNEL \(p.implementation) \(p.operation)") }
         let reference = primitives.filter { $0.implementation.hasPrefix("ref") }.count
         emit("WORKLOAD kernels isa=\(CPUPlatform.isa) activations=\(Layout.preferred(for: [1, 16, 1, 1])) " +
-             "primitives=\(primitives.count) reference=\(reference)")
+             "elementwise=\(VectorKernels.name) primitives=\(primitives.count) reference=\(reference)")
     }
 
     static func unetStep(stages: Int) -> () throws -> Void {

@@ -27,7 +27,7 @@ final class KernelDispatchTests: XCTestCase {
     }
 
     private struct Report {
-        var isa = "", activations = "", primitives = 0, reference = 0
+        var isa = "", activations = "", elementwise = "", primitives = 0, reference = 0
         var referenceLines: [String] = []
     }
 
@@ -58,6 +58,7 @@ final class KernelDispatchTests: XCTestCase {
                 switch kv[0] {
                 case "isa": report.isa = kv[1]
                 case "activations": report.activations = kv[1]
+                case "elementwise": report.elementwise = kv[1]
                 case "primitives": report.primitives = Int(kv[1]) ?? 0
                 case "reference": report.reference = Int(kv[1]) ?? -1
                 default: break
@@ -80,6 +81,8 @@ final class KernelDispatchTests: XCTestCase {
             // The layout follows the ISA: 16-channel blocks with AVX-512, 8 with AVX2, plain below.
             let expected = r.isa.hasPrefix("avx512") ? "nChw16c" : r.isa.hasPrefix("avx2") ? "nChw8c" : "plain"
             XCTAssertEqual(r.activations, expected, "\(name): activation layout for \(r.isa)")
+            // The C element-wise kernels follow the same cap: 16 lanes only where oneDNN may use AVX-512.
+            XCTAssertEqual(r.elementwise, r.isa.hasPrefix("avx512") ? "avx512" : "baseline", "\(name): element-wise variant")
         }
         let capped = Dictionary(uniqueKeysWithValues: reports.map { ($0.0, $0.1.isa) })
         XCTAssertEqual(capped["AVX2"], native.isa.hasPrefix("sse") ? native.isa : "avx2", "the cap should lower oneDNN's ISA")

@@ -31,9 +31,10 @@ public enum CPUPlatform {
     /// architecture). Decided on first use by `probeBlockWidth`.
     public static let activationBlock: Int? = probeBlockWidth()
 
-    /// "oneDNN 2.6.3 on avx2, activations nChw8c": the first line of `sonoseg bench`.
+    /// "oneDNN 2.6.3 on avx2, activations nChw8c, element-wise baseline": the first line of `sonoseg bench`.
     public static var summary: String {
-        "oneDNN \(oneDNNVersion) on \(isa), activations \(Layout.preferred(for: [1, 16, 1, 1]))"
+        "oneDNN \(oneDNNVersion) on \(isa), activations \(Layout.preferred(for: [1, 16, 1, 1])), " +
+            "element-wise \(VectorKernels.name)"
     }
 
     /// Every oneDNN primitive this process has run so far, by the operation and shapes it was made for (its

@@ -97,21 +97,12 @@ extension Tensor {
     /// recording, so the backward pass is one multiply.
     public func gabor(omega w0: Float, scale s0: Float) -> Tensor {
         let out = Tensor.empty(shape, layout)
-        let recording = GradMode.isEnabled && requiresGrad
-        guard recording else {
-            Elementwise.map(count, ptr, out.ptr) { x in
-                let sc = vsincos(w0 * x), sx = s0 * x
-                return sc.cos * vexp(-(sx * sx))
-            }
+        guard GradMode.isEnabled && requiresGrad else {
+            VectorKernels.gabor(count, ptr, out.ptr, nil, omega: w0, scale: s0)
             return out
         }
         let derivative = Tensor.empty(shape, layout)
-        let s2 = 2 * s0 * s0
-        Elementwise.map1to2(count, ptr, out.ptr, derivative.ptr) { x in
-            let sc = vsincos(w0 * x), sx = s0 * x
-            let e = vexp(-(sx * sx))
-            return (sc.cos * e, -e * (w0 * sc.sin + s2 * x * sc.cos))
-        }
+        VectorKernels.gabor(count, ptr, out.ptr, derivative.ptr, omega: w0, scale: s0)
         return out.recorded([self]) { g, _ in [g.combine(derivative) { $0 * $1 }] }
     }
 }
