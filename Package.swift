@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 // SonoSeg: breast-ultrasound lesion segmentation and diagnosis.
-// Layers, each a target whose imports point only downward:
-//   sonoseg (CLI) → SonoPipeline → SonoModels → SonoData → SonoImaging
-//                                  SonoModels → SonoNN → SonoTensor → SonoKernels → COneDNN
+// Layers, each a target whose imports point only downward (no re-exports: a target imports what it uses and
+// lists it here):
+//   sonoseg (CLI) → SonoPipeline → SonoModels → SonoNN → SonoTensor → SonoKernels → COneDNN, CVectorKernels
+//                  SonoPipeline → SonoData → SonoImaging → CImageCodecs
+//   SonoBase (seeded RNG, atomic files, JSON/JSON-lines, CSV) sits under all of them.
 import PackageDescription
 
 /// Code is compiled for a fixed baseline, never for the CPU that builds it, so a binary or a `.build` folder
@@ -40,39 +42,45 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
 
+        // MARK: - Utilities every layer shares
+        .target(name: "SonoBase", swiftSettings: swift5 + fast),
+
         // MARK: - Engine
         // Hot element-wise kernels compiled once per vector width (AVX-512 or the baseline), chosen at run time.
         .target(name: "CVectorKernels", path: "Sources/CVectorKernels", cSettings: cBaseline),
         .target(name: "SonoKernels", dependencies: ["COneDNN", "CVectorKernels"], swiftSettings: swift5 + fast),
-        .target(name: "SonoTensor", dependencies: ["SonoKernels"], swiftSettings: swift5 + fast),
-        .target(name: "SonoNN", dependencies: ["SonoTensor"], swiftSettings: swift5 + fast),
+        .target(name: "SonoTensor", dependencies: ["SonoKernels", "SonoBase"], swiftSettings: swift5 + fast),
+        .target(name: "SonoNN", dependencies: ["SonoTensor", "SonoKernels", "SonoBase"], swiftSettings: swift5 + fast),
 
         // MARK: - Images and data
-        .target(name: "SonoImaging", dependencies: ["CImageCodecs"], swiftSettings: swift5 + fast),
-        .target(name: "SonoData", dependencies: ["SonoImaging"], swiftSettings: swift5 + fast),
+        .target(name: "SonoImaging", dependencies: ["CImageCodecs", "SonoBase"], swiftSettings: swift5 + fast),
+        .target(name: "SonoData", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + fast),
 
         // MARK: - Models, pipeline, CLI
-        .target(name: "SonoModels", dependencies: ["SonoNN"], swiftSettings: swift5 + fast),
-        .target(name: "SonoPipeline", dependencies: ["SonoModels", "SonoData", "SonoImaging"],
+        .target(name: "SonoModels", dependencies: ["SonoNN", "SonoTensor", "SonoBase"], swiftSettings: swift5 + fast),
+        .target(name: "SonoPipeline", dependencies: [
+            "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+        ],
                 swiftSettings: swift5 + fast),
         .executableTarget(name: "sonoseg", dependencies: [
-            "CCPUCheck", "SonoPipeline", "SonoData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CCPUCheck", "SonoPipeline", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoBase",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5 + baseline),
 
         // MARK: - Tests
         // Helpers every test target shares (finite-difference gradient checks, PyTorch golden files).
-        .target(name: "SonoTestSupport", dependencies: ["SonoTensor"], path: "Tests/Support", swiftSettings: swift5),
-        .testTarget(name: "SonoTensorTests", dependencies: ["SonoTestSupport", "SonoTensor"], resources: [.copy("Fixtures")],
+        .target(name: "SonoTestSupport", dependencies: ["SonoTensor", "SonoBase"], path: "Tests/Support", swiftSettings: swift5),
+        .testTarget(name: "SonoTensorTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoTensor"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
-        .testTarget(name: "SonoNNTests", dependencies: ["SonoTestSupport", "SonoNN"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SonoNNTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoNN"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
-        .testTarget(name: "SonoImagingTests", dependencies: ["SonoImaging"], resources: [.copy("Fixtures")],
+        .testTarget(name: "SonoImagingTests", dependencies: ["SonoBase", "SonoImaging"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
-        .testTarget(name: "SonoDataTests", dependencies: ["SonoData"], swiftSettings: swift5),
-        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoPipeline"], swiftSettings: swift5),
-        .testTarget(name: "SonoModelsTests", dependencies: ["SonoModels"], swiftSettings: swift5),
-        .testTarget(name: "sonosegTests", dependencies: ["sonoseg"], swiftSettings: swift5),
-        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
-        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
+        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
+        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "sonoseg"], swiftSettings: swift5),
+        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoImaging
 
 /// Applies an `AugmentationConfig` to one image/mask pair. All randomness comes from the RNG passed in, so
@@ -8,7 +9,7 @@ public struct Augmenter: Sendable {
 
     public init(_ config: AugmentationConfig) { self.config = config }
 
-    public func apply(image: GrayImage, mask: Mask, rng: inout SeededRNG) -> (image: GrayImage, mask: Mask) {
+    public func apply(image: GrayImage, mask: Mask, rng: inout RandomGenerator) -> (image: GrayImage, mask: Mask) {
         var (image, mask) = geometry(image: image, mask: mask, rng: &rng)
         intensity(&image, rng: &rng)
         return (image, mask)
@@ -16,7 +17,7 @@ public struct Augmenter: Sendable {
 
     /// Flips, rotation, zoom, shift and elastic deformation, composed into a single resampling pass
     /// (bilinear for the image, nearest for the mask) so the image is interpolated only once.
-    public func geometry(image: GrayImage, mask: Mask, rng: inout SeededRNG) -> (image: GrayImage, mask: Mask) {
+    public func geometry(image: GrayImage, mask: Mask, rng: inout RandomGenerator) -> (image: GrayImage, mask: Mask) {
         let c = config
         let w = Double(image.width), h = Double(image.height)
         // Draw every parameter in a fixed order, whether or not the transform fires, so that changing one
@@ -46,12 +47,12 @@ public struct Augmenter: Sendable {
     }
 
     /// Smooth random displacements: normal values on a coarse control grid, upsampled bilinearly.
-    func displacementField(width: Int, height: Int, rng: inout SeededRNG) -> DisplacementField {
+    func displacementField(width: Int, height: Int, rng: inout RandomGenerator) -> DisplacementField {
         let spacing = max(2, config.elasticGridSpacing)
         let gw = max(2, Int((Double(width) / spacing).rounded(.up)) + 1)
         let gh = max(2, Int((Double(height) / spacing).rounded(.up)) + 1)
         func grid() -> [Float] {
-            let coarse = GrayImage(width: gw, height: gh, pixels: (0..<(gw * gh)).map { _ in Float(rng.normal() * config.elasticAlpha) })
+            let coarse = GrayImage(width: gw, height: gh, pixels: (0..<(gw * gh)).map { _ in Float(rng.normalDouble() * config.elasticAlpha) })
             return coarse.resized(width: width, height: height, method: .bilinear).pixels
         }
         let dx = grid(), dy = grid()
@@ -59,7 +60,7 @@ public struct Augmenter: Sendable {
     }
 
     /// Brightness, contrast, gamma, blur, speckle and Gaussian noise, then clamping to [0, 1].
-    public func intensity(_ image: inout GrayImage, rng: inout SeededRNG) {
+    public func intensity(_ image: inout GrayImage, rng: inout RandomGenerator) {
         let c = config
         let brightness = rng.chance(c.brightnessProbability), offset = Float(rng.uniform(-c.maxBrightness, c.maxBrightness))
         let contrast = rng.chance(c.contrastProbability), contrastFactor = Float(c.contrastRange.sample(&rng))
@@ -77,9 +78,9 @@ public struct Augmenter: Sendable {
         if gamma { for i in image.pixels.indices { image.pixels[i] = powf(min(1, max(0, image.pixels[i])), exponent) } }
         if blur { image = image.gaussianBlurred(sigma: sigma) }
         // Noise values come from their own stream so their count (one per pixel) cannot shift other draws.
-        var noiseRNG = SeededRNG(seed: rng.next())
-        if speckle { for i in image.pixels.indices { image.pixels[i] *= 1 + Float(noiseRNG.normal() * speckleStd) } }
-        if noise { for i in image.pixels.indices { image.pixels[i] += Float(noiseRNG.normal() * noiseStd) } }
+        var noiseRNG = RandomGenerator(seed: rng.next())
+        if speckle { for i in image.pixels.indices { image.pixels[i] *= 1 + Float(noiseRNG.normalDouble() * speckleStd) } }
+        if noise { for i in image.pixels.indices { image.pixels[i] += Float(noiseRNG.normalDouble() * noiseStd) } }
         for i in image.pixels.indices { image.pixels[i] = min(1, max(0, image.pixels[i])) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 /// Reads BUS-BRA as released: `bus_data.csv` lists each image (ID, Case, Histology, Pathology, BIRADS,
 /// Device, Width, Height, Side, BBOX); image `Images/ID.png`, mask `Masks/mask_XXXX-S.png`.

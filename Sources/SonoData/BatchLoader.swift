@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoImaging
 
 /// What to do with a sample whose files cannot be used.
@@ -122,7 +123,7 @@ public final class BatchLoader: @unchecked Sendable {
     public func order(epoch: Int) -> [Int] {
         var indices = Array(samples.indices)
         if config.shuffle {
-            var rng = SeededRNG(seed: config.seed, stream: [0x5348_5546, UInt64(epoch)])
+            var rng = RandomGenerator(seed: config.seed, stream: [0x5348_5546, UInt64(epoch)])
             rng.shuffle(&indices)
         }
         return indices
@@ -137,7 +138,7 @@ public final class BatchLoader: @unchecked Sendable {
     public func makeBatch(epoch: Int, number: Int, order: [Int]) throws -> Batch {
         let start = number * config.batchSize
         let members = Array(order[start..<min(order.count, start + config.batchSize)])
-        let results = Parallel.map(members.count) { k -> Result<ResizedSample, Error> in
+        let results = Concurrently.map(members.count) { k -> Result<ResizedSample, Error> in
             Result { try self.sampleTensor(index: members[k], epoch: epoch) }
         }
         let h = preprocess.height, w = preprocess.width, plane = h * w
@@ -177,7 +178,7 @@ public final class BatchLoader: @unchecked Sendable {
             try cache?.store(resized, for: sample)
         }
         if let augmentation {
-            var rng = SeededRNG(seed: config.seed, stream: [0x4155_4755, UInt64(epoch), UInt64(index)])
+            var rng = RandomGenerator(seed: config.seed, stream: [0x4155_4755, UInt64(epoch), UInt64(index)])
             (resized.image, resized.mask) = Augmenter(augmentation).apply(image: resized.image, mask: resized.mask, rng: &rng)
         }
         preprocess.normalization.apply(to: &resized.image.pixels)

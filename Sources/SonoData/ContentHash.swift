@@ -1,3 +1,4 @@
+import SonoBase
 import SonoImaging
 
 /// A 64-bit fingerprint of an image's decoded pixels (FNV-1a over size, channel count and samples). Hashing
@@ -26,7 +27,7 @@ public enum ContentHash {
     /// Hashes of each sample's image in parallel, keyed by sample id; unreadable images are left out (the
     /// inspector reports them).
     public static func imageHashes(_ samples: [Sample]) -> [String: String] {
-        let hashes = Parallel.map(samples.count) { i in (try? ImageIO.read(samples[i].imageURL)).map(of) }
+        let hashes = Concurrently.map(samples.count) { i in (try? ImageIO.read(samples[i].imageURL)).map(of) }
         var result = [String: String]()
         for (sample, hash) in zip(samples, hashes) { if let hash { result[sample.id] = hash } }
         return result

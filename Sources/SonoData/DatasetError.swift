@@ -5,8 +5,6 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case notAFolder(path: String)
     case unknownLayout(path: String, looked: String)
     case layoutMismatch(path: String, layout: String, reason: String)
-    case unreadableCSV(path: String, reason: String)
-    case missingColumn(path: String, column: String)
     case emptyDataset(path: String)
     case invalidSplit(path: String, reason: String)
     case sampleFailed(id: String, path: String, reason: String)
@@ -19,8 +17,6 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unknownLayout(path, looked):
             return "\(path): no known dataset layout found (looked for \(looked))"
         case let .layoutMismatch(path, layout, reason): return "\(path): not a \(layout) dataset (\(reason))"
-        case let .unreadableCSV(path, reason): return "\(path): cannot read CSV (\(reason))"
-        case let .missingColumn(path, column): return "\(path): CSV has no column \"\(column)\""
         case let .emptyDataset(path): return "\(path): dataset has no usable samples"
         case let .invalidSplit(path, reason): return "\(path): invalid split file (\(reason))"
         case let .sampleFailed(id, path, reason): return "\(path): sample \(id) failed (\(reason))"

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoImaging
 
 /// Reads every image and mask of a dataset (on all cores) and reports counts, size and mask statistics and
@@ -19,7 +20,7 @@ public struct DatasetInspector: Sendable {
 
     public func inspect(_ dataset: Dataset) -> InspectionReport {
         let samples = dataset.samples
-        let scans = Parallel.map(samples.count) { scan(samples[$0]) }
+        let scans = Concurrently.map(samples.count) { scan(samples[$0]) }
         var problems = dataset.problems
         for s in scans { problems += s.problems }
         problems += duplicateProblems(samples, scans)

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoImaging
 
 /// Dataset statistics that preprocessing and model configuration are derived from (in the spirit of
@@ -43,7 +44,7 @@ public struct DatasetFingerprint: Codable, Sendable {
     public static func compute(_ dataset: Dataset, pixelsPerImage: Int = 10_000) -> DatasetFingerprint {
         struct Part { var size: (Int, Int)?; var all = [Float](); var lesion = [Float](); var area = 0; var fraction = 0.0; var regions = 0; var failure: String? }
         let samples = dataset.samples
-        let parts = Parallel.map(samples.count) { i -> Part in
+        let parts = Concurrently.map(samples.count) { i -> Part in
             var part = Part()
             do {
                 let loaded = try samples[i].load()
@@ -88,7 +89,7 @@ public struct DatasetFingerprint: Codable, Sendable {
     }
 
     /// Writes the fingerprint as JSON atomically.
-    public func write(to url: URL) throws { try AtomicWrite.json(self, to: url) }
+    public func write(to url: URL) throws { try JSONFiles.write(self, to: url) }
 
     public static func load(_ url: URL) throws -> DatasetFingerprint {
         do { return try JSONDecoder().decode(DatasetFingerprint.self, from: Data(contentsOf: url)) } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 /// Reads any layout of the form `<images>/STEM.ext` + `<masks>/STEM.ext` (same stems), with optional labels
 /// in `labels.csv` (columns `image,label`; `image` may be a file name or a stem). Used for the generic

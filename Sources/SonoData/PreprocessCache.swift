@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoImaging
 
 /// A folder of resized grey images and masks, so each file is decoded and resized once rather than every
@@ -40,7 +41,7 @@ public struct PreprocessCache: Sendable {
 
     public func store(_ resized: ResizedSample, for sample: Sample) throws {
         guard let url = entryURL(for: sample) else { return }
-        try AtomicWrite.data(Self.encode(resized), to: url)
+        try AtomicFile.write(Self.encode(resized), to: url)
     }
 
     // Layout: "SSC1", 10 Int32 (width, height, 8 geometry fields), width·height Float32, width·height UInt8.

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 /// How to split a dataset. Stored inside the split file so a reused split can be checked against a request.
 public struct SplitConfiguration: Codable, Sendable, Equatable {
@@ -82,7 +83,7 @@ public enum SplitMaker {
             throw DatasetError.invalidConfiguration("\(c.folds) folds for \(dataset.samples.count) samples")
         }
         let groups = group(dataset.samples, hashes: hashes)
-        var rng = SeededRNG(seed: c.seed)
+        var rng = RandomGenerator(seed: c.seed)
         // Strata in name order, groups in id order before shuffling: only the seed decides the outcome.
         var strata = [String: [Group]]()
         for g in groups { strata[g.stratum, default: []].append(g) }
@@ -183,9 +184,7 @@ public enum SplitStore {
 
     /// Writes `split` as JSON atomically.
     public static func write(_ split: DatasetSplit, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicWrite.data(try encoder.encode(split), to: url)
+        try JSONFiles.write(split, to: url)
     }
 
     /// The split at `url` if it exists (validated, and it must have been made with `configuration`),

@@ -1,5 +1,6 @@
 import CImageCodecs
 import Foundation
+import SonoBase
 
 /// Reading and writing image files. The format is detected from the file's first bytes, so a PNG named
 /// `.jpg` still reads; anything else is reported as "not a PNG/JPEG/BMP image" with the file's path.
@@ -95,7 +96,9 @@ public enum ImageIO {
 
     /// Writes an 8-bit grey or RGB PNG atomically (temporary file in the same folder, then rename).
     public static func writePNG(_ image: Image, to url: URL) throws {
-        try AtomicFile.write(try encodePNG(image, path: url.path), to: url)
+        do { try AtomicFile.write(try encodePNG(image, path: url.path), to: url) } catch let e as FileWriteError {
+            throw ImageError.writeFailed(path: e.path, reason: e.reason)
+        }
     }
 
     /// Writes a grey image as 8-bit PNG (values clamped to [0, 1]).

@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// The coordinate MLP at the heart of NISF: [coordinates ‖ latent] → residual Gabor layers → two heads
 /// (image intensity, mask logit). Points [P, coordinateDims], latent [1, latentDims] shared by all points.
 public struct CoordinateMLPConfig: Codable, Hashable, Sendable {

@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// The per-stage discriminator of Li et al.: five convolutions with kernels 7, 5, 4, 4, 4 (the paper gives
 /// only the kernels; strides 2, 2, 2, 2, 1 and LeakyReLU(0.2) follow DCGAN/SegAN practice), then a global mean.
 /// Input: a probability map [N, 1, H, W] (predicted, or the ground-truth mask) → one logit per image [N, 1].

@@ -1,4 +1,6 @@
-@_exported import SonoNN
+import SonoBase
+import SonoNN
+import SonoTensor
 
 /// U-Net (Ronneberger et al. 2015) with the choices the Duffy and Li papers ablate.
 /// Input [N, inputChannels, H, W] with H and W divisible by 2^depth → logits [N, classes, H, W].

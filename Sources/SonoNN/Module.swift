@@ -1,4 +1,5 @@
-@_exported import SonoTensor
+import SonoBase
+import SonoTensor
 
 /// Anything with parameters. Parameters and buffers are listed explicitly with local names; nesting builds
 /// dotted names (`enc.0.conv1.weight`) that are also the checkpoint keys, as in PyTorch's `state_dict`.

@@ -1,5 +1,8 @@
 import Foundation
-@_exported import SonoModels
+import SonoBase
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// The workloads of `shared/bench/torch_reference.py`, with the same shapes, warm-up and run counts, printing
 /// the same `WORKLOAD name median_ms=… min_ms=… max_ms=… peak_rss_mb=…` lines.
@@ -45,9 +48,9 @@ public enum Bench {
     /// fewer multiplications, so this can exceed the machine's direct-convolution peak.
     static func timedWithFLOPs(_ name: String, warmup: Int, runs: Int, _ body: () -> Void) -> Result {
         for _ in 0..<warmup { body() }
-        let before = ConvKernels.executedFLOPs
+        let before = Engine.convolutionFLOPs
         var result = Result(name: name, times: timed(warmup: 0, runs: runs, body))
-        let perRun = Double(ConvKernels.executedFLOPs - before) / Double(runs)
+        let perRun = Double(Engine.convolutionFLOPs - before) / Double(runs)
         result.extra = String(format: "conv_gflop=%.1f conv_gflops=%.0f", perRun / 1e9, perRun / (result.median * 1e6))
         return result
     }
@@ -64,7 +67,7 @@ public enum Bench {
     /// U-Net (base 32, depth 4), batch 8×1×128×128, BCE with logits, backward, one Adam step. SonoSeg keeps
     /// activations channel-blocked, which is its equivalent of PyTorch's channels-last run.
     static func unetTrain(runs: Int, emit: (String) -> Void) {
-        MemoryPolicy.retainFreedMemory()
+        Engine.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = UNet(UNetConfig(), rng: &rng)
         let x = Tensor.normal([8, 1, 128, 128], rng: &rng)
@@ -99,7 +102,7 @@ public enum Bench {
     }
 
     static func mlpTrain(runs: Int) -> Result {
-        MemoryPolicy.retainFreedMemory()
+        Engine.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = CoordinateMLP(CoordinateMLPConfig(), rng: &rng)
         let latent = Tensor.zeros([1, 128], requiresGrad: true)
@@ -116,7 +119,7 @@ public enum Bench {
     }
 
     static func mlpLatent(runs: Int) -> Result {
-        MemoryPolicy.retainFreedMemory()
+        Engine.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = CoordinateMLP(CoordinateMLPConfig(), rng: &rng)
         net.setFrozen(true)
@@ -138,7 +141,7 @@ extension Bench {
     /// backward, one SGD step with momentum 0.9 (lr 1e-2). Runs with the allocator policy of classification
     /// training (`MemoryPolicy.retainFreedMemory`), as `sonoseg classify train` does.
     static func resnet50Train(runs: Int) -> Result {
-        MemoryPolicy.retainFreedMemory()
+        Engine.retainFreedMemory()
         var rng = RandomGenerator(seed: 0)
         let net = ResNet(ResNetConfig(depth: .resnet50, inputChannels: 1, classes: 3), rng: &rng)
         let x = Tensor.normal([8, 1, 224, 224], rng: &rng)

@@ -1,6 +1,10 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// `sonoseg bench kernels`: one step of every hot path at the shapes the shipped models and recipes use, then the
 /// oneDNN implementation behind each primitive those steps created. A `ref:` implementation is oneDNN's reference
@@ -18,17 +22,17 @@ enum KernelCheck {
     ]
 
     static func run(emit: (String) -> Void) throws {
-        MemoryPolicy.retainFreedMemory()
+        Engine.retainFreedMemory()
         for (name, body) in paths {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             emit(String(format: "PATH %@ %.0f ms", name, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6))
         }
-        let primitives = CPUPlatform.primitivesInUse()
+        let primitives = Engine.primitivesInUse()
         for p in primitives { emit("KERNEL \(p.implementation) \(p.operation)") }
         let reference = primitives.filter { $0.implementation.hasPrefix("ref") }.count
-        emit("WORKLOAD kernels isa=\(CPUPlatform.isa) activations=\(Layout.preferred(for: [1, 16, 1, 1])) " +
-             "elementwise=\(VectorKernels.name) primitives=\(primitives.count) reference=\(reference)")
+        emit("WORKLOAD kernels isa=\(Engine.isa) activations=\(Engine.activationLayout) " +
+             "elementwise=\(Engine.elementwiseVariant) primitives=\(primitives.count) reference=\(reference)")
     }
 
     static func unetStep(stages: Int) -> () throws -> Void {

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 

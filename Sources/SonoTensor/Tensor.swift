@@ -1,4 +1,4 @@
-@_exported import SonoKernels
+import SonoKernels
 
 /// An n-dimensional array of Float32 that records the operations made on it, so gradients can flow back.
 ///

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SonoPipeline
+import SonoTensor
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,12 +33,12 @@ struct BenchCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        if let threads { Parallel.threads = threads }
-        print("ISA \(CPUPlatform.summary), \(Parallel.threads) threads")
+        if let threads { Engine.threads = threads }
+        print("ISA \(Engine.summary), \(Engine.threads) threads")
         for w in workloads.isEmpty ? Bench.workloads : workloads {
             try Bench.run(w, runs: runs, dataRoot: data, model: model.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }
             if verbose && !Bench.checks.contains(w) {
-                for p in CPUPlatform.primitivesInUse() { print("KERNEL \(p.implementation) \(p.operation)") }
+                for p in Engine.primitivesInUse() { print("KERNEL \(p.implementation) \(p.operation)") }
             }
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SonoData
 import SonoPipeline
+import SonoTensor
 
 extension ClassifyTask: ExpressibleByArgument {}
 extension ClassifyModelKind: ExpressibleByArgument {}
@@ -62,7 +63,7 @@ struct ClassifyCommand: ParsableCommand {
         @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
         func run() throws {
-            if let threads { Parallel.threads = threads }
+            if let threads { Engine.threads = threads }
             let base = try recipe.map { try ClassifyConfig.load(URL(fileURLWithPath: $0)) } ?? ClassifyConfig()
             let s = try trainTask(options.apply(to: base), folder: URL(fileURLWithPath: out), resume: resume)
             print(String(format: "best validation score %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",

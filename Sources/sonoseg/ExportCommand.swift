@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SonoPipeline
+import SonoNN
 
 extension Safetensors.Precision: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SonoData
 import SonoPipeline
+import SonoTensor
 
 /// `sonoseg implicit …`: implicit segmentation networks (NISF; Byra's BI-RADS/pathology-conditioned variant).
 struct ImplicitCommand: ParsableCommand {
@@ -25,7 +26,7 @@ struct LatentOptions: ParsableArguments {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func options() throws -> ImplicitSegmentOptions {
-        if let threads { Parallel.threads = threads }
+        if let threads { Engine.threads = threads }
         var o = ImplicitSegmentOptions()
         (o.steps, o.restarts, o.pointsPerStep, o.threshold, o.seed, o.learningRate) = (steps, restarts, points, threshold, seed, lr)
         if let resolution {
@@ -50,7 +51,7 @@ struct ImplicitTrain: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func run() throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Engine.threads = threads }
         var config = try ImplicitTrainConfig.load(URL(fileURLWithPath: recipe))
         if let steps { config.steps = steps }
         if let maxMinutes { config.maxMinutes = maxMinutes }
@@ -163,7 +164,7 @@ struct ImplicitCalibrate: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func run() throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Engine.threads = threads }
         let url = ImplicitModel.locate(model)
         let m = try ImplicitModel(contentsOf: url)
         if let images { m.info.inference.validationImages = images }

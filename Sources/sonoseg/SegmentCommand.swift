@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SonoPipeline
+import SonoTensor
 
 struct SegmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,7 +27,7 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func run() throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Engine.threads = threads }
         if let model, ImplicitModel.isImplicitModel(model) { return try runImplicit(model) }
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let loaded = try loadPredictor(modelURL)

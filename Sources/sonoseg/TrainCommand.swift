@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import SonoData
 import SonoPipeline
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// Options for the settings every epoch-based trainer shares (`TrainingSettings`: U-Net and classification
 /// runs); each overrides the recipe.
@@ -107,7 +110,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func run() throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Engine.threads = threads }
         let recipeURL = recipe.map { URL(fileURLWithPath: $0) }
         var kind = try recipeURL.map(RecipeKind.detect) ?? .unet
         if let model {

@@ -1,11 +1,14 @@
+import SonoBase
 import XCTest
 import SonoTestSupport
 import SonoPipeline
+import SonoModels
+import SonoTensor
 
 /// Multi-head attention and a whole ViT against central finite differences.
 final class AttentionGradientTests: XCTestCase {
     func testAttentionGradients() {
-        var rng = TestRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let (b, t, d) = (2, 5, 8)
         let inputs = [rng.tensor([b, t, d]), rng.tensor([3 * d, d], lo: -0.5, hi: 0.5), rng.tensor([3 * d], lo: -0.2, hi: 0.2),
                       rng.tensor([d, d], lo: -0.5, hi: 0.5), rng.tensor([d], lo: -0.2, hi: 0.2)]
@@ -29,7 +32,7 @@ final class AttentionGradientTests: XCTestCase {
         var c = ViTConfig(); (c.imageSize, c.patchSize, c.dim, c.depth, c.heads, c.mlpDim, c.dropout, c.classes) = (16, 8, 16, 1, 2, 32, 0, 3)
         var g = RandomGenerator(seed: 5)
         let vit = VisionTransformer(c, rng: &g)
-        var rng = TestRNG(seed: 12)
+        var rng = SplitMix64(seed: 12)
         checkGradients([rng.tensor([2, 1, 16, 16])], samples: 12) { vit($0[0]) }
     }
 }

@@ -1,6 +1,11 @@
+import SonoBase
 import XCTest
 import SonoData
 @testable import SonoPipeline
+import SonoKernels
+import SonoModels
+import SonoNN
+import SonoTensor
 
 final class MultitaskTests: XCTestCase {
     /// The class is the shape of the mask (disc or square): one UResNet must learn both from the same encoder.

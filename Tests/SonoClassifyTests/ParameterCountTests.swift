@@ -1,5 +1,7 @@
+import SonoBase
 import XCTest
 import SonoPipeline
+import SonoModels
 
 /// Parameter counts and names against torchvision. References (torchvision.models, 3 input channels,
 /// 1000 classes, `sum(p.numel() for p in m.parameters())`): resnet18 11,689,512; resnet34 21,797,672;

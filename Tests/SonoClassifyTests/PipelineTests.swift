@@ -1,6 +1,10 @@
+import SonoBase
 import XCTest
 import SonoImaging
 @testable import SonoPipeline
+import SonoKernels
+import SonoModels
+import SonoNN
 
 /// The classify pipeline end to end on a BUSI-layout folder of discs (benign) and squares (malignant).
 final class PipelineTests: XCTestCase {

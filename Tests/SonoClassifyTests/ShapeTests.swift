@@ -1,5 +1,8 @@
+import SonoBase
 import XCTest
 import SonoPipeline
+import SonoModels
+import SonoTensor
 
 /// Output shapes of every backbone at small inputs.
 final class ShapeTests: XCTestCase {

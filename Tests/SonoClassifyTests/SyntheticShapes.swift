@@ -1,6 +1,9 @@
 import Foundation
+import SonoBase
 import SonoImaging
 import SonoPipeline
+import SonoModels
+import SonoTensor
 
 /// A bright disc (class 0) or square (class 1) of random size and place on a noisy background, and its mask.
 func shape(square: Bool, size: Int, rng: inout RandomGenerator) -> (GrayImage, Mask) {

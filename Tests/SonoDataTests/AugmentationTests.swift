@@ -1,3 +1,4 @@
+import SonoBase
 import SonoImaging
 @testable import SonoData
 import XCTest
@@ -19,7 +20,7 @@ final class AugmentationTests: XCTestCase {
     func testGeometryMovesImageAndMaskIdentically() {
         let (image, mask) = pair()
         for seed in 0..<20 as Range<UInt64> {
-            var rng = SeededRNG(seed: seed)
+            var rng = RandomGenerator(seed: seed)
             let (warpedImage, warpedMask) = Augmenter(geometryOnly()).apply(image: image, mask: mask, rng: &rng)
             XCTAssertTrue(warpedMask.pixels.allSatisfy { $0 <= 1 }, "mask stays binary")
             XCTAssertGreaterThan(warpedMask.area, 0)
@@ -37,7 +38,7 @@ final class AugmentationTests: XCTestCase {
         var c = AugmentationConfig.none
         c.horizontalFlipProbability = 1
         let (image, mask) = pair()
-        var rng = SeededRNG(seed: 1)
+        var rng = RandomGenerator(seed: 1)
         let (flipped, flippedMask) = Augmenter(c).apply(image: image, mask: mask, rng: &rng)
         for y in 0..<24 { for x in 0..<32 { XCTAssertEqual(flippedMask[x, y], mask[31 - x, y]) } }
         XCTAssertEqual(flipped[31 - 5, 4], 1, accuracy: 1e-5)
@@ -46,7 +47,7 @@ final class AugmentationTests: XCTestCase {
     func testSameSeedSameResultDifferentSeedDifferent() {
         let (image, mask) = pair()
         let augmenter = Augmenter(AugmentationConfig())
-        var a = SeededRNG(seed: 9), b = SeededRNG(seed: 9), c = SeededRNG(seed: 10)
+        var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9), c = RandomGenerator(seed: 10)
         let first = augmenter.apply(image: image, mask: mask, rng: &a)
         let second = augmenter.apply(image: image, mask: mask, rng: &b)
         XCTAssertEqual(first.image, second.image)
@@ -64,7 +65,7 @@ final class AugmentationTests: XCTestCase {
         c.brightnessProbability = 1; c.contrastProbability = 1; c.gammaProbability = 1
         c.gaussianNoiseProbability = 1; c.speckleProbability = 1; c.blurProbability = 1
         let (image, mask) = pair()
-        var rng = SeededRNG(seed: 3)
+        var rng = RandomGenerator(seed: 3)
         let out = Augmenter(c).apply(image: image, mask: mask, rng: &rng)
         XCTAssertEqual(out.mask, mask)
         XCTAssertNotEqual(out.image, image)
@@ -73,7 +74,7 @@ final class AugmentationTests: XCTestCase {
 
     func testNoneIsIdentityAndConfigDecodesWithDefaults() throws {
         let (image, mask) = pair()
-        var rng = SeededRNG(seed: 3)
+        var rng = RandomGenerator(seed: 3)
         let out = Augmenter(.none).apply(image: image, mask: mask, rng: &rng)
         XCTAssertEqual(out.image, image)
         let decoded = try JSONDecoder().decode(AugmentationConfig.self, from: Data(#"{"maxRotationDegrees": 30, "gammaRange": {"low": 0.5, "high": 2}}"#.utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 @testable import SonoData
 import XCTest
 
@@ -83,11 +84,11 @@ final class SplitTests: XCTestCase {
     }
 
     func testSeededRNGIsReproducibleAndUniform() {
-        var a = SeededRNG(seed: 42), b = SeededRNG(seed: 42)
+        var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42)
         XCTAssertEqual((0..<5).map { _ in a.next() }, (0..<5).map { _ in b.next() })
-        var s1 = SeededRNG(seed: 1, stream: [3, 9]), s2 = SeededRNG(seed: 1, stream: [9, 3])
+        var s1 = RandomGenerator(seed: 1, stream: [3, 9]), s2 = RandomGenerator(seed: 1, stream: [9, 3])
         XCTAssertNotEqual(s1.next(), s2.next())
-        var rng = SeededRNG(seed: 5)
+        var rng = RandomGenerator(seed: 5)
         var counts = [Int](repeating: 0, count: 4)
         for _ in 0..<4000 { counts[rng.nextInt(below: 4)] += 1 }
         XCTAssertTrue(counts.allSatisfy { abs($0 - 1000) < 120 }, "\(counts)")

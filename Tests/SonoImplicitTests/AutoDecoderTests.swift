@@ -1,7 +1,11 @@
+import SonoBase
 import XCTest
 import SonoTestSupport
 import SonoModels
 import SonoPipeline
+import SonoKernels
+import SonoNN
+import SonoTensor
 
 /// A tiny auto-decoder (4 layers × 32, 24×24 discs and squares) trained once and shared by the tests.
 enum TinyModels {
@@ -21,7 +25,7 @@ enum TinyModels {
     }
 
     static func training(_ kinds: [Shape.Kind], count: Int, seed: UInt64) -> [Shape] {
-        var rng = TestRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<count).map { Shape.random(kinds[$0 % kinds.count], &rng) }
     }
 
@@ -61,7 +65,7 @@ final class AutoDecoderTests: XCTestCase {
         XCTAssertFalse(model.info.curve.isEmpty)
         XCTAssertEqual(model.info.curve.first?.step, 0)
         XCTAssertGreaterThan(model.info.inference.steps, 0)
-        var rng = TestRNG(seed: 77)
+        var rng = SplitMix64(seed: 77)
         let unseen = (0..<3).map { _ in Shape.random(.disc, &rng) }
         let predictions = model.infer(unseen.map { $0.image(TinyModels.size) }, steps: 200)
         for (shape, p) in zip(unseen, predictions) {
@@ -76,7 +80,7 @@ final class AutoDecoderTests: XCTestCase {
     /// Masks sampled at twice the training resolution match the analytic disc drawn at that resolution.
     func testMaskAtTwiceTheResolutionMatchesAnalyticDisc() {
         let model = TinyModels.plain
-        var rng = TestRNG(seed: 91)
+        var rng = SplitMix64(seed: 91)
         let disc = Shape.random(.disc, &rng)
         let p = model.infer([disc.image(TinyModels.size)], steps: 200)[0]
         let big = 2 * TinyModels.size
@@ -88,7 +92,7 @@ final class AutoDecoderTests: XCTestCase {
     /// Inpainting: with a quarter of the image hidden, the fit still recovers the whole mask reasonably.
     func testFitOnVisiblePixelsOnly() {
         let model = TinyModels.plain
-        var rng = TestRNG(seed: 93)
+        var rng = SplitMix64(seed: 93)
         let disc = Shape.random(.disc, &rng)
         let n = TinyModels.size
         let visible = (0..<(n * n)).map { !($0 % n < n / 2 && $0 / n < n / 2) }
@@ -100,7 +104,7 @@ final class AutoDecoderTests: XCTestCase {
     func testClassificationByLatentSearch() throws {
         let model = TinyModels.conditioned
         XCTAssertEqual(model.combinations.count, 2)
-        var rng = TestRNG(seed: 55)
+        var rng = SplitMix64(seed: 55)
         let held = (0..<12).map { Shape.random($0 % 2 == 0 ? .disc : .square, &rng) }
         let predictions = model.infer(held.map { $0.image(TinyModels.size) }, steps: 150)
         let labels = held.map(\.kind.rawValue)

@@ -1,13 +1,17 @@
+import SonoBase
 import XCTest
 import SonoTestSupport
 import SonoModels
 import SonoPipeline
+import SonoKernels
+import SonoNN
+import SonoTensor
 
 final class ImplicitNetworkTests: XCTestCase {
     override class func setUp() { Parallel.threads = 1 }
 
     func testGaborActivationGradient() {
-        var rng = TestRNG(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let x = rng.tensor([6, 5], lo: -0.4, hi: 0.4)
         checkGradients([x], h: 1e-3) { $0[0].gabor(omega: 10, scale: 3) }
     }
@@ -21,7 +25,7 @@ final class ImplicitNetworkTests: XCTestCase {
             if activation == .sine { c.omega = 3 }
             var rng = RandomGenerator(seed: 3)
             let net = ImplicitNetwork(c, rng: &rng)
-            var t = TestRNG(seed: 2)
+            var t = SplitMix64(seed: 2)
             let coords = t.tensor([2 * 5, 2]), z = t.tensor([2, 8], lo: -0.2, hi: 0.2)
             checkGradients([z], h: 1e-3, tolerance: 3e-2) { a in
                 let (i, m) = net(coords, conditioning: net.conditioning(latents: a[0]))
@@ -37,7 +41,7 @@ final class ImplicitNetworkTests: XCTestCase {
         var rng = RandomGenerator(seed: 5)
         let net = ImplicitNetwork(c, rng: &rng)
         let table = EmbeddingTable(rows: 5, dims: 4, std: 0.1, rng: &rng)
-        var t = TestRNG(seed: 9)
+        var t = SplitMix64(seed: 9)
         let coords = t.tensor([3 * 4, 2])
         let images = [1, 3, 1]   // a repeated row accumulates
         let r = (0..<24).map { _ in t.uniform() * 2 - 1 }

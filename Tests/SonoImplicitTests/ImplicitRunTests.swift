@@ -1,8 +1,10 @@
+import SonoBase
 import XCTest
 import SonoTestSupport
 import SonoImaging
 import SonoModels
 import SonoPipeline
+import SonoKernels
 
 /// The run-folder path: dataset on disk → split → checkpoints → resume → model → evaluate / segment / inpaint.
 final class ImplicitRunTests: XCTestCase {
@@ -13,7 +15,7 @@ final class ImplicitRunTests: XCTestCase {
         let images = root.appendingPathComponent("images"), masks = root.appendingPathComponent("masks")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
-        var rng = TestRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for i in 0..<count {
             let s = Shape.random(.disc, &rng)
             try ImageIO.writePNG(GrayImage(width: size, height: size, pixels: s.image(size)), to: images.appendingPathComponent("case\(i).png"))

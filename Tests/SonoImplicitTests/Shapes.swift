@@ -1,3 +1,4 @@
+import SonoBase
 import SonoTestSupport
 import SonoPipeline
 import SonoModels
@@ -24,7 +25,7 @@ struct Shape {
     /// Intensities [size²]: 0.85 inside, 0.15 outside.
     func image(_ size: Int) -> [Float] { mask(size).map { 0.15 + 0.7 * $0 } }
 
-    static func random(_ kind: Kind, _ rng: inout TestRNG) -> Shape {
+    static func random(_ kind: Kind, _ rng: inout SplitMix64) -> Shape {
         Shape(kind: kind, cx: rng.uniform() * 0.6 - 0.3, cy: rng.uniform() * 0.6 - 0.3, radius: 0.3 + rng.uniform() * 0.25)
     }
 }

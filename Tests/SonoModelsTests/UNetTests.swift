@@ -1,5 +1,7 @@
+import SonoBase
 import XCTest
 @testable import SonoModels
+import SonoTensor
 
 final class UNetTests: XCTestCase {
     func make(_ edit: (inout UNetConfig) -> Void) -> UNet {

@@ -1,5 +1,7 @@
+import SonoBase
 import XCTest
 @testable import SonoNN
+import SonoTensor
 
 final class CheckpointTests: XCTestCase {
     func makeMLP(seed: UInt64, hidden: Int = 8) -> Sequential {

@@ -1,5 +1,7 @@
+import SonoBase
 import XCTest
 @testable import SonoNN
+import SonoTensor
 
 /// Same seed → same weights and loss curve; a checkpointed run resumes bit-identically.
 final class DeterminismTests: XCTestCase {

@@ -1,5 +1,7 @@
+import SonoBase
 import XCTest
 @testable import SonoNN
+import SonoTensor
 
 final class EmbeddingTableTests: XCTestCase {
     func testSparseGradientMatchesDenseOp() {

@@ -1,6 +1,7 @@
 import XCTest
 import SonoTestSupport
 @testable import SonoNN
+import SonoTensor
 
 /// Every loss against PyTorch: the value and the gradient with respect to the logits.
 final class GoldenLossTests: XCTestCase {

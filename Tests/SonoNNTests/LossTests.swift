@@ -1,10 +1,11 @@
 import XCTest
 import SonoTestSupport
 @testable import SonoNN
+import SonoTensor
 
 /// Every loss: finite-difference gradients (in both layouts where logits can be blocked) and reference values.
 final class LossTests: XCTestCase {
-    var rng = TestRNG(seed: 21)
+    var rng = SplitMix64(seed: 21)
 
     func mask(_ shape: [Int], emptyImages: Set<Int> = []) -> Tensor {
         let per = shape.dropFirst().reduce(1, *)
@@ -100,3 +101,4 @@ final class LossTests: XCTestCase {
 }
 
 import Foundation
+import SonoBase

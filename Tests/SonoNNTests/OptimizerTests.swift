@@ -1,5 +1,7 @@
+import SonoBase
 import XCTest
 @testable import SonoNN
+import SonoTensor
 
 /// Optimizer updates against PyTorch (fixture from scripts/fixtures/make_optim_fixtures.py).
 final class OptimizerTests: XCTestCase {

@@ -1,5 +1,7 @@
+import SonoBase
 import XCTest
 @testable import SonoNN
+import SonoTensor
 
 final class SafetensorsTests: XCTestCase {
     func sampleTensors() -> [(String, Tensor)] {

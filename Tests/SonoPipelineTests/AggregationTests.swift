@@ -1,9 +1,10 @@
+import SonoBase
 import XCTest
 @testable import SonoPipeline
 
 final class AggregationTests: XCTestCase {
     func testMeanStdMedianAndMissing() {
-        var rng = MetricsRNG(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let s = MetricSummary([2, nil, 4, 4, 4, 5, nil, 5, 7, 9], rng: &rng)
         XCTAssertEqual(s.count, 8)
         XCTAssertEqual(s.missing, 2)
@@ -15,7 +16,7 @@ final class AggregationTests: XCTestCase {
     }
 
     func testNoValuesAndOneValue() {
-        var rng = MetricsRNG(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let none = MetricSummary([nil, nil], rng: &rng)
         XCTAssertEqual(none, MetricSummary(count: 0, missing: 2, mean: nil, std: nil, median: nil, ciLower: nil,
                                            ciUpper: nil))
@@ -27,9 +28,9 @@ final class AggregationTests: XCTestCase {
     }
 
     func testBootstrapIntervalContainsMeanAndIsReproducible() {
-        var source = MetricsRNG(seed: 99)
+        var source = SplitMix64(seed: 99)
         let values: [Double?] = (0..<60).map { _ in 0.5 + Double(source.nextIndex(below: 1000)) / 2000 }
-        var a = MetricsRNG(seed: 2024), b = MetricsRNG(seed: 2024), c = MetricsRNG(seed: 2025)
+        var a = SplitMix64(seed: 2024), b = SplitMix64(seed: 2024), c = SplitMix64(seed: 2025)
         let first = MetricSummary(values, rng: &a)
         let second = MetricSummary(values, rng: &b)
         let other = MetricSummary(values, rng: &c)
@@ -44,9 +45,9 @@ final class AggregationTests: XCTestCase {
     }
 
     func testStreamsAreIndependentOfMetricOrder() {
-        XCTAssertEqual(MetricsRNG(seed: 5, label: "lesion/dice"), MetricsRNG(seed: 5, label: "lesion/dice"))
-        XCTAssertNotEqual(MetricsRNG(seed: 5, label: "lesion/dice"), MetricsRNG(seed: 5, label: "lesion/iou"))
-        var rng = MetricsRNG(seed: 11)
+        XCTAssertEqual(SplitMix64(seed: 5, label: "lesion/dice"), SplitMix64(seed: 5, label: "lesion/dice"))
+        XCTAssertNotEqual(SplitMix64(seed: 5, label: "lesion/dice"), SplitMix64(seed: 5, label: "lesion/iou"))
+        var rng = SplitMix64(seed: 11)
         for bound in [1, 2, 3, 7, 1000] {
             for _ in 0..<100 { XCTAssertTrue((0..<bound).contains(rng.nextIndex(below: bound))) }
         }

@@ -1,3 +1,4 @@
+import SonoBase
 import XCTest
 @testable import SonoPipeline
 
@@ -15,7 +16,7 @@ final class DistanceTransformTests: XCTestCase {
     }
 
     func testMatchesBruteForceOnRandomGrids() {
-        var rng = MetricsRNG(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for trial in 0..<40 {
             let width = 1 + rng.nextIndex(below: 17), height = 1 + rng.nextIndex(below: 13)
             let density = [0.02, 0.1, 0.5][trial % 3]
@@ -51,7 +52,7 @@ final class DistanceTransformTests: XCTestCase {
 
     /// HD95/ASSD from the transform agree with a brute-force boundary-to-boundary computation.
     func testSurfaceDistancesMatchBruteForce() {
-        var rng = MetricsRNG(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for trial in 0..<20 {
             let width = 12, height = 10
             func blob() -> [Bool] {

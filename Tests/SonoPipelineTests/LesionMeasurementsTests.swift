@@ -1,3 +1,4 @@
+import SonoBase
 import XCTest
 import SonoImaging
 @testable import SonoPipeline
@@ -113,7 +114,7 @@ final class LesionMeasurementsTests: XCTestCase {
 
     /// Diameter via hull equals the brute-force maximum over all lesion pixel pairs on random blobs.
     func testDiameterMatchesBruteForce() throws {
-        var rng = MetricsRNG(seed: 17)
+        var rng = SplitMix64(seed: 17)
         for _ in 0..<15 {
             let width = 20, height = 16
             let mask = (0..<(width * height)).map { _ in UInt8(rng.nextIndex(below: 9) == 0 ? 1 : 0) }

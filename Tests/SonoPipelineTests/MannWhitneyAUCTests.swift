@@ -1,3 +1,4 @@
+import SonoBase
 import XCTest
 @testable import SonoPipeline
 
@@ -38,7 +39,7 @@ final class MannWhitneyAUCTests: XCTestCase {
 
     /// Against an O(P·N) pair count on random scores with many ties (quantised to 1/16).
     func testMatchesPairCounting() {
-        var rng = MetricsRNG(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for _ in 0..<20 {
             let n = 2 + rng.nextIndex(below: 200)
             let scores = (0..<n).map { _ in Float(rng.nextIndex(below: 17)) / 16 }

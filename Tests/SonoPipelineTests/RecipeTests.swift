@@ -1,5 +1,6 @@
 import XCTest
 @testable import SonoPipeline
+import SonoModels
 
 /// Every shipped recipe parses and validates, so a typo fails here rather than an hour into a run.
 final class RecipeTests: XCTestCase {

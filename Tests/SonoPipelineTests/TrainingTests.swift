@@ -1,6 +1,8 @@
+import SonoBase
 import XCTest
 import SonoImaging
 @testable import SonoPipeline
+import SonoNN
 
 final class TrainingTests: XCTestCase {
     func testTinyUNetLearnsDiscs() throws {

@@ -1,9 +1,10 @@
 import XCTest
 import SonoTestSupport
 @testable import SonoTensor
+import SonoKernels
 
 final class CoreOpTests: XCTestCase {
-    var rng = TestRNG(seed: 1)
+    var rng = SplitMix64(seed: 1)
 
     func testArithmeticBroadcastGradients() {
         checkGradients([rng.tensor([3, 4]), rng.tensor([4])]) { $0[0] * $0[1] + $0[1] }
@@ -222,6 +223,7 @@ final class CoreOpTests: XCTestCase {
 }
 
 import Foundation
+import SonoBase
 
 /// Moves values at least 0.05 away from 0 (and from ±0.5) so finite differences do not straddle a kink.
 func awayFromZero(_ t: Tensor) -> Tensor {

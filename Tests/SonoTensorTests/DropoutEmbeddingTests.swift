@@ -1,9 +1,11 @@
+import SonoBase
 import XCTest
 import SonoTestSupport
 @testable import SonoTensor
+import SonoKernels
 
 final class DropoutEmbeddingTests: XCTestCase {
-    var rng = TestRNG(seed: 5)
+    var rng = SplitMix64(seed: 5)
 
     func testDropoutScalesSurvivorsAndIsSeeded() {
         let x = Tensor.ones([100_000])

@@ -1,6 +1,7 @@
 import XCTest
 import SonoTestSupport
 @testable import SonoTensor
+import SonoKernels
 
 /// Forward values against PyTorch for the convolution-family ops, pooling, batch norm, resizing, softmax and
 /// group/layer norm. Each 4-D case whose channels fill 8- or 16-wide blocks also runs with input in those blocked layouts

@@ -1,10 +1,12 @@
+import SonoBase
 import XCTest
 import SonoTestSupport
 @testable import SonoTensor
+import SonoKernels
 
 /// Group, instance and layer norm; softmax and log-softmax: gradients in both layouts and forward invariants.
 final class NormalizationSoftmaxTests: XCTestCase {
-    var rng = TestRNG(seed: 11)
+    var rng = SplitMix64(seed: 11)
 
     func testGroupAndInstanceNormGradientsBothLayouts() {
         for layout in [Layout.plain, .blocked(8), .blocked(16)] {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import SonoTensor
 import CVectorKernels
+import SonoKernels
 
 /// vexp / vlog / vsincos round with the 1.5·2²³ trick and split the exponent with integer arithmetic; these
 /// cover the edges of that: the √½ roll-over, tiny and huge magnitudes, exp near its clamps, wide sin/cos.

@@ -1,3 +1,4 @@
+import SonoBase
 // Shared by every test target: test targets cannot import each other, so the helpers live in this small
 // support target.
 import XCTest
@@ -12,7 +13,7 @@ public func checkGradients(_ inputs: [Tensor], samples: Int = 24, h: Float = 1e-
                     file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor) {
     for t in inputs { t.requiresGrad = true; t.grad = nil }
     let out = f(inputs)
-    var rng = TestRNG(seed: 7)
+    var rng = SplitMix64(seed: 7)
     let r = (0..<out.count).map { _ in Double(rng.uniform() * 2 - 1) }
     func loss(_ o: Tensor) -> Double { zip(o.scalars, r).reduce(0) { $0 + Double($1.0) * $1.1 } }
     let seed = Tensor(r.map(Float.init), shape: out.shape)
@@ -43,18 +44,8 @@ public func checkGradients(_ inputs: [Tensor], samples: Int = 24, h: Float = 1e-
     }
 }
 
-/// A small deterministic generator for test data (SplitMix64).
-public struct TestRNG {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
+/// Test data from the library's SplitMix64, so the same seed always gives the same tensors.
+extension SplitMix64 {
     public mutating func tensor(_ shape: [Int], lo: Float = -1, hi: Float = 1) -> Tensor {
         Tensor((0..<shape.reduce(1, *)).map { _ in lo + (hi - lo) * uniform() }, shape: shape)
     }

@@ -1,7 +1,11 @@
 import XCTest
 import Foundation
+import SonoBase
 import SonoPipeline
 @testable import sonoseg
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// `sonoseg segment` and `sonoseg train` reach every kind of model, not only the U-Net.
 final class DispatchTests: XCTestCase {

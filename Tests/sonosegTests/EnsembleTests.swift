@@ -3,6 +3,8 @@ import Foundation
 import SonoImaging
 import SonoPipeline
 @testable import sonoseg
+import SonoNN
+import SonoTensor
 
 /// `sonoseg export --ensemble`: several U-Nets in one file whose probabilities `segment` and `evaluate` average.
 final class EnsembleTests: XCTestCase {

@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// Multi-head self-attention as PyTorch's `nn.MultiheadAttention` (batch first, no masks): one packed input
 /// projection `in_proj_weight` [3D, D] / `in_proj_bias` [3D] and `out_proj` (Linear D → D).
 ///

@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// Segmenters on a ResNet encoder: FCN (Long et al. 2015) and UResNet (U-Net decoder on ResNet stages), each
 /// with an optional classification head on the deepest map (the multitask model of Jimenez & Xu).
 /// Input [N, inputChannels, H, W] with H, W divisible by 32 → segmentation logits [N, classes, H, W] and,

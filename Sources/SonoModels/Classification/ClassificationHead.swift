@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// Global average pooling → Linear → ReLU → Dropout → Linear: encoder map [N, C, h, w] → logits [N, classes].
 /// Names `fc1`, `fc2`. With `hidden` 0 it is a single Linear (`fc2`).
 public final class ClassificationHead: Layer {

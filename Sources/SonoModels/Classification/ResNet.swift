@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// ResNet (He et al. 2016) in torchvision's layout: `conv1`, `bn1`, `layer1`…`layer4` of basic (18, 34) or
 /// bottleneck (50) blocks, `fc`. Parameter names match torchvision's `state_dict` (`layer1.0.conv1.weight`,
 /// `layer2.0.downsample.0.weight`, …), so its weights load by name when `inputChannels` and `classes` agree.

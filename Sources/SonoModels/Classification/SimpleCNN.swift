@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// The small custom CNN of Jimenez & Xu's comparison: blocks of 3x3 conv → BN → ReLU → 2x2 max-pool with
 /// doubling widths, global average pooling, dropout and a linear classifier.
 /// Input [N, inputChannels, H, W] with H, W divisible by 2^blocks → logits [N, classes].

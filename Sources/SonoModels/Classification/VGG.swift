@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// VGG-16 (Simonyan & Zisserman 2015, configuration D) in torchvision's layout: `features` is one sequence
 /// of conv (→ BN) → ReLU and max-pools, numbered as torchvision numbers them (`features.0.weight`,
 /// `features.28.bias`; with batch norm `features.1.running_mean`, …), then adaptive average pooling to

@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// Vision Transformer (Dosovitskiy et al. 2021) in torchvision's layout and names: `conv_proj` (patch
 /// embedding as a strided conv), `class_token`, `encoder.pos_embedding`, pre-norm blocks
 /// `encoder.layers.encoder_layer_i.{ln_1, self_attention, ln_2, mlp.0, mlp.3}`, `encoder.ln`, `heads.head`.

@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// Learned codes of a small set of classes (BI-RADS categories, benign/malignant): [classes, dims], looked up
 /// with a dense gradient (a handful of rows, all used every few steps, so Adam on the whole table is right).
 /// Part of the shipped model, unlike the per-image latents.

@@ -1,3 +1,6 @@
+import SonoBase
+import SonoNN
+import SonoTensor
 /// Class labels of the images in a batch, as indices into the network's code tables (nil where the network has
 /// no such table).
 public struct ClassIndices: Equatable, Sendable {

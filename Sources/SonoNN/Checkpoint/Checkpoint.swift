@@ -1,4 +1,5 @@
 import Foundation
+import SonoTensor
 /// A training checkpoint: model weights, optimizer state and caller-defined progress (step, epoch, seeds,
 /// schedule…) in one safetensors file, so a killed run resumes exactly.
 ///

@@ -1,4 +1,6 @@
 import Foundation
+import SonoBase
+import SonoTensor
 /// Reading and writing Hugging Face safetensors files (https://github.com/huggingface/safetensors):
 ///
 ///     [8 bytes: header length N, little-endian UInt64]

@@ -1,4 +1,6 @@
 import Foundation
+import SonoTensor
+import SonoKernels
 extension Safetensors {
     /// One tensor's header entry.
     struct Entry {

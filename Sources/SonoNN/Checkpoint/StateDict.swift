@@ -1,3 +1,4 @@
+import SonoTensor
 /// Loading weights into a module by name, as PyTorch's `load_state_dict`.
 
 /// Keys that did not line up when loading a state dict.

@@ -1,3 +1,5 @@
+import SonoTensor
+import SonoKernels
 /// Batch normalisation of [N, C, H, W] (or [N, C]) per channel. Training uses batch statistics and updates
 /// running averages (`runningVar` unbiased, as PyTorch); evaluation uses the running averages.
 public final class BatchNorm: Layer {

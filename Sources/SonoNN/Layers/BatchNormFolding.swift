@@ -1,3 +1,4 @@
+import SonoTensor
 /// Batch norm folded into the convolution before it, for inference: with frozen running statistics,
 /// BN(conv(x)) = conv'(x) where each output channel's weights and bias are rescaled. The network then skips
 /// one full pass over every activation per convolution (≈7% of a U-Net forward at 256², measured with

@@ -1,3 +1,5 @@
+import SonoBase
+import SonoTensor
 /// 2-D convolution: input [N, inputChannels, H, W] → [N, outputChannels, OH, OW].
 /// Parameters: `weight` [O, I/groups, KH, KW], `bias` [O].
 public final class Conv2D: Layer {

@@ -1,3 +1,5 @@
+import SonoBase
+import SonoTensor
 /// Inverted dropout as a layer: active only while training, the identity in evaluation. Owns its generator
 /// (seeded at construction) because `Layer.callAsFunction` takes only the input.
 public final class Dropout: Layer {

@@ -1,4 +1,7 @@
 import Foundation
+import SonoBase
+import SonoTensor
+import SonoKernels
 
 /// A trainable table of latent codes [rows, dims] with a sparse gradient: an auto-decoder (DeepSDF, NISF) has
 /// one code per training image but sees only a batch of them per step, so the backward pass accumulates only

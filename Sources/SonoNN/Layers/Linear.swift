@@ -1,3 +1,5 @@
+import SonoBase
+import SonoTensor
 /// Affine map on the last dimension: [M, inputFeatures] → [M, outputFeatures]. `weight` [out, in], `bias` [out].
 public final class Linear: Layer {
     public let weight: Tensor

@@ -1,3 +1,4 @@
+import SonoTensor
 /// Group normalisation of [N, C, H, W] (Wu & He 2018): batch-size independent, so it behaves the same with the
 /// batch of 1–4 images a CPU can afford. `groups == channels` is instance norm. Parameters as PyTorch's
 /// `nn.GroupNorm` (`weight` 1, `bias` 0).

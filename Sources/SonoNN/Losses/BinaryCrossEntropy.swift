@@ -1,3 +1,4 @@
+import SonoTensor
 /// Binary cross-entropy on logits, mean over elements (PyTorch `binary_cross_entropy_with_logits`).
 /// logits and target share a shape (any, e.g. [N, 1, H, W]); `weight` broadcasts to it (per-pixel or
 /// per-image weights); `positiveWeight` multiplies the positive term (PyTorch's `pos_weight`, one class).

@@ -1,3 +1,4 @@
+import SonoTensor
 /// Multi-class cross-entropy on logits, as PyTorch's `cross_entropy` with `weight` and `ignore_index`:
 ///   loss = −Σ_i w[y_i] · log softmax(x_i)[y_i] / Σ_i w[y_i]   (i over samples, or samples × pixels).
 /// Composed as log-softmax times a constant coefficient map (w[y_i] / Σ w at the target class, 0 elsewhere),

@@ -1,3 +1,4 @@
+import SonoTensor
 /// Binary focal loss on logits (Lin et al. 2017), mean over elements, as torchvision's `sigmoid_focal_loss`
 /// with reduction "mean": α_t · BCE · (1 − p_t)^γ. `alpha` < 0 disables the class weighting; γ = 0 with no
 /// α is plain BCE. Fused primitive with a hand-written gradient (`sigmoidFocalLoss` in SonoTensor).

@@ -1,3 +1,4 @@
+import SonoTensor
 /// Non-saturating GAN losses (Goodfellow et al. 2014) on discriminator logits of any shape (per image [N, 1] or
 /// per patch [N, 1, H, W]). Both are binary cross-entropies with constant targets, so they run on the fused
 /// BCE primitive: softplus(−x) = −log σ(x) and softplus(x) = −log(1 − σ(x)), computed without overflow.

@@ -1,3 +1,4 @@
+import SonoTensor
 /// Pixel-wise Kullback–Leibler divergence for segmentation (Duffy et al.): the network predicts K-channel
 /// logits, softmax over channels gives p; the target is a K-channel probability map t (for masks, [1 − y, y]).
 ///   loss = mean over pixels (N·H·W) of Σ_c t_c · (log(t_c + ε) − log(p_c + ε))

@@ -1,3 +1,4 @@
+import SonoTensor
 /// Soft overlap losses on sigmoid probabilities: Dice and Tversky, computed per image and averaged over the
 /// batch. Both come from the fused per-image sums (Σp, Σy, Σp·y) of `Tensor.sigmoidOverlapSums`, so the
 /// image-sized work is one pass forward and one backward; what follows is arithmetic on [N, 1] tensors.

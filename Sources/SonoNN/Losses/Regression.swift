@@ -1,3 +1,4 @@
+import SonoTensor
 /// Element-wise regression losses, mean over elements; composed from tensor ops (one fused-enough chain of
 /// SIMD passes). Shapes must match exactly: silent broadcasting of a target is a classic bug.
 

@@ -1,3 +1,4 @@
+import SonoTensor
 /// The segmentation objective as configuration: which loss, with its parameters, Codable so a training
 /// config file can name it (`{"kind": "bceDice", "diceWeight": 0.5}`; missing keys take the defaults).
 public enum SegmentationLoss: String, Codable, Sendable, CaseIterable {

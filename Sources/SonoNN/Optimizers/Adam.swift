@@ -1,4 +1,6 @@
 import Foundation
+import SonoTensor
+import SonoKernels
 /// Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015) and AdamW (Loshchilov &
 /// Hutter, "Decoupled Weight Decay Regularization", ICLR 2019), with PyTorch's `torch.optim.Adam`/`AdamW`
 /// semantics, step t counted per parameter:

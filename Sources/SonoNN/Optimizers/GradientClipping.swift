@@ -1,3 +1,5 @@
+import SonoTensor
+import SonoKernels
 /// Clips gradients by their global L2 norm (Pascanu et al., "On the difficulty of training recurrent neural
 /// networks", ICML 2013), as PyTorch's `clip_grad_norm_`:
 ///

@@ -1,4 +1,6 @@
 import Foundation
+import SonoTensor
+import SonoKernels
 
 /// Adam for `EmbeddingTable`s that touches only rows with a pending gradient ("lazy" Adam, as TensorFlow's
 /// LazyAdam and PyTorch's SparseAdam): untouched codes keep their values *and* moments, which is what

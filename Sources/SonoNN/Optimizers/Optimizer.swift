@@ -1,4 +1,6 @@
 import Foundation
+import SonoTensor
+import SonoKernels
 /// Updates parameters from their accumulated gradients. State (moments, velocities) is kept per parameter
 /// name, so it can be saved beside the weights and a killed run resumes exactly.
 public protocol Optimizer: AnyObject {

@@ -1,3 +1,5 @@
+import SonoTensor
+import SonoKernels
 /// Stochastic gradient descent with momentum (Polyak 1964; Sutskever et al. 2013), Nesterov momentum and L2
 /// weight decay, with PyTorch's `torch.optim.SGD` semantics:
 ///

@@ -1,3 +1,5 @@
+import SonoTensor
+import SonoKernels
 /// Fused in-place update loops for optimizers: 16-lane SIMD slices of the parameter, its gradient and up to
 /// two state buffers, spread over the cores by `Parallel`. Every element gets the same arithmetic whatever the
 /// split (the tail runs on a zero-padded vector and stores only its live lanes), so updates are bit-identical

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 
 /// Class indices of samples against a class order; throws for a sample without a known class.
@@ -39,7 +40,7 @@ public func balancedDraw(_ samples: [Sample], labels: [Int], classes: Int, seed:
     for (i, l) in labels.enumerated() { byClass[l].append(i) }
     let present = byClass.filter { !$0.isEmpty }
     guard !present.isEmpty else { return samples }
-    var rng = SeededRNG(seed: seed, stream: [0x4241_4C41, UInt64(epoch)])
+    var rng = RandomGenerator(seed: seed, stream: [0x4241_4C41, UInt64(epoch)])
     return (0..<samples.count).map { _ in
         let members = present[Int(rng.next() % UInt64(present.count))]
         return samples[members[Int(rng.next() % UInt64(members.count))]]

@@ -1,5 +1,7 @@
 import Foundation
 import SonoData
+import SonoModels
+import SonoNN
 
 /// What a run learns: the class of an image, the lesion mask, or both from one network.
 public enum ClassifyTask: String, Codable, Sendable, CaseIterable { case classify, segment, multitask }

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 /// One line of a classification run's `log.jsonl`, appended after every epoch.
 public struct TaskEpochRecord: Codable, Sendable {

@@ -1,5 +1,9 @@
 import Foundation
+import SonoBase
 import SonoData
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// Trains the configured classifier, segmenter or multitask model, writing config.json, log.jsonl,
 /// last.safetensors (resumable), model.safetensors (best by validation score, the file `segment` and
@@ -7,7 +11,7 @@ import SonoData
 public func trainTask(_ config: ClassifyConfig, folder: URL, resume: Bool = false, quiet: Bool = false, stopAfter: Int? = nil,
                       log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> TaskTrainSummary {
     try config.validate()
-    MemoryPolicy.retainFreedMemory()
+    Engine.retainFreedMemory()
     let run = RunFolder(folder)
     try startRunFolder(config, run: run, resume: resume)
     let data = try TaskData.prepare(config, folder: folder, log: log)
@@ -83,7 +87,7 @@ public func trainTask(_ config: ClassifyConfig, folder: URL, resume: Bool = fals
                                    bestEpoch: state.bestEpoch + 1, bestValidationScore: state.bestScore, seconds: state.seconds,
                                    trainImages: data.parts.train.count, validationImages: data.parts.validation.count,
                                    testImages: data.parts.test.count, stoppedEarly: stoppedEarly, test: test)
-    try writeJSON(summary, to: run.summary)
+    try JSONFiles.write(summary, to: run.summary)
     return summary
 }
 
@@ -96,7 +100,7 @@ func startRunFolder(_ config: ClassifyConfig, run: RunFolder, resume: Bool) thro
     if resume, let saved = try? ClassifyConfig.load(run.config), saved != config {
         throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
     }
-    try writeJSON(config, to: run.config)
+    try JSONFiles.write(config, to: run.config)
 }
 
 /// Mean losses of one training epoch.
@@ -148,7 +152,7 @@ func saveTaskModel(_ network: TaskNetwork, config: ClassifyConfig, classNames: [
 func reseedDropout(_ module: Module, seed: UInt64, epoch: Int) {
     func collect(_ m: Module) -> [Dropout] { (m as? Dropout).map { [$0] } ?? m.children.flatMap { collect($0.1) } }
     for (i, d) in collect(module).enumerated() {
-        var mixer = SeededRNG(seed: seed, stream: [0x4452_4F50, UInt64(epoch), UInt64(i)])
+        var mixer = RandomGenerator(seed: seed, stream: [0x4452_4F50, UInt64(epoch), UInt64(i)])
         d.rng = RandomGenerator(seed: mixer.next())
     }
 }

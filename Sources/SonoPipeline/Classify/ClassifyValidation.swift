@@ -1,5 +1,6 @@
 import Foundation
 import SonoData
+import SonoTensor
 
 /// Validation figures of one epoch. `score` picks the best model: balanced accuracy (classify), mean Dice
 /// (segment), or their mean (multitask).

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 
@@ -79,17 +80,17 @@ public func evaluateTask(_ model: LoadedModel, samples: [Sample], threshold: Flo
 public func writeTaskEvaluation(_ e: TaskEvaluation, name: String, to folder: URL) throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     if let c = e.classification {
-        try writeJSON(c, to: folder.appendingPathComponent("classification.json"))
-        try atomicWrite(Data(taskMarkdown(c, name: name).utf8), to: folder.appendingPathComponent("classification.md"))
+        try JSONFiles.write(c, to: folder.appendingPathComponent("classification.json"))
+        try AtomicFile.write(Data(taskMarkdown(c, name: name).utf8), to: folder.appendingPathComponent("classification.md"))
         var csv = "id,true_class,predicted_class,probability," + c.classNames.map { "p_\($0)" }.joined(separator: ",") + "\n"
         for p in e.predictions {
             csv += "\(p.id.contains(",") ? "\"\(p.id)\"" : p.id),\(p.trueClass),\(p.predictedClass),\(String(format: "%.4f", p.probability)),"
             csv += p.probabilities.map { String(format: "%.4f", $0) }.joined(separator: ",") + "\n"
         }
-        try atomicWrite(Data(csv.utf8), to: folder.appendingPathComponent("predictions.csv"))
+        try AtomicFile.write(Data(csv.utf8), to: folder.appendingPathComponent("predictions.csv"))
     }
     if let s = e.segmentation { try writeEvaluation(s, name: name, skipped: e.skipped, to: folder) }
-    else if !e.skipped.isEmpty { try writeJSON(e.skipped, to: folder.appendingPathComponent("skipped.json")) }
+    else if !e.skipped.isEmpty { try JSONFiles.write(e.skipped, to: folder.appendingPathComponent("skipped.json")) }
 }
 
 /// The headline table, per-class precision/recall/F1/AUC and the confusion matrix.

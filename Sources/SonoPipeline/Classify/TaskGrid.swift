@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 
 /// A comparison grid of classification / segmentation / multitask runs: a base recipe and named variants
@@ -62,6 +63,6 @@ public func runTaskGrid(_ recipe: TaskGridRecipe, folder: URL, log: @escaping (S
     if !classification.isEmpty { md += "### Classification\n\n" + MetricsMarkdown.classificationTable(classification) + "\n" }
     if !segmentation.isEmpty { md += "### Segmentation (lesion images)\n\n" + MetricsMarkdown.segmentationTable(segmentation) + "\n" }
     md += "Training: " + times.joined(separator: "; ") + "\n"
-    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("grid.md"))
+    try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("grid.md"))
     return md
 }

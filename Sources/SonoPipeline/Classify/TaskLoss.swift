@@ -1,5 +1,7 @@
 import Foundation
 import SonoData
+import SonoNN
+import SonoTensor
 
 /// The objective of a run: cross-entropy (class-weighted) for classification, the configured segmentation loss
 /// for masks, and w_seg · segmentation + w_cls · cross-entropy for the multitask model.

@@ -1,4 +1,8 @@
 import Foundation
+import SonoBase
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// Class logits and/or lesion logits of a batch.
 public struct TaskOutput {

@@ -1,5 +1,7 @@
 import Foundation
 import SonoData
+import SonoModels
+import SonoNN
 
 /// One dataset folder used for training and evaluation.
 public struct DataSource: Codable, Hashable, Sendable {

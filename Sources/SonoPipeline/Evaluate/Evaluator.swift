@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 
@@ -59,10 +60,10 @@ public func evaluationSamples(path: String, layout: DatasetLayout? = nil, split:
 /// Writes metrics.csv (per image), metrics.json (everything) and table.md (the papers' table shape).
 public func writeEvaluation(_ report: SegmentationReport, name: String, skipped: [SkippedSample], to folder: URL) throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try atomicWrite(Data(report.csv().utf8), to: folder.appendingPathComponent("metrics.csv"))
-    try atomicWrite(try report.json(), to: folder.appendingPathComponent("metrics.json"))
+    try AtomicFile.write(Data(report.csv().utf8), to: folder.appendingPathComponent("metrics.csv"))
+    try AtomicFile.write(try report.json(), to: folder.appendingPathComponent("metrics.json"))
     var md = MetricsMarkdown.segmentationTable([(name: name, report: report)])
     md += "\n" + MetricsMarkdown.segmentationTable([(name: name, report: report)], columns: [.hd95, .assd, .specificity, .auc])
-    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("table.md"))
-    if !skipped.isEmpty { try writeJSON(skipped, to: folder.appendingPathComponent("skipped.json")) }
+    try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("table.md"))
+    if !skipped.isEmpty { try JSONFiles.write(skipped, to: folder.appendingPathComponent("skipped.json")) }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import SonoModels
+import SonoNN
+import SonoTensor
 
 /// What a training checkpoint holds besides the optimizer: the network and the training images' latent table.
 final class AutoDecoderState: Module {

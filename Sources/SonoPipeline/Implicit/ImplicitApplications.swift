@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 import SonoModels
@@ -94,12 +95,12 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         }
         start += urls.count
     }
-    try writeJSON(rows, to: out.appendingPathComponent("summary.json"))
-    try atomicWrite(Data(summaryCSV(rows.map(\.lesion)).utf8), to: out.appendingPathComponent("summary.csv"))
+    try JSONFiles.write(rows, to: out.appendingPathComponent("summary.json"))
+    try AtomicFile.write(Data(summaryCSV(rows.map(\.lesion)).utf8), to: out.appendingPathComponent("summary.csv"))
     if model.info.network.isConditioned {
         var csv = "image,birads,pathology,reconstruction_loss\n"
         for r in rows { csv += "\(r.lesion.image),\(r.birads ?? ""),\(r.pathology ?? ""),\(r.reconstructionLoss)\n" }
-        try atomicWrite(Data(csv.utf8), to: out.appendingPathComponent("classes.csv"))
+        try AtomicFile.write(Data(csv.utf8), to: out.appendingPathComponent("classes.csv"))
     }
     return rows
 }
@@ -170,11 +171,11 @@ public func writeImplicitEvaluation(_ e: ImplicitEvaluation, name: String, to fo
     var md = ""
     for (label, report) in [("BI-RADS", e.birads), ("pathology", e.pathology)] {
         guard let report else { continue }
-        try writeJSON(report, to: folder.appendingPathComponent(label == "BI-RADS" ? "birads.json" : "pathology.json"))
+        try JSONFiles.write(report, to: folder.appendingPathComponent(label == "BI-RADS" ? "birads.json" : "pathology.json"))
         md += "## \(label) by latent search\n\n" + MetricsMarkdown.classificationTable([(name: name, report: report)]) + "\n"
             + MetricsMarkdown.confusionMatrix(report) + "\n"
     }
-    if !md.isEmpty { try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("classification.md")) }
+    if !md.isEmpty { try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("classification.md")) }
 }
 
 /// Inpainting: hides `box` (x, y, width, height in the image's pixels), fits the latent on the visible pixels

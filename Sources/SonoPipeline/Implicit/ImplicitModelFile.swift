@@ -1,7 +1,9 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 import SonoModels
+import SonoNN
 
 /// Everything besides the weights that inference needs, stored as JSON in the model file's header.
 public struct ImplicitModelInfo: Codable, Sendable, Equatable {

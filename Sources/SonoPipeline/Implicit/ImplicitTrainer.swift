@@ -1,6 +1,8 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoModels
+import SonoNN
 
 /// One line of an implicit run's `log.jsonl`, every `logEvery` steps (means over those steps).
 public struct ImplicitStepRecord: Codable, Sendable {
@@ -160,7 +162,7 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     if resume, let saved = try? ImplicitTrainConfig.load(run.config), !saved.trainsTheSame(as: config) {
         throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
     }
-    try writeJSON(config, to: run.config)
+    try JSONFiles.write(config, to: run.config)
 
     var splitConfig = TrainConfig()
     (splitConfig.data, splitConfig.split, splitConfig.seed) = (config.data, config.split, config.seed)
@@ -169,7 +171,7 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     let (train, trainNotes) = try ImageBank.load(data.train, preprocess: config.preprocess, network: config.model, cacheFolder: cache, onError: config.onError)
     let (validation, validationNotes) = try ImageBank.load(data.validation, preprocess: config.preprocess, network: config.model, cacheFolder: cache, onError: config.onError)
     if !(trainNotes + validationNotes).isEmpty {
-        try writeJSON(trainNotes + validationNotes, to: run.skipped)
+        try JSONFiles.write(trainNotes + validationNotes, to: run.skipped)
         log("\((trainNotes + validationNotes).count) images left out (listed in \(run.skipped.path))")
     }
     guard train.count > 0 else { throw PipelineError.emptyDataset("no training images left in \(config.data.map(\.path).joined(separator: ", "))") }
@@ -223,8 +225,8 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     let summary = ImplicitTrainSummary(steps: trainer.step, seconds: seconds, trainImages: train.count, validationImages: validation.count,
                                        testImages: data.test.count, inferenceSteps: model.info.inference.steps,
                                        validationDice: model.info.validationDice ?? .nan, stoppedByTime: stoppedByTime)
-    try writeJSON(summary, to: run.summary)
-    try writeJSON(model.info.curve, to: folder.appendingPathComponent("dice-curve.json"))
+    try JSONFiles.write(summary, to: run.summary)
+    try JSONFiles.write(model.info.curve, to: folder.appendingPathComponent("dice-curve.json"))
     return summary
 }
 

@@ -1,5 +1,8 @@
 import Foundation
+import SonoBase
 import SonoModels
+import SonoNN
+import SonoTensor
 
 /// Mean validation Dice after `step` latent steps: one point of the curve stored in a model.
 public struct DicePoint: Codable, Sendable, Equatable {
@@ -64,11 +67,8 @@ public struct LatentFitter {
     public static let singleThreadBelow = 32_768
 
     private func withSmallJobThreads<T>(points: Int, _ body: () -> T) -> T {
-        let saved = Parallel.threads
-        guard points < Self.singleThreadBelow, saved > 1 else { return body() }
-        Parallel.threads = 1
-        defer { Parallel.threads = saved }
-        return body()
+        guard points < Self.singleThreadBelow else { return body() }
+        return Engine.withThreads(1, body)
     }
 
     private func fitUnscoped(_ request: LatentFitRequest, steps: Int, truth: [[Float]]?, rng: inout RandomGenerator) -> LatentFit {

@@ -1,4 +1,7 @@
+import SonoBase
 import SonoModels
+import SonoNN
+import SonoTensor
 
 /// Points of B images stacked image-major for one batched forward pass.
 public struct PointBatch {

@@ -1,3 +1,4 @@
+import SonoBase
 /// Summary of one metric over images: mean, sample standard deviation, median and a bootstrap confidence
 /// interval of the mean, over the values that exist (nil values are skipped and counted in `missing`).
 public struct MetricSummary: Codable, Sendable, Equatable {
@@ -27,7 +28,7 @@ public struct MetricSummary: Codable, Sendable, Equatable {
     }
 
     /// Summarises `values`; the interval is drawn with `bootstrap` from `rng`.
-    public init(_ values: [Double?], bootstrap: BootstrapSettings = BootstrapSettings(), rng: inout MetricsRNG) {
+    public init(_ values: [Double?], bootstrap: BootstrapSettings = BootstrapSettings(), rng: inout SplitMix64) {
         let present = values.compactMap { $0 }
         let n = present.count
         count = n
@@ -52,7 +53,7 @@ public struct BootstrapSettings: Codable, Sendable, Equatable {
     public var resamples: Int
     /// Coverage of the interval, e.g. 0.95.
     public var confidence: Double
-    /// Seed of the `MetricsRNG` streams.
+    /// Seed of the `SplitMix64` streams.
     public var seed: UInt64
 
     public init(resamples: Int = 1000, confidence: Double = 0.95, seed: UInt64 = 0) {
@@ -68,7 +69,7 @@ public enum Bootstrap {
     /// of `settings.resamples` resamples of `values` drawn with replacement from `rng`. nil for no values or
     /// no resamples. (`settings.seed` is not used here: the caller owns `rng`.)
     public static func meanInterval(_ values: [Double], settings: BootstrapSettings,
-                                    rng: inout MetricsRNG) -> (lower: Double, upper: Double)? {
+                                    rng: inout SplitMix64) -> (lower: Double, upper: Double)? {
         let n = values.count
         guard n > 0, settings.resamples > 0 else { return nil }
         var means = [Double](repeating: 0, count: settings.resamples)

@@ -1,3 +1,4 @@
+import SonoBase
 /// How a model behaves on normal images (empty ground truth), where overlap metrics say little: every
 /// predicted pixel is a false positive.
 public struct NormalImageSummary: Codable, Sendable, Equatable {
@@ -19,12 +20,12 @@ public struct NormalImageSummary: Codable, Sendable, Equatable {
         images = normal.count
         predictedEmpty = normal.filter { $0.predictedPixels == 0 }.count
         fractionPredictedEmpty = normal.isEmpty ? nil : Double(predictedEmpty) / Double(normal.count)
-        var rng = MetricsRNG(seed: bootstrap.seed, label: "normal/fp_pixels")
+        var rng = SplitMix64(seed: bootstrap.seed, label: "normal/fp_pixels")
         falsePositivePixels = MetricSummary(normal.map { Double($0.falsePositives) }, bootstrap: bootstrap,
                                             rng: &rng)
         let areas = normal.map(\.falsePositiveAreaMM2)
         if areas.contains(where: { $0 != nil }) {
-            var areaRNG = MetricsRNG(seed: bootstrap.seed, label: "normal/fp_mm2")
+            var areaRNG = SplitMix64(seed: bootstrap.seed, label: "normal/fp_mm2")
             falsePositiveAreaMM2 = MetricSummary(areas, bootstrap: bootstrap, rng: &areaRNG)
         } else {
             falsePositiveAreaMM2 = nil

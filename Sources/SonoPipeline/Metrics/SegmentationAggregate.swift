@@ -1,3 +1,4 @@
+import SonoBase
 /// Every segmentation metric summarised over a set of images (see `MetricSummary`).
 public struct SegmentationAggregate: Codable, Sendable, Equatable {
     /// Images in the set.
@@ -18,7 +19,7 @@ public struct SegmentationAggregate: Codable, Sendable, Equatable {
     public init(_ metrics: [SegmentationMetrics], bootstrap: BootstrapSettings = BootstrapSettings(),
                 streamPrefix: String = "") {
         func summary(_ metric: SegmentationMetric) -> MetricSummary {
-            var rng = MetricsRNG(seed: bootstrap.seed, label: streamPrefix + metric.rawValue)
+            var rng = SplitMix64(seed: bootstrap.seed, label: streamPrefix + metric.rawValue)
             return MetricSummary(metrics.map { metric.value(in: $0) }, bootstrap: bootstrap, rng: &rng)
         }
         images = metrics.count

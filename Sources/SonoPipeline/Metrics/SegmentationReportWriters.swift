@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 extension SegmentationReport {
     /// Columns of `csv()`, in order. Metric columns are ratios in [0, 1] except `hd95`/`assd` (in the row's
@@ -47,20 +48,5 @@ extension SegmentationReport {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
                                                                         negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(SegmentationReport.self, from: data)
-    }
-}
-
-/// CSV cell formatting.
-enum CSVField {
-    /// Quotes a field containing a comma, quote or line break, doubling inner quotes (RFC 4180).
-    static func escape(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    static func number(_ value: Double?) -> String {
-        guard let value else { return "" }
-        guard value.isFinite else { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
-        return String(format: "%.6f", value)
     }
 }

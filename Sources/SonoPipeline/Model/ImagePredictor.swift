@@ -1,5 +1,7 @@
 import Foundation
 import SonoImaging
+import SonoNN
+import SonoTensor
 
 /// A model's output for one image, at the image's own size.
 public struct ImagePrediction {

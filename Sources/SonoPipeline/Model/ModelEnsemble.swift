@@ -1,5 +1,7 @@
 import Foundation
 import SonoImaging
+import SonoNN
+import SonoTensor
 
 /// Several U-Nets in one file whose lesion probabilities are averaged at each image's own size, so members
 /// may differ in network and input size. Unlike a weight average (`averageModels`), this works for models

@@ -1,4 +1,6 @@
 import Foundation
+import SonoNN
+import SonoTensor
 
 /// A model file given as itself or as the run folder holding `model.safetensors`: the one rule every command
 /// that takes `--model` follows.

@@ -1,6 +1,10 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// What inference needs besides the weights, stored as JSON in the safetensors header (`sonoseg.model`), so a
 /// model is one file that PyTorch's safetensors can also read.

@@ -1,5 +1,9 @@
 import Foundation
+import SonoBase
 import SonoData
+import SonoModels
+import SonoNN
+import SonoTensor
 
 /// A U-Net with the training machinery of the chosen method: one loss on the output, or Li et al.'s deep
 /// supervision (1x1 heads on the coarser decoder stages, upsampled to full size, weighted α) with a

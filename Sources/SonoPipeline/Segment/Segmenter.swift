@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 
@@ -107,8 +108,8 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
                    m.areaPixels > 0 ? "lesion \(m.areaPixels) px, max diameter \(String(format: "%.1f", m.maxDiameterPixels)) px" : "no lesion found",
                    diagnosis, rows.last!.seconds))
     }
-    try writeJSON(rows, to: out.appendingPathComponent("summary.json"))
-    try atomicWrite(Data(summaryCSV(rows).utf8), to: out.appendingPathComponent("summary.csv"))
+    try JSONFiles.write(rows, to: out.appendingPathComponent("summary.json"))
+    try AtomicFile.write(Data(summaryCSV(rows).utf8), to: out.appendingPathComponent("summary.csv"))
     return rows
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 /// Trains one model per fold (fold k validates on partition k of the split) and gathers the folds'
 /// validation metrics as mean ± std across folds (Li et al., Table 1).
@@ -30,8 +31,8 @@ public func crossValidate(_ config: TrainConfig, folds: Int, folder: URL, resume
         aggregates.append(try SegmentationReport.decode(json: json).lesion)
     }
     let summary = CrossValidationSummary(folds: aggregates)
-    try writeJSON(summary, to: folder.appendingPathComponent("cv.json"))
+    try JSONFiles.write(summary, to: folder.appendingPathComponent("cv.json"))
     let md = MetricsMarkdown.crossValidationTable([(name: config.name, summary: summary)])
-    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("cv.md"))
+    try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("cv.md"))
     return summary
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 
 /// An ablation grid: a base recipe and named variants that override parts of it. Each variant trains on the
@@ -81,9 +82,9 @@ public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -
     for ext in recipe.external ?? [] {
         md += "\n## \(recipe.name): zero-shot on \(ext.name) (all images)\n\n" + MetricsMarkdown.segmentationTable(external[ext.name] ?? [])
     }
-    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("grid.md"))
+    try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("grid.md"))
     // several grids may share a folder (and their common variants): each also keeps its own table
-    try atomicWrite(Data(md.utf8), to: folder.appendingPathComponent("grid-\(slug(recipe.name)).md"))
+    try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("grid-\(slug(recipe.name)).md"))
     return md
 }
 

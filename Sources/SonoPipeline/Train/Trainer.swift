@@ -1,5 +1,7 @@
 import Foundation
+import SonoBase
 import SonoData
+import SonoTensor
 
 /// What `train` returns and writes to `summary.json`.
 public struct TrainSummary: Codable, Sendable {
@@ -45,7 +47,7 @@ public struct RunFolder {
 public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quiet: Bool = false, stopAfter: Int? = nil,
                   log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> TrainSummary {
     try config.validate()
-    MemoryPolicy.retainFreedMemory()
+    Engine.retainFreedMemory()
     let run = RunFolder(folder)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     if !resume, FileManager.default.fileExists(atPath: run.last.path) {
@@ -54,7 +56,7 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
     if resume, let saved = try? TrainConfig.load(run.config), saved != config {
         throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
     }
-    try writeJSON(config, to: run.config)
+    try JSONFiles.write(config, to: run.config)
 
     let data = try TrainingData.prepare(config, runFolder: folder, log: log)
     guard !data.train.isEmpty, !data.validation.isEmpty else {
@@ -141,29 +143,11 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
         log(String(format: "test: Dice %.4f on %d images (per-image metrics in %@/test/)", testDice ?? .nan, data.test.count, folder.path))
     }
     let skipped = trainLoader.skipped + validationLoader.skipped
-    if !skipped.isEmpty { try writeJSON(skipped, to: run.skipped) }
+    if !skipped.isEmpty { try JSONFiles.write(skipped, to: run.skipped) }
     let summary = TrainSummary(epochsRun: epoch, bestEpoch: state.bestEpoch + 1, bestValidationDice: state.bestDice,
                                seconds: state.seconds, trainImages: data.train.count, validationImages: data.validation.count,
                                testImages: data.test.count, stoppedEarly: stoppedEarly, testDice: testDice)
-    try writeJSON(summary, to: run.summary)
+    try JSONFiles.write(summary, to: run.summary)
     return summary
 }
 
-/// Pretty, sorted JSON written atomically.
-public func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    var data = try encoder.encode(value)
-    data.append(0x0A)
-    try atomicWrite(data, to: url)
-}
-
-/// Writes to a temporary file in the same folder, then renames: readers never see a half-written file.
-public func atomicWrite(_ data: Data, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-    try data.write(to: tmp)
-    if rename(tmp.path, url.path) != 0 {
-        try? FileManager.default.removeItem(at: tmp)
-        throw PipelineError.unreadable(url.path, "cannot write: \(String(cString: strerror(errno)))")
-    }
-}

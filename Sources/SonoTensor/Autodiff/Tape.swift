@@ -1,3 +1,4 @@
+import SonoKernels
 /// Define-by-run reverse-mode autodiff. Every op that sees an input requiring gradients attaches a `Node` to
 /// its output: the inputs and a closure mapping the output's gradient to the inputs' gradients (the
 /// vector-Jacobian product). `backward()` walks the nodes in reverse topological order.

@@ -1,3 +1,4 @@
+import SonoKernels
 /// Broadcasting add, subtract, multiply, divide; scalar forms. Same-shape operands run as one SIMD pass in
 /// whatever layout they share (blocked activations stay blocked); other shapes broadcast in plain layout.
 extension Tensor {

@@ -1,3 +1,4 @@
+import SonoKernels
 /// Batch normalisation (oneDNN) over N, H, W per channel of [N, C, H, W] (or N per feature of [N, C]).
 extension Tensor {
     /// Training: normalise with the batch statistics and return them (mean, biased variance) so the caller

@@ -1,3 +1,4 @@
+import SonoKernels
 /// Binary cross-entropy on logits, fused: loss_i = w_i · [pw · y · softplus(-x) + (1 - y) · softplus(x)],
 /// mean over elements. Gradient: w_i · [(1 - y) σ(x) - pw · y (1 - σ(x))] / N, one SIMD pass.
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil, positiveWeight: Float = 1) -> Tensor {

@@ -1,3 +1,4 @@
+import SonoKernels
 /// 2-D convolution and transposed convolution (oneDNN). Activations leave in the blocked layout when their
 /// channel count allows, so a chain of conv → batch norm → ReLU → pool never converts.
 extension Tensor {

@@ -1,3 +1,5 @@
+import SonoBase
+import SonoKernels
 /// Inverted dropout (Srivastava et al. 2014): each element is kept with probability 1 − p and scaled by
 /// 1 / (1 − p), so the expected activation is unchanged and inference needs no rescaling.
 extension Tensor {

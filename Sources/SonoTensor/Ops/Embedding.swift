@@ -1,3 +1,4 @@
+import SonoKernels
 /// Embedding lookup: rows of a table gathered by index (latent codes of an auto-decoder, class embeddings).
 extension Tensor {
     /// table [rows, dims], `indices` (each in 0..<rows, repeats allowed) → [indices.count, dims].

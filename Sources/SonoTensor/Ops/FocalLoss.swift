@@ -1,3 +1,4 @@
+import SonoKernels
 /// Binary focal loss on logits (Lin et al. 2017, torchvision's `sigmoid_focal_loss`), fused with a
 /// hand-written gradient: the composed form needs σ, softplus, a power and their products both ways.
 ///   p = σ(x), ce = y·softplus(−x) + (1 − y)·softplus(x), q = 1 − p_t = p + y − 2py,

@@ -1,3 +1,4 @@
+import SonoKernels
 extension Tensor {
     /// The same values in another physical layout; the gradient converts back.
     public func toLayout(_ target: Layout) -> Tensor {

@@ -1,3 +1,4 @@
+import SonoKernels
 /// Matrix products (oneDNN matmul) and the affine map of a linear layer.
 extension Tensor {
     /// [m, k] · [k, n] → [m, n], or batched [b, m, k] · [b, k, n] → [b, m, n].

@@ -1,4 +1,5 @@
 import Foundation
+import SonoKernels
 
 /// Group, instance and layer normalisation. All three normalise contiguous runs ("rows") of a plain buffer —
 /// a group of channels of one image, or the last dimensions of one sample — and then apply a learned affine

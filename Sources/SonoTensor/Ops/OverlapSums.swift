@@ -1,3 +1,4 @@
+import SonoKernels
 /// Per-image soft overlap statistics of sigmoid probabilities and a target mask, fused: the building block of
 /// soft Dice and Tversky losses. Composing them from σ, ·, and three axis sums would take about ten passes
 /// over the image forward and backward; this takes one each way, and the losses are then a few scalar ops on

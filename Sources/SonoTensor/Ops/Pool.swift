@@ -1,3 +1,4 @@
+import SonoKernels
 /// Max and average pooling (oneDNN), global average pooling. Layout is preserved.
 extension Tensor {
     /// [N, C, H, W] → [N, C, OH, OW]; `stride` defaults to the kernel size.

@@ -1,3 +1,4 @@
+import SonoKernels
 /// Sums, means and maxima over all elements or over axes.
 extension Tensor {
     /// Sum of all elements (accumulated in Double), as a scalar tensor.

@@ -1,3 +1,4 @@
+import SonoKernels
 /// Nearest and bilinear upsampling (oneDNN; bilinear = PyTorch `align_corners=False`).
 extension Tensor {
     public enum ResizeMode: String, Codable, Sendable { case nearest, bilinear }

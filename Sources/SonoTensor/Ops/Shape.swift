@@ -1,3 +1,4 @@
+import SonoKernels
 /// Shape ops: reshape, permute, slice, split, concat, broadcast. Forward and VJP side by side.
 extension Tensor {
     /// Same elements, new shape (one dimension may be -1). Shares storage with a plain input.

@@ -1,3 +1,4 @@
+import SonoKernels
 /// Softmax and log-softmax along one axis, numerically stable (the maximum along the axis is subtracted
 /// before exp). The tensor is seen as [outer, n, inner] around the axis, i.e. outer·inner "lines" of n values.
 /// SIMD runs across 16 lines at once while stepping along the axis, so exp/log are always vectorised:

@@ -1,4 +1,5 @@
 import Foundation
+import SonoKernels
 
 /// Element-wise activations and maths. Each VJP is written from values the forward pass keeps (its input or
 /// its output), chosen so the backward pass is one SIMD loop.

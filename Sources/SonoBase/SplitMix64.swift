@@ -1,9 +1,6 @@
-/// SplitMix64 (Steele, Lea & Flood 2014), the random source of the bootstrap.
-///
-/// The metrics code takes one of these explicitly instead of the system generator, so that a confidence
-/// interval depends only on the data and the seed; the helpers are written out here rather than taken from the
-/// standard library, whose algorithms (e.g. `Int.random(in:using:)`) may change between Swift releases.
-public struct MetricsRNG: RandomNumberGenerator, Sendable, Equatable {
+/// SplitMix64 (Steele, Lea & Flood 2014): expands seeds for `RandomGenerator`, and is on its own the bootstrap's
+/// generator (one 64-bit state, so a metric's interval depends only on the data and the seed) and the tests'.
+public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     public var state: UInt64
 
     public init(seed: UInt64) { state = seed }
@@ -13,7 +10,7 @@ public struct MetricsRNG: RandomNumberGenerator, Sendable, Equatable {
     public init(seed: UInt64, label: String) {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a, 64 bit
         for byte in label.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        var mixer = MetricsRNG(seed: seed ^ hash)
+        var mixer = SplitMix64(seed: seed ^ hash)
         self.init(seed: mixer.next())
     }
 
@@ -35,4 +32,7 @@ public struct MetricsRNG: RandomNumberGenerator, Sendable, Equatable {
         }
         return Int(m.high)
     }
+
+    /// Uniform Float in [0, 1) with 24 random bits.
+    public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

@@ -14,7 +14,7 @@ public struct CSVTable: Sendable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw DatasetError.unreadableCSV(path: url.path, reason: "not readable as UTF-8 text")
+            throw CSVError.unreadable(path: url.path, reason: "not readable as UTF-8 text")
         }
         try self.init(text: text, path: url.path, separator: separator)
     }
@@ -54,9 +54,9 @@ public struct CSVTable: Sendable {
             }
             i += 1
         }
-        if inQuotes { throw DatasetError.unreadableCSV(path: path, reason: "unterminated quoted field at line \(recordStart)") }
+        if inQuotes { throw CSVError.unreadable(path: path, reason: "unterminated quoted field at line \(recordStart)") }
         if !field.isEmpty || !record.isEmpty { endRecord() }
-        guard let first = records.first else { throw DatasetError.unreadableCSV(path: path, reason: "file is empty") }
+        guard let first = records.first else { throw CSVError.unreadable(path: path, reason: "file is empty") }
         header = first.map { $0.trimmingCharacters(in: .whitespaces) }
         rows = Array(records.dropFirst())
         lineNumbers = Array(starts.dropFirst())
@@ -65,12 +65,45 @@ public struct CSVTable: Sendable {
     /// Index of `column` (case-insensitive), or an error naming the file.
     public func column(_ name: String) throws -> Int {
         guard let index = header.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
-            throw DatasetError.missingColumn(path: path, column: name)
+            throw CSVError.missingColumn(path: path, column: name)
         }
         return index
     }
 
     public func value(_ row: [String], _ column: Int) -> String {
         column < row.count ? row[column].trimmingCharacters(in: .whitespaces) : ""
+    }
+}
+
+/// Why a CSV file could not be used; the message names the file.
+public enum CSVError: Error, CustomStringConvertible, Equatable, Sendable {
+    case unreadable(path: String, reason: String)
+    case missingColumn(path: String, column: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): return "\(path): cannot read CSV (\(reason))"
+        case let .missingColumn(path, column): return "\(path): CSV has no column \"\(column)\""
+        }
+    }
+}
+
+extension CSVError: LocalizedError {
+    public var errorDescription: String? { description }
+}
+
+/// Cells of the CSV files SonoSeg writes (summaries, metrics, predictions).
+public enum CSVField {
+    /// Quotes a field containing a comma, quote or line break, doubling inner quotes (RFC 4180).
+    public static func escape(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Six decimals; nil is an empty field, non-finite values "nan", "inf", "-inf".
+    public static func number(_ value: Double?) -> String {
+        guard let value else { return "" }
+        guard value.isFinite else { return value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf") }
+        return String(format: "%.6f", value)
     }
 }
