@@ -20,7 +20,6 @@ let cBaseline: [CSetting] = [.unsafeFlags(["-O3", "-march=x86-64-v3"])]
 let baseline: [SwiftSetting] = []
 let cBaseline: [CSetting] = [.unsafeFlags(["-O3"])]
 #endif
-let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])] + baseline
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
@@ -43,25 +42,25 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
 
         // MARK: - Utilities every layer shares
-        .target(name: "SonoBase", swiftSettings: swift5 + fast),
+        .target(name: "SonoBase", swiftSettings: swift5 + baseline),
 
         // MARK: - Engine
         // Hot element-wise kernels compiled once per vector width (AVX-512 or the baseline), chosen at run time.
         .target(name: "CVectorKernels", path: "Sources/CVectorKernels", cSettings: cBaseline),
-        .target(name: "SonoKernels", dependencies: ["COneDNN", "CVectorKernels"], swiftSettings: swift5 + fast),
-        .target(name: "SonoTensor", dependencies: ["SonoKernels", "SonoBase"], swiftSettings: swift5 + fast),
-        .target(name: "SonoNN", dependencies: ["SonoTensor", "SonoKernels", "SonoBase"], swiftSettings: swift5 + fast),
+        .target(name: "SonoKernels", dependencies: ["COneDNN", "CVectorKernels"], swiftSettings: swift5 + baseline),
+        .target(name: "SonoTensor", dependencies: ["SonoKernels", "SonoBase"], swiftSettings: swift5 + baseline),
+        .target(name: "SonoNN", dependencies: ["SonoTensor", "SonoBase"], swiftSettings: swift5 + baseline),
 
         // MARK: - Images and data
-        .target(name: "SonoImaging", dependencies: ["CImageCodecs", "SonoBase"], swiftSettings: swift5 + fast),
-        .target(name: "SonoData", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + fast),
+        .target(name: "SonoImaging", dependencies: ["CImageCodecs", "SonoBase"], swiftSettings: swift5 + baseline),
+        .target(name: "SonoData", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + baseline),
 
         // MARK: - Models, pipeline, CLI
-        .target(name: "SonoModels", dependencies: ["SonoNN", "SonoTensor", "SonoBase"], swiftSettings: swift5 + fast),
+        .target(name: "SonoModels", dependencies: ["SonoNN", "SonoTensor", "SonoBase"], swiftSettings: swift5 + baseline),
         .target(name: "SonoPipeline", dependencies: [
             "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ],
-                swiftSettings: swift5 + fast),
+                swiftSettings: swift5 + baseline),
         .executableTarget(name: "sonoseg", dependencies: [
             "CCPUCheck", "SonoPipeline", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

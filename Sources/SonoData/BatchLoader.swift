@@ -35,13 +35,12 @@ public struct LoaderConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = LoaderConfig()
-        batchSize = try c.value(.batchSize, or: d.batchSize)
-        shuffle = try c.value(.shuffle, or: d.shuffle)
-        dropLast = try c.value(.dropLast, or: d.dropLast)
-        prefetchBatches = try c.value(.prefetchBatches, or: d.prefetchBatches)
-        onError = try c.value(.onError, or: d.onError)
-        seed = try c.value(.seed, or: d.seed)
+        try c.read(.batchSize, into: &batchSize)
+        try c.read(.shuffle, into: &shuffle)
+        try c.read(.dropLast, into: &dropLast)
+        try c.read(.prefetchBatches, into: &prefetchBatches)
+        try c.read(.onError, into: &onError)
+        try c.read(.seed, into: &seed)
     }
 }
 

@@ -7,11 +7,3 @@ public struct Interval: Codable, Sendable, Equatable {
 
     func sample(_ rng: inout RandomGenerator) -> Double { rng.uniform(low, high) }
 }
-
-extension KeyedDecodingContainer {
-    /// The value for `key`, or `fallback` when the key is absent, so configuration files may name only
-    /// what they change.
-    func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: key) ?? fallback
-    }
-}

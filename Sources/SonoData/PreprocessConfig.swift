@@ -1,3 +1,4 @@
+import SonoBase
 import SonoImaging
 
 /// How images become network inputs: resized to `width`×`height` (letterboxed to keep the aspect ratio, or
@@ -33,13 +34,12 @@ public struct PreprocessConfig: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = PreprocessConfig()
-        width = try c.value(.width, or: d.width)
-        height = try c.value(.height, or: d.height)
-        resize = try c.value(.resize, or: d.resize)
-        imageResampling = try c.value(.imageResampling, or: d.imageResampling)
-        maskResampling = try c.value(.maskResampling, or: d.maskResampling)
-        normalization = try c.value(.normalization, or: d.normalization)
+        try c.read(.width, into: &width)
+        try c.read(.height, into: &height)
+        try c.read(.resize, into: &resize)
+        try c.read(.imageResampling, into: &imageResampling)
+        try c.read(.maskResampling, into: &maskResampling)
+        try c.read(.normalization, into: &normalization)
     }
 
     /// Where an image of the given size lands in the network input.

@@ -43,7 +43,7 @@ enum KernelCheck {
             var rng = RandomGenerator(seed: 0)
             let model = SegmentationModel(config, rng: &rng)
             _ = model.trainStep(syntheticBatch(count: 8, size: 128, rng: &rng), optimizer: config.optimizer.makeOptimizer(),
-                                learningRate: 1e-3)
+                                learningRate: 1e-3, discriminatorRate: 1e-4)
         }
     }
 

@@ -34,7 +34,7 @@ enum PipelineBench {
             let optimizer = config.optimizer.makeOptimizer()
             var i = 0
             let times = Bench.timed(warmup: 2, runs: runs * 2) {
-                _ = model.trainStep(batches[i % batches.count], optimizer: optimizer, learningRate: 1e-3)
+                _ = model.trainStep(batches[i % batches.count], optimizer: optimizer, learningRate: 1e-3, discriminatorRate: 1e-4)
                 i += 1
             }
             let median = times.sorted()[times.count / 2]
@@ -52,7 +52,7 @@ enum PipelineBench {
                 let model = SegmentationModel(config, rng: &rng)
                 let optimizer = config.optimizer.makeOptimizer()
                 emit(Bench.timedWithFLOPs(name, warmup: 2, runs: runs) {
-                    _ = model.trainStep(batch, optimizer: optimizer, learningRate: 1e-3)
+                    _ = model.trainStep(batch, optimizer: optimizer, learningRate: 1e-3, discriminatorRate: 1e-4)
                 }.line)
             }
         case "segment":

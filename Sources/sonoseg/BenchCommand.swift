@@ -26,14 +26,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Model file or run folder that the segment workload times (default: the bundled model).")
     var model: String?
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     @Flag(help: "After each workload, list the oneDNN implementation of every primitive created so far (KERNEL lines).")
     var verbose = false
 
     func run() throws {
-        if let threads { Engine.threads = threads }
+        threading.apply()
         print("ISA \(Engine.summary), \(Engine.threads) threads")
         for w in workloads.isEmpty ? Bench.workloads : workloads {
             try Bench.run(w, runs: runs, dataRoot: data, model: model.map { URL(fileURLWithPath: $0) }) { print($0); fflush(stdout) }

@@ -16,7 +16,7 @@ struct CVCommand: ParsableCommand {
 
     func run() throws {
         let base = try recipe.map { try TrainConfig.load(URL(fileURLWithPath: $0)) } ?? TrainConfig()
-        let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        let log = stderrLog
         let summary = try crossValidate(options.apply(to: base), folds: folds, folder: URL(fileURLWithPath: out), resume: resume, log: log)
         print(MetricsMarkdown.crossValidationTable([(name: base.name, summary: summary)]))
     }
@@ -32,7 +32,6 @@ struct GridCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String
 
     func run() throws {
-        let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
-        print(try runGrid(try GridRecipe.load(URL(fileURLWithPath: recipe)), folder: URL(fileURLWithPath: out), log: log))
+        print(try runGrid(try GridRecipe.load(URL(fileURLWithPath: recipe)), folder: URL(fileURLWithPath: out), log: stderrLog))
     }
 }

@@ -60,10 +60,10 @@ struct ClassifyCommand: ParsableCommand {
         @OptionGroup var options: Options
         @Option(help: "Run folder.") var out: String
         @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
-        @Option(help: "Worker threads (default: all cores).") var threads: Int?
+        @OptionGroup var threading: ThreadOptions
 
         func run() throws {
-            if let threads { Engine.threads = threads }
+            threading.apply()
             let base = try recipe.map { try ClassifyConfig.load(URL(fileURLWithPath: $0)) } ?? ClassifyConfig()
             let s = try trainTask(options.apply(to: base), folder: URL(fileURLWithPath: out), resume: resume)
             print(String(format: "best validation score %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
@@ -76,11 +76,7 @@ struct ClassifyCommand: ParsableCommand {
             abstract: "Score a classification or multitask model: accuracy, balanced accuracy, per-class P/R/F1, AUC, confusion matrix; Dice for segmenters.",
             discussion: "Writes classification.json, classification.md, predictions.csv and, for segmenters, metrics.csv/json and table.md.")
         @Option(help: "Model file or run folder.") var model: String
-        @Option(help: "Dataset folder.") var data: String
-        @Option(help: "Dataset layout (default: detected).") var layout: DatasetLayout?
-        @Option(help: "Split file (needed for --part test or validation).") var split: String?
-        @Option(help: "Which images: test, validation, all.") var part: EvaluationPart = .test
-        @Option(help: "Classes to leave out, comma separated (e.g. normal).") var exclude: String?
+        @OptionGroup var dataset: EvaluationDataOptions
         @Flag(help: "Test-time augmentation (horizontal flip).") var tta = false
         @Option(help: "Name of the model in the tables.") var name: String?
         @Option(help: "Output folder.") var out: String
@@ -88,11 +84,11 @@ struct ClassifyCommand: ParsableCommand {
 
         func run() throws {
             let loaded = try LoadedModel(URL(fileURLWithPath: model))
-            var excluded = exclude?.split(separator: ",").map(String.init) ?? []
+            var excluded: [String] = []
             if let names = loaded.info.classNames, loaded.classifies {   // a 2-class model is scored on its own classes
-                excluded += ["benign", "malignant", "normal"].filter { !names.contains($0) }
+                excluded = ["benign", "malignant", "normal"].filter { !names.contains($0) }
             }
-            let samples = try evaluationSamples(path: data, layout: layout, split: split, part: part, excludeClasses: excluded)
+            let samples = try dataset.samples(alsoExcluded: excluded)
             let e = try evaluateTask(loaded, samples: samples, flipTTA: tta, onError: onError, quiet: false)
             let label = name ?? loaded.info.recipe
             try writeTaskEvaluation(e, name: label, to: URL(fileURLWithPath: out))
@@ -110,8 +106,7 @@ struct ClassifyCommand: ParsableCommand {
         @Option(help: "Output folder.") var out: String
 
         func run() throws {
-            let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
-            print(try runTaskGrid(try TaskGridRecipe.load(URL(fileURLWithPath: recipe)), folder: URL(fileURLWithPath: out), log: log))
+            print(try runTaskGrid(try TaskGridRecipe.load(URL(fileURLWithPath: recipe)), folder: URL(fileURLWithPath: out), log: stderrLog))
         }
     }
 }

@@ -17,15 +17,10 @@ struct EvaluateCommand: ParsableCommand {
         """)
 
     @Option(help: "Model file or folder (default: the bundled model).") var model: String?
-    @Option(help: "Dataset folder.") var data: String
-    @Option(help: "Dataset layout (default: detected).") var layout: DatasetLayout?
-    @Option(help: "Split file (needed for --part test or validation).") var split: String?
-    @Option(help: "Which images: test, validation, all.") var part: EvaluationPart = .test
-    @Option(help: "Classes to leave out, comma separated (e.g. normal).") var exclude: String?
+    @OptionGroup var dataset: EvaluationDataOptions
     @Option(help: "Probability threshold (default: the model's).") var threshold: Float?
     @Flag(help: "Test-time augmentation (horizontal flip).") var tta = false
-    @Flag(help: "Fill holes in each predicted mask before scoring (as `segment` does by default).") var fillHoles = false
-    @Flag(help: "Keep only the largest predicted lesion before scoring (as `segment --largest-component`).") var largestComponent = false
+    @OptionGroup var scoring: ScoringMaskOptions
     @Option(help: "Pixel spacing in mm (distances in mm).") var spacing: Double?
     @Option(help: "Name of the model in the table.") var name: String?
     @Option(help: "Output folder.") var out: String
@@ -34,10 +29,9 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let loaded = try loadPredictor(modelURL)
-        let samples = try evaluationSamples(path: data, layout: layout, split: split, part: part,
-                                            excludeClasses: exclude?.split(separator: ",").map(String.init) ?? [])
+        let samples = try dataset.samples()
         let (report, skipped) = try evaluate(loaded, samples: samples, threshold: threshold, flipTTA: tta,
-                                             postprocessing: MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent),
+                                             postprocessing: scoring.postprocessing,
                                              spacing: spacing.map { PixelSpacing(isotropic: $0) }, onError: onError)
         let label = name ?? loaded.name
         try writeEvaluation(report, name: label, skipped: skipped, to: URL(fileURLWithPath: out))

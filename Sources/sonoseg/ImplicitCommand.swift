@@ -12,7 +12,6 @@ struct ImplicitCommand: ParsableCommand {
         subcommands: [ImplicitTrain.self, ImplicitSegment.self, ImplicitEvaluate.self, ImplicitInpaint.self, ImplicitCalibrate.self])
 }
 
-private let stderrLog: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
 
 /// Options of commands that fit latents.
 struct LatentOptions: ParsableArguments {
@@ -23,10 +22,10 @@ struct LatentOptions: ParsableArguments {
     @Option(help: "Sample the frame on a WxH grid before mapping back to the image (default: the training size).") var resolution: String?
     @Option(help: "Probability threshold (default: the model's).") var threshold: Float?
     @Option(help: "Seed of latent initialisation and point sampling.") var seed: UInt64 = 0
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func options() throws -> ImplicitSegmentOptions {
-        if let threads { Engine.threads = threads }
+        threading.apply()
         var o = ImplicitSegmentOptions()
         (o.steps, o.restarts, o.pointsPerStep, o.threshold, o.seed, o.learningRate) = (steps, restarts, points, threshold, seed, lr)
         if let resolution {
@@ -48,10 +47,10 @@ struct ImplicitTrain: ParsableCommand {
     @Option(help: "Training steps (overrides the recipe).") var steps: Int?
     @Option(help: "Wall-time budget in minutes (overrides the recipe).") var maxMinutes: Double?
     @Option(name: .customLong("data"), help: "Dataset folder (repeatable; overrides the recipe's).") var data: [String] = []
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        if let threads { Engine.threads = threads }
+        threading.apply()
         var config = try ImplicitTrainConfig.load(URL(fileURLWithPath: recipe))
         if let steps { config.steps = steps }
         if let maxMinutes { config.maxMinutes = maxMinutes }
@@ -93,30 +92,24 @@ struct ImplicitEvaluate: ParsableCommand {
         commandName: "evaluate", abstract: "Segmentation metrics (and classification by latent search) on a dataset part.",
         discussion: "Writes metrics.csv, metrics.json, table.md, and for a conditioned model birads.json, pathology.json and classification.md.")
     @Option(help: "Model file or run folder.") var model: String
-    @Option(help: "Dataset folder.") var data: String
-    @Option(help: "Dataset layout (default: detected).") var layout: DatasetLayout?
-    @Option(help: "Split file (needed for --part test or validation).") var split: String?
-    @Option(help: "Which images: test, validation, all.") var part: EvaluationPart = .test
-    @Option(help: "Classes to leave out, comma separated (e.g. normal).") var exclude: String?
+    @OptionGroup var dataset: EvaluationDataOptions
     @Option(help: "Evaluate only the first N images of the part.") var limit: Int?
     @Option(help: "Output folder (default: evaluation-PART beside the model).") var out: String?
     @Option(help: "Name of the model in the table.") var name: String?
     @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
-    @Flag(help: "Fill holes in each predicted mask before scoring (as `segment` does by default).") var fillHoles = false
-    @Flag(help: "Keep only the largest predicted lesion before scoring (as `segment --largest-component`).") var largestComponent = false
+    @OptionGroup var scoring: ScoringMaskOptions
     @OptionGroup var latent: LatentOptions
 
     func run() throws {
         let url = ImplicitModel.locate(model)
         var options = try latent.options()
-        options.postprocessing = MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent)
+        options.postprocessing = scoring.postprocessing
         let m = try ImplicitModel(contentsOf: url)
-        var samples = try evaluationSamples(path: data, layout: layout, split: split, part: part,
-                                            excludeClasses: exclude?.split(separator: ",").map(String.init) ?? [])
+        var samples = try dataset.samples()
         if let limit { samples = Array(samples.prefix(limit)) }
         let e = try evaluateImplicit(m, samples: samples, options: options, onError: onError, log: stderrLog)
         let label = name ?? m.info.name
-        let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("evaluation-\(part.rawValue)")
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("evaluation-\(dataset.part.rawValue)")
         try writeImplicitEvaluation(e, name: label, to: folder)
         print(MetricsMarkdown.segmentationTable([(name: label, report: e.segmentation)]))
         for (title, r) in [("BI-RADS", e.birads), ("pathology", e.pathology)] {
@@ -161,10 +154,10 @@ struct ImplicitCalibrate: ParsableCommand {
     @Option(help: "Adam learning rate of the latent.") var lr: Float?
     @Option(help: "Random pixels per image and latent step (0: all).") var points: Int?
     @Option(help: "Write the calibrated model here instead of replacing --model.") var out: String?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        if let threads { Engine.threads = threads }
+        threading.apply()
         let url = ImplicitModel.locate(model)
         let m = try ImplicitModel(contentsOf: url)
         if let images { m.info.inference.validationImages = images }

@@ -24,10 +24,10 @@ struct SegmentCommand: ParsableCommand {
     @Flag(help: "Do not fill holes in the mask.") var noFillHoles = false
     @Flag(help: "Test-time augmentation: average with the mirrored image.") var tta = false
     @Option(help: "Pixel spacing in mm, for sizes in mm.") var spacing: Double?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        if let threads { Engine.threads = threads }
+        threading.apply()
         if let model, ImplicitModel.isImplicitModel(model) { return try runImplicit(model) }
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let loaded = try loadPredictor(modelURL)
@@ -36,7 +36,7 @@ struct SegmentCommand: ParsableCommand {
         options.postprocessing = MaskPostprocessing(fillHoles: !noFillHoles, largestComponent: largestComponent)
         options.flipTTA = tta
         options.pixelSpacingMM = spacing
-        let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
         let rows = try segment(images, model: loaded, options: options, out: URL(fileURLWithPath: out), log: log)
         print("\(rows.count) images, \(rows.filter(\.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
@@ -50,7 +50,7 @@ struct SegmentCommand: ParsableCommand {
         let m = try ImplicitModel(contentsOf: ImplicitModel.locate(path))
         var o = ImplicitSegmentOptions()
         (o.threshold, o.postprocessing.largestComponent, o.pixelSpacingMM) = (threshold, largestComponent, spacing)
-        let log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
+        let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
         let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: log)
         print("\(rows.count) images, \(rows.filter(\.lesion.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")

@@ -107,10 +107,10 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var options: TrainingOptions
     @Option(help: "Run folder.") var out: String
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        if let threads { Engine.threads = threads }
+        threading.apply()
         let recipeURL = recipe.map { URL(fileURLWithPath: $0) }
         var kind = try recipeURL.map(RecipeKind.detect) ?? .unet
         if let model {

@@ -73,7 +73,8 @@ final class TrainingTests: XCTestCase {
         let summary = try train(config, folder: run, quiet: true, log: { _ in })
         XCTAssertEqual(summary.epochsRun, 2)
         let model = try LoadedModel(run)
-        XCTAssertEqual(model.network.stageHeads.count, 1)
+        guard case .unet(let net) = model.network else { return XCTFail("a U-Net model file should load as a U-Net") }
+        XCTAssertEqual(net.stageHeads.count, 1)
         let keys = try Safetensors.read(RunFolder(run).last).tensors.keys
         XCTAssertTrue(keys.contains { $0.hasPrefix("model.disc.1.") }, "checkpoint holds both discriminators")
     }

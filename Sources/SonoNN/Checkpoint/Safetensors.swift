@@ -116,28 +116,29 @@ public enum Safetensors {
     /// A tensor's values in logical order, converted to `dtype`, in slices so a half-precision copy of a large
     /// tensor never exists in full.
     private static func writeData(_ t: Tensor, dtype: DType, to out: AtomicFile) throws {
-        let plain = t.plainStorage()
-        let src = plain.buffer.pointer, n = plain.count
-        if dtype == .f32 {
-            try out.write(UnsafeRawBufferPointer(start: src, count: n * 4))
-            return
-        }
-        if dtype == .i8 {
-            let bytes = (0..<n).map { Int8(src[$0]) }
-            try bytes.withUnsafeBytes { try out.write($0) }
-            return
-        }
-        let slice = 1 << 16
-        var half = [UInt16](repeating: 0, count: min(n, slice))
-        var start = 0
-        while start < n {
-            let m = min(slice, n - start)
-            for i in 0..<m {
-                let x = src[start + i]
-                half[i] = (dtype == .f16 ? HalfPrecision.toF16(x) : HalfPrecision.toBF16(x)).littleEndian
+        try t.withPlainValues { src in
+            let n = src.count
+            if dtype == .f32 {
+                try out.write(UnsafeRawBufferPointer(src))
+                return
             }
-            try half.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[0..<(m * 2)])) }
-            start += m
+            if dtype == .i8 {
+                let bytes = (0..<n).map { Int8(src[$0]) }
+                try bytes.withUnsafeBytes { try out.write($0) }
+                return
+            }
+            let slice = 1 << 16
+            var half = [UInt16](repeating: 0, count: min(n, slice))
+            var start = 0
+            while start < n {
+                let m = min(slice, n - start)
+                for i in 0..<m {
+                    let x = src[start + i]
+                    half[i] = (dtype == .f16 ? HalfPrecision.toF16(x) : HalfPrecision.toBF16(x)).littleEndian
+                }
+                try half.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[0..<(m * 2)])) }
+                start += m
+            }
         }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import SonoTensor
-import SonoKernels
 extension Safetensors {
     /// One tensor's header entry.
     struct Entry {
@@ -159,20 +158,19 @@ extension Safetensors {
     /// Converts one tensor's bytes to a Float32 tensor.
     private static func decode(_ e: Entry, _ bytes: UnsafeRawBufferPointer) -> Tensor {
         let n = e.shape.reduce(1, *)
-        let out = Buffer(count: n)
-        let dst = out.pointer
-        switch e.dtype {
-        case .f32:
-            if n > 0 { UnsafeMutableRawPointer(dst).copyMemory(from: bytes.baseAddress!, byteCount: n * 4) }
-        case .f16:
-            for i in 0..<n { dst[i] = HalfPrecision.fromF16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-        case .bf16:
-            for i in 0..<n { dst[i] = HalfPrecision.fromBF16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-        case .f64:
-            for i in 0..<n { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-        case .i8:
-            for i in 0..<n { dst[i] = Float(bytes.load(fromByteOffset: i, as: Int8.self)) }
+        return Tensor(shape: e.shape) { dst in
+            switch e.dtype {
+            case .f32:
+                if n > 0 { UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: bytes.baseAddress!, byteCount: n * 4) }
+            case .f16:
+                for i in 0..<n { dst[i] = HalfPrecision.fromF16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            case .bf16:
+                for i in 0..<n { dst[i] = HalfPrecision.fromBF16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            case .f64:
+                for i in 0..<n { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+            case .i8:
+                for i in 0..<n { dst[i] = Float(bytes.load(fromByteOffset: i, as: Int8.self)) }
+            }
         }
-        return Tensor(shape: e.shape, buffer: out)
     }
 }

@@ -47,8 +47,7 @@ extension Module {
         }
         for (name, t) in own {
             guard let s = stateDict[name] else { continue }
-            let src = s.storage(in: t.layout)
-            t.buffer.pointer.update(from: src.buffer.pointer, count: t.count)
+            t.assign(s)
         }
         return StateDictReport(missing: missing, unexpected: unexpected)
     }

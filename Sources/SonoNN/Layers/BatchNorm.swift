@@ -1,5 +1,4 @@
 import SonoTensor
-import SonoKernels
 /// Batch normalisation of [N, C, H, W] (or [N, C]) per channel. Training uses batch statistics and updates
 /// running averages (`runningVar` unbiased, as PyTorch); evaluation uses the running averages.
 public final class BatchNorm: Layer {
@@ -29,8 +28,8 @@ public final class BatchNorm: Layer {
         let (y, mean, variance) = x.batchNorm(scale: weight, shift: bias, eps: eps, fuseReLU: relu)
         let n = Float(x.count / x.shape[1])
         let m = momentum, unbias = n / max(n - 1, 1)
-        Elementwise.map2(mean.count, runningMean.buffer.pointer, mean.buffer.pointer, runningMean.buffer.pointer) { r, b in (1 - m) * r + m * b }
-        Elementwise.map2(variance.count, runningVar.buffer.pointer, variance.buffer.pointer, runningVar.buffer.pointer) { r, b in (1 - m) * r + m * b * unbias }
+        runningMean.update(with: mean) { r, b in r = (1 - m) * r + m * b }
+        runningVar.update(with: variance) { r, b in r = (1 - m) * r + m * b * unbias }
         return y
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import SonoBase
 import SonoTensor
-import SonoKernels
 
 /// A trainable table of latent codes [rows, dims] with a sparse gradient: an auto-decoder (DeepSDF, NISF) has
 /// one code per training image but sees only a batch of them per step, so the backward pass accumulates only
@@ -35,9 +34,12 @@ public final class EmbeddingTable: Module {
     /// indices (each in 0..<rows) → codes [indices.count, dims].
     public func callAsFunction(_ indices: [Int]) -> Tensor {
         for i in indices { precondition(i >= 0 && i < rows, "EmbeddingTable: index \(i) out of range for \(rows) rows") }
-        let out = Tensor.uninitialized([indices.count, dims])
-        let (src, dst, d) = (weight.buffer.pointer, out.buffer.pointer, dims)
-        for (r, i) in indices.enumerated() { (dst + r * d).update(from: src + i * d, count: d) }
+        let d = dims
+        let out = weight.withPlainValues { src in
+            Tensor(shape: [indices.count, d]) { dst in
+                for (r, i) in indices.enumerated() { for k in 0..<d { dst[r * d + k] = src[i * d + k] } }
+            }
+        }
         guard weight.requiresGrad else { return out }
         anchor.requiresGrad = true
         return out.recordedOp([anchor]) { [weak self] g, _ in
@@ -47,13 +49,13 @@ public final class EmbeddingTable: Module {
     }
 
     private func accumulate(_ g: Tensor, _ indices: [Int]) {
-        let (p, d) = (g.buffer.pointer, dims)
-        for (r, i) in indices.enumerated() {
-            var row = gradientRows[i] ?? [Float](repeating: 0, count: d)
-            row.withUnsafeMutableBufferPointer { b in
-                Elementwise.map2Serial(d, b.baseAddress!, p + r * d, b.baseAddress!) { $0 + $1 }
+        let d = dims
+        g.withPlainValues { p in
+            for (r, i) in indices.enumerated() {
+                var row = gradientRows[i] ?? [Float](repeating: 0, count: d)
+                for k in 0..<d { row[k] += p[r * d + k] }
+                gradientRows[i] = row
             }
-            gradientRows[i] = row
         }
     }
 
@@ -62,8 +64,10 @@ public final class EmbeddingTable: Module {
 
     /// The pending gradient as a dense [rows, dims] tensor (zero in untouched rows): for tests and inspection.
     public func denseGradient() -> Tensor {
-        let t = Tensor.zeros([rows, dims])
-        for (i, row) in gradientRows { (t.buffer.pointer + i * dims).update(from: row, count: dims) }
-        return t
+        let d = dims
+        return Tensor(shape: [rows, d]) { t in
+            t.initialize(repeating: 0)
+            for (i, row) in gradientRows { for k in 0..<d { t[i * d + k] = row[k] } }
+        }
     }
 }

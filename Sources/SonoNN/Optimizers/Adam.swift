@@ -1,6 +1,5 @@
 import Foundation
 import SonoTensor
-import SonoKernels
 /// Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015) and AdamW (Loshchilov &
 /// Hutter, "Decoupled Weight Decay Regularization", ICLR 2019), with PyTorch's `torch.optim.Adam`/`AdamW`
 /// semantics, step t counted per parameter:
@@ -15,7 +14,7 @@ public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool
     /// Number of `update` calls (informational; bias correction uses each parameter's own count).
     public private(set) var step = 0
-    var m: [String: Buffer] = [:], v: [String: Buffer] = [:]
+    var m: [String: Tensor] = [:], v: [String: Tensor] = [:]
     var steps: [String: Int] = [:], shapes: [String: [Int]] = [:]
 
     public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
@@ -47,7 +46,7 @@ public final class Adam: Optimizer {
             guard let g = p.grad?.plainStorage() else { continue }
             precondition(p.layout == .plain, "\(self.name): parameter '\(name)' must be stored plain, it is \(p.layout)")
             let n = p.count
-            let mb = m[name] ?? Buffer(zeros: n), vb = v[name] ?? Buffer(zeros: n)
+            let mb = m[name] ?? Tensor.zeros([n]), vb = v[name] ?? Tensor.zeros([n])
             precondition(mb.count == n && vb.count == n,
                          "\(self.name): state for '\(name)' holds \(mb.count)/\(vb.count) values, parameter has \(n)")
             let t = (steps[name] ?? 0) + 1
@@ -58,7 +57,7 @@ public final class Adam: Optimizer {
             // PyTorch folds L2 into the gradient (Adam) or scales θ by 1 − lr·λ (AdamW).
             let l2 = decoupled ? 0 : weightDecay
             let shrink = decoupled ? Float(1 - Double(lr) * Double(weightDecay)) : 1
-            UpdateLoop.run(n, p.buffer.pointer, g.buffer.pointer, mb.pointer, vb.pointer) { theta, g, m, v in
+            p.update(with: g, state: mb, vb) { theta, g, m, v in
                 let g = g + l2 * theta
                 theta *= shrink
                 m += oneMinusB1 * (g - m)          // PyTorch's lerp(m, g, 1 − β1)
@@ -77,15 +76,15 @@ public final class Adam: Optimizer {
     }
 
     public func load(state: [String: Tensor]) throws {
-        var (m, v, steps, shapes, step) = ([String: Buffer](), [String: Buffer](), [String: Int](), [String: [Int]](), 0)
+        var (m, v, steps, shapes, step) = ([String: Tensor](), [String: Tensor](), [String: Int](), [String: [Int]](), 0)
         for (key, t) in state {
             if key == "step" { step = try stepValue(t, optimizer: name, key: key); continue }
             guard let (param, slot) = splitStateKey(key) else {
                 throw OptimizerError.unexpectedStateKey(optimizer: name, key: key)
             }
             switch slot {
-            case "exp_avg": m[param] = t.plainStorage().buffer.copy(); shapes[param] = t.shape
-            case "exp_avg_sq": v[param] = t.plainStorage().buffer.copy()
+            case "exp_avg": m[param] = stateVector(t); shapes[param] = t.shape
+            case "exp_avg_sq": v[param] = stateVector(t)
             case "step": steps[param] = try stepValue(t, optimizer: name, key: key)
             default: throw OptimizerError.unexpectedStateKey(optimizer: name, key: key)
             }

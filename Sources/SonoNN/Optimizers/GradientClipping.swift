@@ -1,5 +1,4 @@
 import SonoTensor
-import SonoKernels
 /// Clips gradients by their global L2 norm (Pascanu et al., "On the difficulty of training recurrent neural
 /// networks", ICML 2013), as PyTorch's `clip_grad_norm_`:
 ///
@@ -15,10 +14,7 @@ public func clipGradNorm(_ parameters: [(String, Tensor)], maxNorm: Float) -> Fl
     precondition(maxNorm > 0 && maxNorm.isFinite, "clipGradNorm: maxNorm must be finite and > 0, got \(maxNorm)")
     let grads = parameters.compactMap { $0.1.grad }
     var sumSquares = 0.0
-    for g in grads {
-        let plain = g.plainStorage()
-        sumSquares += Elementwise.reduceSum(plain.count, plain.buffer.pointer) { $0 * $0 }
-    }
+    for g in grads { sumSquares += g.sumOfSquares() }
     let norm = sumSquares.squareRoot()
     guard norm.isFinite else { return Float(norm) }
     let coefficient = Double(maxNorm) / (norm + 1e-6)
@@ -26,10 +22,8 @@ public func clipGradNorm(_ parameters: [(String, Tensor)], maxNorm: Float) -> Fl
     let c = Float(coefficient)
     for (_, p) in parameters {
         guard let g = p.grad else { continue }
-        // A fresh buffer, not in place: a gradient's storage may be shared with another tensor's.
-        let scaled = Buffer(count: g.count)
-        Elementwise.map(g.count, g.buffer.pointer, scaled.pointer) { $0 * c }
-        p.grad = Tensor(shape: g.shape, layout: g.layout, buffer: scaled)
+        // A new tensor, not in place: a gradient's storage may be shared with another tensor's.
+        p.grad = noGrad { g * c }
     }
     return Float(norm)
 }

@@ -1,6 +1,5 @@
 import Foundation
 import SonoTensor
-import SonoKernels
 
 /// Adam for `EmbeddingTable`s that touches only rows with a pending gradient ("lazy" Adam, as TensorFlow's
 /// LazyAdam and PyTorch's SparseAdam): untouched codes keep their values *and* moments, which is what
@@ -15,7 +14,7 @@ import SonoKernels
 /// gradients (clears them), so no separate `zeroGrad` is needed for the table.
 public final class LazyAdam {
     public let beta1: Float, beta2: Float, eps: Float
-    var m: [String: Buffer] = [:], v: [String: Buffer] = [:]
+    var m: [String: Tensor] = [:], v: [String: Tensor] = [:]
     /// Per-row update counts, by table name.
     var steps: [String: [Int]] = [:]
 
@@ -29,28 +28,23 @@ public final class LazyAdam {
         let (b1, b2, eps) = (beta1, beta2, eps)
         for (name, table) in tables {
             let (rows, d) = (table.rows, table.dims)
-            let mb = m[name] ?? Buffer(zeros: rows * d), vb = v[name] ?? Buffer(zeros: rows * d)
+            let mb = m[name] ?? Tensor.zeros([rows, d]), vb = v[name] ?? Tensor.zeros([rows, d])
             m[name] = mb; v[name] = vb
             var counts = steps[name] ?? [Int](repeating: 0, count: rows)
             let touched = table.touchedRows
             for i in touched { counts[i] += 1 }
             steps[name] = counts
             let grads = touched.map { table.gradientRows[$0]! }
-            let theta = table.weight.buffer.pointer, mp = mb.pointer, vp = vb.pointer
-            Parallel.forRanges(touched.count, minChunk: Swift.max(1, 16_384 / d)) { r in
-                for k in r {
-                    let i = touched[k], t = Float(counts[i])
-                    let stepSize = lr / (1 - Foundation.pow(b1, t)), invC2 = 1 / (1 - Foundation.pow(b2, t))
-                    let off = i * d
-                    grads[k].withUnsafeBufferPointer { g in
-                        // m and v first (two outputs), then θ from them: three SIMD passes over the row
-                        Elementwise.map2Serial(d, mp + off, g.baseAddress!, mp + off) { m, g in b1 * m + (1 - b1) * g }
-                        Elementwise.map2Serial(d, vp + off, g.baseAddress!, vp + off) { v, g in b2 * v + (1 - b2) * g * g }
-                    }
-                    Elementwise.map3Serial(d, theta + off, mp + off, vp + off, theta + off) { th, m, v in
-                        th - stepSize * m / ((v * invC2).squareRoot() + eps)
-                    }
-                }
+            // Bias corrections per touched row (each row counts its own steps).
+            let corrections = touched.map { i -> (stepSize: Float, invC2: Float) in
+                let t = Float(counts[i])
+                return (lr / (1 - Foundation.pow(b1, t)), 1 / (1 - Foundation.pow(b2, t)))
+            }
+            table.weight.updateRows(touched, gradients: grads, state: mb, vb) { k, theta, g, m, v in
+                let (stepSize, invC2) = corrections[k]
+                m = b1 * m + (1 - b1) * g
+                v = b2 * v + (1 - b2) * g * g
+                theta = theta - stepSize * m / ((v * invC2).squareRoot() + eps)
             }
             table.zeroGrad()
         }
@@ -58,15 +52,15 @@ public final class LazyAdam {
 
     /// Moments and per-row step counts as named tensors (for checkpoints).
     public func state() -> [(String, Tensor)] {
-        m.map { ("m." + $0.key, Tensor(shape: [$0.value.count], buffer: $0.value)) } +
-            v.map { ("v." + $0.key, Tensor(shape: [$0.value.count], buffer: $0.value)) } +
+        m.map { ("m." + $0.key, $0.value.plainCopy().reshaped([$0.value.count])) } +
+            v.map { ("v." + $0.key, $0.value.plainCopy().reshaped([$0.value.count])) } +
             steps.map { ("steps." + $0.key, Tensor($0.value.map(Float.init), shape: [$0.value.count])) }
     }
 
     public func load(state: [String: Tensor]) {
         for (k, t) in state {
-            if k.hasPrefix("m.") { m[String(k.dropFirst(2))] = t.plainStorage().buffer.copy() }
-            else if k.hasPrefix("v.") { v[String(k.dropFirst(2))] = t.plainStorage().buffer.copy() }
+            if k.hasPrefix("m.") { m[String(k.dropFirst(2))] = t.plainCopy() }
+            else if k.hasPrefix("v.") { v[String(k.dropFirst(2))] = t.plainCopy() }
             else if k.hasPrefix("steps.") { steps[String(k.dropFirst(6))] = t.scalars.map { Int($0) } }
         }
     }

@@ -1,6 +1,5 @@
 import Foundation
 import SonoTensor
-import SonoKernels
 /// Updates parameters from their accumulated gradients. State (moments, velocities) is kept per parameter
 /// name, so it can be saved beside the weights and a killed run resumes exactly.
 public protocol Optimizer: AnyObject {
@@ -47,9 +46,15 @@ func splitStateKey(_ key: String) -> (parameter: String, slot: String)? {
     return (String(key[..<dot]), String(key[key.index(after: dot)...]))
 }
 
-/// A state buffer as a tensor of the parameter's shape, copied so the caller owns it.
-func stateTensor(_ buffer: Buffer, shape: [Int]) -> Tensor {
-    Tensor(shape: shape, buffer: buffer.copy())
+/// A state vector as a tensor of the parameter's shape, copied so the caller owns it.
+func stateTensor(_ state: Tensor, shape: [Int]) -> Tensor {
+    state.plainCopy().reshaped(shape)
+}
+
+/// A state tensor read back from a checkpoint as the flat vector the update runs on, copied so the optimizer
+/// owns it.
+func stateVector(_ t: Tensor) -> Tensor {
+    t.plainCopy().reshaped([t.count])
 }
 
 /// A per-parameter step count as a scalar tensor. Float32 counts exactly to 2^24, like PyTorch's float32

@@ -1,5 +1,4 @@
 import SonoTensor
-import SonoKernels
 /// Stochastic gradient descent with momentum (Polyak 1964; Sutskever et al. 2013), Nesterov momentum and L2
 /// weight decay, with PyTorch's `torch.optim.SGD` semantics:
 ///
@@ -14,7 +13,7 @@ import SonoKernels
 public final class SGD: Optimizer {
     public let momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool
     /// Velocity per parameter name; absent until the parameter's first step.
-    var velocity: [String: Buffer] = [:]
+    var velocity: [String: Tensor] = [:]
     var shapes: [String: [Int]] = [:]
 
     public init(momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
@@ -37,16 +36,16 @@ public final class SGD: Optimizer {
         for (name, p) in parameters {
             guard let g = p.grad?.plainStorage() else { continue }
             precondition(p.layout == .plain, "SGD: parameter '\(name)' must be stored plain, it is \(p.layout)")
-            let n = p.count, theta = p.buffer.pointer, grad = g.buffer.pointer
+            let n = p.count
             guard mu != 0 else {
-                UpdateLoop.run(n, theta, grad) { t, g in t -= lr * (g + wd * t) }
+                p.update(with: g) { t, g in t -= lr * (g + wd * t) }
                 continue
             }
             let first = velocity[name] == nil
-            let vb = velocity[name] ?? Buffer(count: n)
+            let vb = velocity[name] ?? Tensor.zeros([n])
             precondition(vb.count == n, "SGD: state for '\(name)' holds \(vb.count) values, parameter has \(n)")
             velocity[name] = vb; shapes[name] = p.shape
-            UpdateLoop.run(n, theta, grad, vb.pointer) { t, g, b in
+            p.update(with: g, state: vb) { t, g, b in
                 let d = g + wd * t
                 b = first ? d : mu * b + keep * d
                 t -= lr * (nesterov ? d + mu * b : b)
@@ -59,12 +58,12 @@ public final class SGD: Optimizer {
     }
 
     public func load(state: [String: Tensor]) throws {
-        var v: [String: Buffer] = [:], s: [String: [Int]] = [:]
+        var v: [String: Tensor] = [:], s: [String: [Int]] = [:]
         for (key, t) in state {
             guard let (name, slot) = splitStateKey(key), slot == "momentum_buffer" else {
                 throw OptimizerError.unexpectedStateKey(optimizer: "SGD", key: key)
             }
-            v[name] = t.plainStorage().buffer.copy(); s[name] = t.shape
+            v[name] = stateVector(t); s[name] = t.shape
         }
         (velocity, shapes) = (v, s)
     }

@@ -47,17 +47,10 @@ public func evaluateTask(_ model: LoadedModel, samples: [Sample], threshold: Flo
     let names = model.info.classNames ?? []
     let labels = model.classifies ? try classLabels(samples, classNames: names) : []
     let t = threshold ?? model.info.threshold
-    var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []
+    var rows: [SegmentationReport.Row] = []
     var probabilities: [[Float]] = [], kept: [Int] = [], predictions: [TaskPrediction] = []
-    let bar = ProgressBar(total: samples.count, label: "evaluate")
-    for (i, sample) in samples.enumerated() {
-        let loaded: LoadedSample
-        do { loaded = try sample.load() } catch {
-            if onError == .fail { throw error }
-            skipped.append(SkippedSample(id: sample.id, path: sample.imageURL.path, reason: "\(error)"))
-            continue
-        }
-        let prediction = try model.predict(image: loaded.image, flipTTA: flipTTA)
+    let bar = quiet ? nil : ProgressBar(total: samples.count, label: "evaluate")
+    let skipped = try predictSamples(model, samples, flipTTA: flipTTA, onError: onError, progress: bar) { i, sample, loaded, prediction in
         if let row = prediction.classes {
             probabilities.append(row); kept.append(labels[i])
             let c = ClassificationReport.argmax(row)
@@ -67,7 +60,7 @@ public func evaluateTask(_ model: LoadedModel, samples: [Sample], threshold: Flo
         if let probability = prediction.lesion {
             rows.append(.init(id: sample.id, metrics: try SegmentationMetrics(probabilities: probability.pixels, truth: loaded.mask, threshold: t)))
         }
-        if !quiet { bar.update(i + 1, "") }
+        return ""
     }
     let positive = names.firstIndex(of: "malignant") ?? 1
     let report = kept.isEmpty ? nil : try ClassificationReport(probabilities: probabilities, labels: kept, classNames: names, positiveClass: positive)

@@ -28,13 +28,3 @@ public struct TaskTestFigures: Codable, Sendable {
     public var auc: Double?
     public var dice: Double?
 }
-
-/// Progress saved with each checkpoint (batches depend only on seed and epoch, so a resumed run matches).
-struct TaskTrainState: Codable {
-    var nextEpoch = 0
-    var step = 0
-    var bestScore = -1.0
-    var bestEpoch = -1
-    var epochsWithoutImprovement = 0
-    var seconds = 0.0
-}

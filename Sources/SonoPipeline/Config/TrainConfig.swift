@@ -45,6 +45,9 @@ public struct OptimizerConfig: Codable, Hashable, Sendable {
     public var momentum: Float = 0.9
     public var nesterov = false
     public var weightDecay: Float = 0
+    /// Adam's moment decay rates.
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
     public var schedule = Schedule.cosine
     /// exponential: rate multiplied by `decayRate` every `decaySteps` steps (Duffy: 0.96 per 1,000).
     public var decayRate: Float = 0.96
@@ -55,6 +58,13 @@ public struct OptimizerConfig: Codable, Hashable, Sendable {
     public var gradientClipNorm: Float?
 
     public init() {}
+
+    /// Li et al.'s discriminator optimizer: Adam, β1 = 0.5, constant 1e-4.
+    public static var discriminator: OptimizerConfig {
+        var c = OptimizerConfig()
+        (c.learningRate, c.beta1, c.schedule) = (1e-4, 0.5, .constant)
+        return c
+    }
 
     public func makeSchedule() -> LearningRateSchedule {
         switch schedule {
@@ -68,20 +78,22 @@ public struct OptimizerConfig: Codable, Hashable, Sendable {
 
     public func makeOptimizer() -> Optimizer {
         switch kind {
-        case .adam: return Adam(weightDecay: weightDecay)
-        case .adamw: return Adam(weightDecay: weightDecay, decoupled: true)
+        case .adam: return Adam(beta1: beta1, beta2: beta2, weightDecay: weightDecay)
+        case .adamw: return Adam(beta1: beta1, beta2: beta2, weightDecay: weightDecay, decoupled: true)
         case .sgd: return SGD(momentum: momentum, weightDecay: weightDecay, nesterov: nesterov)
         }
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, learningRate, momentum, nesterov, weightDecay, schedule, decayRate, decaySteps, warmupSteps, gradientClipNorm
+        case kind, learningRate, momentum, nesterov, weightDecay, beta1, beta2, schedule, decayRate, decaySteps, warmupSteps
+        case gradientClipNorm
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.read(.kind, into: &kind); try c.read(.learningRate, into: &learningRate)
         try c.read(.momentum, into: &momentum); try c.read(.nesterov, into: &nesterov)
         try c.read(.weightDecay, into: &weightDecay); try c.read(.schedule, into: &schedule)
+        try c.read(.beta1, into: &beta1); try c.read(.beta2, into: &beta2)
         try c.read(.decayRate, into: &decayRate); try c.read(.decaySteps, into: &decaySteps)
         try c.read(.warmupSteps, into: &warmupSteps); try c.read(.gradientClipNorm, into: &gradientClipNorm)
     }
@@ -95,15 +107,25 @@ public struct DeepSupervisionConfig: Codable, Hashable, Sendable {
     public var weights: [Float] = [1, 0.1, 0.1, 0.1]
     public var adversarial = true
     public var beta: Float = 0.05
-    public var discriminatorLearningRate: Float = 1e-4
+    /// The discriminators' optimizer and schedule (each discriminator has its own state): Li et al.'s Adam with
+    /// β1 = 0.5 at a constant 1e-4 by default.
+    public var discriminatorOptimizer = OptimizerConfig.discriminator
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case stages, weights, adversarial, beta, discriminatorLearningRate }
+    enum CodingKeys: String, CodingKey { case stages, weights, adversarial, beta, discriminatorOptimizer, discriminatorLearningRate }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.read(.stages, into: &stages); try c.read(.weights, into: &weights)
         try c.read(.adversarial, into: &adversarial); try c.read(.beta, into: &beta)
-        try c.read(.discriminatorLearningRate, into: &discriminatorLearningRate)
+        try c.read(.discriminatorOptimizer, into: &discriminatorOptimizer)
+        // Older recipes name only the rate.
+        try c.read(.discriminatorLearningRate, into: &discriminatorOptimizer.learningRate)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(stages, forKey: .stages); try c.encode(weights, forKey: .weights)
+        try c.encode(adversarial, forKey: .adversarial); try c.encode(beta, forKey: .beta)
+        try c.encode(discriminatorOptimizer, forKey: .discriminatorOptimizer)
     }
 }
 

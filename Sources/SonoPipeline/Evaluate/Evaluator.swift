@@ -22,8 +22,25 @@ public func evaluate(_ model: ImagePredictor, samples: [Sample], threshold: Floa
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
     }
     let t = threshold ?? model.threshold
-    var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []
-    let bar = ProgressBar(total: samples.count, label: "evaluate")
+    var rows: [SegmentationReport.Row] = []
+    let skipped = try predictSamples(model, samples, flipTTA: flipTTA, onError: onError,
+                                     progress: ProgressBar(total: samples.count, label: "evaluate")) { _, sample, loaded, prediction in
+        let probability = prediction.lesion!
+        let metrics = try SegmentationMetrics(probabilities: probability.pixels, prediction: postprocessing.mask(from: probability, threshold: t),
+                                              truth: loaded.mask, threshold: t, spacing: spacing)
+        rows.append(.init(id: sample.id, metrics: metrics))
+        return String(format: "Dice %.3f", rows.map(\.metrics.dice).reduce(0, +) / Double(rows.count))
+    }
+    if !skipped.isEmpty { log("skipped \(skipped.count) unreadable samples (listed in the report folder)") }
+    return (SegmentationReport(rows: rows), skipped)
+}
+
+/// The one evaluation loop, for every predictor: each sample is loaded (an unreadable one is thrown or, with
+/// `onError: skip`, listed and left out), predicted at the model's input size and mapped back to the image's
+/// own size, and handed to `score` with its index; `score` returns the progress bar's figures.
+func predictSamples(_ model: ImagePredictor, _ samples: [Sample], flipTTA: Bool, onError: ErrorPolicy, progress: ProgressBar?,
+                    score: (Int, Sample, LoadedSample, ImagePrediction) throws -> String) throws -> [SkippedSample] {
+    var skipped: [SkippedSample] = []
     for (i, sample) in samples.enumerated() {
         let loaded: LoadedSample
         do { loaded = try sample.load() } catch {
@@ -31,14 +48,10 @@ public func evaluate(_ model: ImagePredictor, samples: [Sample], threshold: Floa
             skipped.append(SkippedSample(id: sample.id, path: sample.imageURL.path, reason: "\(error)"))
             continue
         }
-        let probability = try model.predict(image: loaded.image, flipTTA: flipTTA).lesion!
-        let metrics = try SegmentationMetrics(probabilities: probability.pixels, prediction: postprocessing.mask(from: probability, threshold: t),
-                                              truth: loaded.mask, threshold: t, spacing: spacing)
-        rows.append(.init(id: sample.id, metrics: metrics))
-        bar.update(i + 1, String(format: "Dice %.3f", rows.map(\.metrics.dice).reduce(0, +) / Double(rows.count)))
+        let figures = try score(i, sample, loaded, try model.predict(image: loaded.image, flipTTA: flipTTA))
+        progress?.update(i + 1, figures)
     }
-    if !skipped.isEmpty { log("skipped \(skipped.count) unreadable samples (listed in the report folder)") }
-    return (SegmentationReport(rows: rows), skipped)
+    return skipped
 }
 
 /// The samples of `part` in the dataset at `path` (with `split` for test/validation).

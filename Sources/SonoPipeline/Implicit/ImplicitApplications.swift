@@ -56,11 +56,10 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
             let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
-            let mask = options.postprocessing.mask(from: probability, threshold: threshold)
+            let (_, lesion) = try writeLesionFiles(url, grey: grey, probability: probability, threshold: threshold,
+                                                   postprocessing: options.postprocessing, pixelSpacingMM: options.pixelSpacingMM,
+                                                   seconds: { perImage }, out: out)
             let stem = url.deletingPathExtension().lastPathComponent
-            try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
-            try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
-            try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
             let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
             try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
             if let extent = options.extent {
@@ -70,15 +69,6 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
                 try ImageIO.writePNG(field.intensity, to: out.appendingPathComponent("\(stem)_extended_reconstruction.png"))
                 try ImageIO.writePNG(field.mask, to: out.appendingPathComponent("\(stem)_extended_prob.png"))
             }
-            let m = LesionMeasurements(mask: mask, spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
-            let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
-            let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
-            let lesion = LesionSummary(image: url.lastPathComponent, width: grey.image.width, height: grey.image.height,
-                                       lesionFound: m.areaPixels > 0, areaPixels: m.areaPixels, areaMM2: m.areaMM2,
-                                       maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
-                                       orientationDegrees: m.orientationDegrees, components: m.componentCount,
-                                       meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
-                                       channelsDiffered: grey.channelsDiffered, seconds: perImage)
             let names = (b: model.info.network.biradsClasses, p: model.info.network.pathologyClasses)
             func named(_ probs: [Float]?, _ names: [String]) -> [String: Float]? {
                 probs.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) }
@@ -88,15 +78,14 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
                                               pathology: prediction.pathology.map { names.p[$0] },
                                               pathologyProbabilities: named(prediction.pathologyProbabilities, names.p),
                                               reconstructionLoss: prediction.loss))
-            var line = m.areaPixels > 0 ? "lesion \(m.areaPixels) px" : "no lesion found"
+            var line = lesion.lesionFound ? "lesion \(lesion.areaPixels) px" : "no lesion found"
             if let b = rows.last!.birads { line += ", BI-RADS \(b)" }
             if let p = rows.last!.pathology { line += ", \(p)" }
             log(String(format: "%@: %@ (%.2fs)", url.lastPathComponent, line, perImage))
         }
         start += urls.count
     }
-    try JSONFiles.write(rows, to: out.appendingPathComponent("summary.json"))
-    try AtomicFile.write(Data(summaryCSV(rows.map(\.lesion)).utf8), to: out.appendingPathComponent("summary.csv"))
+    try writeSummaries(rows, lesions: rows.map(\.lesion), to: out)
     if model.info.network.isConditioned {
         var csv = "image,birads,pathology,reconstruction_loss\n"
         for r in rows { csv += "\(r.lesion.image),\(r.birads ?? ""),\(r.pathology ?? ""),\(r.reconstructionLoss)\n" }

@@ -1,4 +1,5 @@
 import Foundation
+import SonoNN
 import SonoData
 import SonoImaging
 import SonoModels
@@ -121,6 +122,11 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
     public var onError = ErrorPolicy.fail
 
     public init() {}
+
+    /// The weights' schedule, the same type every trainer uses: constant, or cosine from the peak down to 10%.
+    public var schedule: LearningRateSchedule {
+        cosineSchedule ? .cosine(peak: learningRate, minimum: learningRate / 10) : .constant(learningRate)
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, data, model, loss, inference, preprocess, split, steps, batchImages, pointsPerImage, learningRate

@@ -56,11 +56,10 @@ public final class AutoDecoderTrainer {
         state = AutoDecoderState(network: network, latents: latents)
     }
 
-    /// Weight learning rate at `step` (constant, or cosine from the peak down to 10% of it).
+    /// Weight learning rate at `step`, from the recipe's schedule (`ImplicitTrainConfig.schedule`).
     public func learningRate(at step: Int) -> Float {
-        guard config.cosineSchedule else { return config.learningRate }
-        let t = Float(min(step, config.steps)) / Float(max(config.steps, 1))
-        return config.learningRate * (0.1 + 0.9 * 0.5 * (1 + Foundation.cos(Float.pi * t)))
+        // The schedule's last step is `steps` itself, so the rate reaches its floor when training ends.
+        config.schedule.rate(step: min(step, config.steps), totalSteps: config.steps + 1)
     }
 
     /// The images of `step`: consecutive slices of a per-epoch permutation seeded by (seed, epoch).
@@ -155,14 +154,7 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
                           log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> ImplicitTrainSummary {
     try config.validate()
     let run = RunFolder(folder)
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    if !resume, FileManager.default.fileExists(atPath: run.last.path) {
-        throw PipelineError.invalidConfig("\(folder.path) already holds a run; pass --resume to continue it or choose another --out")
-    }
-    if resume, let saved = try? ImplicitTrainConfig.load(run.config), !saved.trainsTheSame(as: config) {
-        throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
-    }
-    try JSONFiles.write(config, to: run.config)
+    try run.begin(config, resume: resume, load: ImplicitTrainConfig.load, sameRun: { $0.trainsTheSame(as: config) })
 
     var splitConfig = TrainConfig()
     (splitConfig.data, splitConfig.split, splitConfig.seed) = (config.data, config.split, config.seed)

@@ -1,5 +1,5 @@
-/// Why a metric could not be computed from its inputs (a caller's data problem, so thrown rather than trapped:
-/// the module is built with `-Ounchecked`, where `precondition` is not evaluated).
+/// Why a metric could not be computed from its inputs (a caller's data problem, so thrown with a message that
+/// names it rather than trapped).
 public enum MetricsError: Error, Equatable, CustomStringConvertible {
     /// Array lengths disagree with each other or with width × height.
     case sizeMismatch(String)

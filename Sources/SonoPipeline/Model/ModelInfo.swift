@@ -45,12 +45,18 @@ public struct ModelInfo: Codable, Equatable, Sendable {
 }
 
 /// A trained segmenter (or classifier, or both) ready for inference.
+/// The networks a model file can hold, built for inference (batch norm folded, no training state).
+public enum LoadedNetwork {
+    /// `sonoseg train`: a U-Net, with the deep-supervision heads it was trained with.
+    case unet(SupervisedUNet)
+    /// `sonoseg classify`: a classifier, FCN, UResNet or multitask UResNet.
+    case task(TaskNetwork)
+}
+
+/// A model file read for inference: what it is (`info`) and the network with its weights.
 public final class LoadedModel: ImagePredictor {
     public let info: ModelInfo
-    /// The U-Net of a `sonoseg train` model; nil for the backbone models of `sonoseg classify`.
-    public let network: SegmentationModel!
-    /// The network of a `sonoseg classify` model (classifier, FCN, UResNet, multitask UResNet).
-    public let taskNetwork: TaskNetwork?
+    public let network: LoadedNetwork
     public let url: URL
 
     /// Reads a model file (or a folder holding `model.safetensors`).
@@ -62,34 +68,24 @@ public final class LoadedModel: ImagePredictor {
         try self.init(tensors: tensors, info: ModelInfo.read(from: metadata, of: url), url: url)
     }
 
-    /// The network `info` describes, with the weights in `tensors` (every one used, none missing).
+    /// The network `info` describes, with the weights in `tensors` (every one used, none missing), fused for
+    /// inference. Nothing of training (recipe, optimizer, discriminators) is built.
     init(tensors: [String: Tensor], info: ModelInfo, url: URL) throws {
-        self.info = info
-        self.url = url
-        if let classifier = info.classifier {
-            var rng = RandomGenerator(seed: 0)
-            let net = TaskNetwork(classifier, rng: &rng)
-            do { try net.module.load(stateDict: tensors, strict: true) } catch {
-                throw PipelineError.noModel("\(url.path): \(error)")
-            }
-            net.module.setTraining(false)
-            net.module.fuseForInference()
-            (network, taskNetwork) = (nil, net)
-            return
-        }
-        taskNetwork = nil
-        var config = TrainConfig()
-        config.model = info.unet
-        config.preprocess = info.preprocess
-        config.deepSupervision.stages = info.stageHeads > 0 ? info.stageHeads + 1 : 0
-        config.deepSupervision.adversarial = false
+        (self.info, self.url) = (info, url)
         var rng = RandomGenerator(seed: 0)
-        network = SegmentationModel(config, rng: &rng)
-        do { try network.load(stateDict: tensors, strict: true) } catch {
+        let module: Module
+        if let classifier = info.classifier {
+            let net = TaskNetwork(classifier, rng: &rng)
+            (network, module) = (.task(net), net.module)
+        } else {
+            let net = SupervisedUNet(info.unet, heads: info.stageHeads, rng: &rng)
+            (network, module) = (.unet(net), net)
+        }
+        do { try module.load(stateDict: tensors, strict: true) } catch {
             throw PipelineError.noModel("\(url.path): \(error)")
         }
-        network.setTraining(false)
-        network.fuseForInference()
+        module.setTraining(false)
+        module.fuseForInference()
     }
 
     public var threshold: Float { info.threshold }
@@ -103,8 +99,12 @@ public final class LoadedModel: ImagePredictor {
     }
 
     /// Whether the model outputs a lesion mask / a class.
-    public var segments: Bool { taskNetwork?.segments ?? true }
-    public var classifies: Bool { taskNetwork?.classifies ?? false }
+    public var segments: Bool {
+        switch network { case .unet: return true; case .task(let net): return net.segments }
+    }
+    public var classifies: Bool {
+        switch network { case .unet: return false; case .task(let net): return net.classifies }
+    }
 
     /// One image at its own size: preprocessed to the network's input, predicted, and the lesion probability
     /// mapped back to the image's width and height.
@@ -122,9 +122,12 @@ public final class LoadedModel: ImagePredictor {
     public func predict(_ x: Tensor, flipTTA: Bool = false) -> (lesion: [Float]?, classes: [[Float]]?) {
         GradMode.inference {
             func run(_ x: Tensor) -> ([Float]?, [Float]?) {
-                guard let taskNetwork else { return (network.unet(x).sigmoid().scalars, nil) }
-                let o = taskNetwork(x)
-                return (o.segmentationLogits?.sigmoid().scalars, o.classLogits?.softmax(axis: 1).scalars)
+                switch network {
+                case .unet(let net): return (net(x).sigmoid().scalars, nil)
+                case .task(let net):
+                    let o = net(x)
+                    return (o.segmentationLogits?.sigmoid().scalars, o.classLogits?.softmax(axis: 1).scalars)
+                }
             }
             var (p, c) = run(x)
             if flipTTA {

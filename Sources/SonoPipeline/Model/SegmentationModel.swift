@@ -10,50 +10,37 @@ import SonoTensor
 /// discriminator per supervised stage (weight β, updated alternately with the segmenter).
 public final class SegmentationModel: Module {
     public let config: TrainConfig
-    public let unet: UNet
-    /// Heads of the decoder stages above the finest (index 0 = second finest).
-    public let stageHeads: [Conv2D]
+    /// What inference keeps: the U-Net and its stage heads.
+    public let network: SupervisedUNet
     public let discriminators: [Discriminator]
     let discriminatorOptimizers: [Optimizer]
     public var isTraining = true
 
     public init(_ config: TrainConfig, rng: inout RandomGenerator) {
         self.config = config
-        unet = UNet(config.model, rng: &rng)
         let ds = config.deepSupervision
-        let extra = max(ds.stages - 1, 0)
-        stageHeads = (0..<extra).map { k in
-            Conv2D(inputChannels: config.model.baseChannels << (k + 1), outputChannels: config.model.classes, kernelSize: 1, rng: &rng)
-        }
+        network = SupervisedUNet(config.model, heads: ds.stages - 1, rng: &rng)
         let adversarial = ds.stages > 0 && ds.adversarial
         discriminators = adversarial ? (0..<ds.stages).map { _ in Discriminator(rng: &rng) } : []
-        discriminatorOptimizers = discriminators.map { _ in Adam(beta1: 0.5) }
+        discriminatorOptimizers = discriminators.map { _ in ds.discriminatorOptimizer.makeOptimizer() }
     }
 
+    public var unet: UNet { network.unet }
+    public var stageHeads: [Conv2D] { network.stageHeads }
+
     /// The segmenter's parameters: what inference needs and the main optimizer updates.
-    public var children: [(String, Module)] {
-        [("unet", unet)] + stageHeads.enumerated().map { ("heads.\($0.offset)", $0.element as Module) }
-    }
+    public var children: [(String, Module)] { network.children }
 
     /// Everything that trains, discriminators included (checkpoints).
     var trainingChildren: [(String, Module)] {
         children + discriminators.enumerated().map { ("disc.\($0.offset)", $0.element as Module) }
     }
 
-    /// Full-resolution logits of each supervised stage, finest first: [N, 1, H, W] each.
-    func stageLogits(_ x: Tensor) -> [Tensor] {
-        let (stages, logits) = unet.features(x)
-        let size = (x.shape[2], x.shape[3])
-        var out = [logits]
-        for (k, head) in stageHeads.enumerated() {
-            let stage = stages[stages.count - 2 - k]
-            out.append(head(stage).resized(to: size, mode: .bilinear))
-        }
-        return out
-    }
+    func stageLogits(_ x: Tensor) -> [Tensor] { network.stageLogits(x) }
 
-    /// One optimisation step on a batch; returns the segmentation loss.
-    func trainStep(_ batch: Batch, optimizer: Optimizer, learningRate: Float) -> Float {
+    /// One optimisation step on a batch at the segmenter's and the discriminators' rates; returns the
+    /// segmentation loss.
+    func trainStep(_ batch: Batch, optimizer: Optimizer, learningRate: Float, discriminatorRate: Float) -> Float {
         let shape = [batch.count, 1, batch.height, batch.width]
         let x = Tensor(batch.images, shape: shape), y = Tensor(batch.masks, shape: shape)
         let params = namedParameters()
@@ -80,7 +67,7 @@ public final class SegmentationModel: Module {
             let dp = d.namedParameters()
             discriminatorOptimizers[k].zeroGrad(dp)
             ganDiscriminatorLoss(realLogits: d(y), fakeLogits: d(probabilities[k].detach())).backward()
-            discriminatorOptimizers[k].update(dp, learningRate: ds.discriminatorLearningRate)
+            discriminatorOptimizers[k].update(dp, learningRate: discriminatorRate)
         }
         return segLoss
     }
@@ -160,7 +147,7 @@ public final class SegmentationModel: Module {
     func saveForInference(to url: URL, threshold: Float, metrics: [String: Double]) throws {
         let info = ModelInfo(architecture: "unet", unet: config.model, preprocess: config.preprocess,
                              threshold: threshold, stageHeads: stageHeads.count, metrics: metrics, recipe: config.name)
-        try ModelInfo.save(self, info: info, to: url)
+        try ModelInfo.save(network, info: info, to: url)
     }
 }
 

@@ -88,29 +88,48 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
         let predicted = prediction.classes.flatMap { row in
             model.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
         }
-        let mask = options.postprocessing.mask(from: probability, threshold: threshold)
-        let stem = url.deletingPathExtension().lastPathComponent
-        try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
-        try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
-        try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
-        let m = LesionMeasurements(mask: mask, spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
-        let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
-        let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
-        rows.append(LesionSummary(image: url.lastPathComponent, width: grey.image.width, height: grey.image.height,
-                                  lesionFound: m.areaPixels > 0, areaPixels: m.areaPixels, areaMM2: m.areaMM2,
-                                  maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
-                                  orientationDegrees: m.orientationDegrees, components: m.componentCount,
-                                  meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
-                                  channelsDiffered: grey.channelsDiffered, seconds: Date().timeIntervalSince(started),
-                                  className: predicted?.0, classProbability: predicted?.1))
+        var (_, row) = try writeLesionFiles(url, grey: grey, probability: probability, threshold: threshold,
+                                            postprocessing: options.postprocessing, pixelSpacingMM: options.pixelSpacingMM,
+                                            seconds: { Date().timeIntervalSince(started) }, out: out)
+        (row.className, row.classProbability) = (predicted?.0, predicted?.1)
+        rows.append(row)
         let diagnosis = predicted.map { String(format: "; class %@ (p = %.3f)", $0.0, $0.1) } ?? ""
         log(String(format: "%@: %@%@ (%.2fs)", url.lastPathComponent,
-                   m.areaPixels > 0 ? "lesion \(m.areaPixels) px, max diameter \(String(format: "%.1f", m.maxDiameterPixels)) px" : "no lesion found",
-                   diagnosis, rows.last!.seconds))
+                   row.lesionFound ? "lesion \(row.areaPixels) px, max diameter \(String(format: "%.1f", row.maxDiameterPixels)) px" : "no lesion found",
+                   diagnosis, row.seconds))
     }
-    try JSONFiles.write(rows, to: out.appendingPathComponent("summary.json"))
-    try AtomicFile.write(Data(summaryCSV(rows).utf8), to: out.appendingPathComponent("summary.csv"))
+    try writeSummaries(rows, lesions: rows, to: out)
     return rows
+}
+
+/// What `segment` writes for one image, whatever the model: the mask `postprocessing` makes of `probability`
+/// (STEM_mask.png, 0/255 at the input's size), the probability (STEM_prob.png, × 255), the outline on the image
+/// (STEM_overlay.png), and the image's summary row (measurements in mm when the pixel spacing is known;
+/// `seconds` is read once the files are written).
+func writeLesionFiles(_ url: URL, grey: GrayConversion, probability: GrayImage, threshold: Float,
+                      postprocessing: MaskPostprocessing, pixelSpacingMM: Double?, seconds: () -> Double,
+                      out: URL) throws -> (mask: Mask, summary: LesionSummary) {
+    let mask = postprocessing.mask(from: probability, threshold: threshold)
+    let stem = url.deletingPathExtension().lastPathComponent
+    try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
+    try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
+    try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
+    let m = LesionMeasurements(mask: mask, spacing: pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
+    let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
+    let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
+    let row = LesionSummary(image: url.lastPathComponent, width: grey.image.width, height: grey.image.height,
+                            lesionFound: m.areaPixels > 0, areaPixels: m.areaPixels, areaMM2: m.areaMM2,
+                            maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
+                            orientationDegrees: m.orientationDegrees, components: m.componentCount,
+                            meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
+                            channelsDiffered: grey.channelsDiffered, seconds: seconds())
+    return (mask, row)
+}
+
+/// summary.json (`rows`, which may carry more than the lesion) and summary.csv (`lesions`), atomically.
+func writeSummaries<Row: Encodable>(_ rows: [Row], lesions: [LesionSummary], to out: URL) throws {
+    try JSONFiles.write(rows, to: out.appendingPathComponent("summary.json"))
+    try AtomicFile.write(Data(summaryCSV(lesions).utf8), to: out.appendingPathComponent("summary.csv"))
 }
 
 func summaryCSV(_ rows: [LesionSummary]) -> String {

@@ -2,7 +2,7 @@ import Foundation
 import SonoBase
 
 /// One line of a run's `log.jsonl`, appended after every epoch.
-public struct EpochRecord: Codable, Sendable {
+public struct EpochRecord: Codable, Sendable, EpochRecordLine {
     public var epoch: Int
     public var step: Int
     public var trainLoss: Double
@@ -14,10 +14,7 @@ public struct EpochRecord: Codable, Sendable {
     public var skipped: [String] = []
 }
 
-/// The U-Net trainer's epoch log. The log is written before the checkpoint of the same epoch, and a resumed run
-/// truncates lines past its checkpoint, so the file always matches the weights.
+/// Reading a run's epoch log (tests, reports).
 enum RunLog {
-    static func append(_ record: EpochRecord, to url: URL) throws { try JSONLines.append(record, to: url) }
     static func read(_ url: URL) -> [EpochRecord] { JSONLines.read(EpochRecord.self, from: url) }
-    static func truncate(_ url: URL, before epoch: Int) throws { try JSONLines.keep(EpochRecord.self, in: url) { $0.epoch < epoch } }
 }

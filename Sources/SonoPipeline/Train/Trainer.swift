@@ -1,6 +1,7 @@
 import Foundation
 import SonoBase
 import SonoData
+import SonoNN
 import SonoTensor
 
 /// What `train` returns and writes to `summary.json`.
@@ -17,17 +18,6 @@ public struct TrainSummary: Codable, Sendable {
     public var testDice: Double?
 }
 
-/// Progress saved with each checkpoint, so a killed run resumes at the next epoch with the same result as an
-/// uninterrupted one (batches depend only on seed and epoch).
-struct TrainState: Codable {
-    var nextEpoch: Int
-    var step: Int
-    var bestDice: Double
-    var bestEpoch: Int
-    var epochsWithoutImprovement: Int
-    var seconds: Double
-}
-
 /// Files of a run folder.
 public struct RunFolder {
     public let url: URL
@@ -35,7 +25,7 @@ public struct RunFolder {
     public var config: URL { url.appendingPathComponent("config.json") }
     public var log: URL { url.appendingPathComponent("log.jsonl") }
     public var last: URL { url.appendingPathComponent("last.safetensors") }
-    /// The best model by validation Dice, in the inference format `segment` reads.
+    /// The best model by validation score, in the inference format `segment` reads.
     public var best: URL { url.appendingPathComponent("model.safetensors") }
     public var summary: URL { url.appendingPathComponent("summary.json") }
     public var skipped: URL { url.appendingPathComponent("skipped.json") }
@@ -49,14 +39,7 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
     try config.validate()
     Engine.retainFreedMemory()
     let run = RunFolder(folder)
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    if !resume, FileManager.default.fileExists(atPath: run.last.path) {
-        throw PipelineError.invalidConfig("\(folder.path) already holds a run; pass --resume to continue it or choose another --out")
-    }
-    if resume, let saved = try? TrainConfig.load(run.config), saved != config {
-        throw PipelineError.invalidConfig("\(run.config.path) differs from this run's configuration; resume with the same recipe")
-    }
-    try JSONFiles.write(config, to: run.config)
+    try run.begin(config, resume: resume, load: TrainConfig.load, sameRun: { $0 == config })
 
     let data = try TrainingData.prepare(config, runFolder: folder, log: log)
     guard !data.train.isEmpty, !data.validation.isEmpty else {
@@ -64,90 +47,96 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
     }
     log("train \(data.train.count), validation \(data.validation.count), test \(data.test.count) images at \(config.preprocess.width)x\(config.preprocess.height)")
 
-    var rng = RandomGenerator(seed: config.seed)
-    let model = SegmentationModel(config, rng: &rng)
-    let optimizer = config.optimizer.makeOptimizer()
-    let schedule = config.optimizer.makeSchedule()
-    let cache = folder.appendingPathComponent("cache")
-    let trainLoader = try BatchLoader(samples: data.train, preprocess: config.preprocess,
-                                      augmentation: config.augment ? config.augmentation : nil,
-                                      config: LoaderConfig(batchSize: config.batchSize, shuffle: true, dropLast: data.train.count > config.batchSize,
-                                                           onError: config.onError, seed: config.seed),
-                                      cacheFolder: cache)
-    let validationLoader = try BatchLoader(samples: data.validation, preprocess: config.preprocess, augmentation: nil,
-                                           config: LoaderConfig(batchSize: config.batchSize, shuffle: false, onError: config.onError, seed: config.seed),
-                                           cacheFolder: cache)
-    let totalSteps = config.epochs * trainLoader.batchesPerEpoch
-
-    var state = TrainState(nextEpoch: 0, step: 0, bestDice: -1, bestEpoch: -1, epochsWithoutImprovement: 0, seconds: 0)
-    if resume, FileManager.default.fileExists(atPath: run.last.path) {
-        state = try model.loadCheckpoint(optimizer: optimizer, from: run.last)
-        try RunLog.truncate(run.log, before: state.nextEpoch)
-        log("resuming at epoch \(state.nextEpoch + 1) of \(config.epochs) from \(run.last.path)")
-    } else {
-        try? FileManager.default.removeItem(at: run.log)
-        if let initial = config.initialWeights {
-            let loaded = try model.loadInitialWeights(URL(fileURLWithPath: initial))
-            log("starting from \(loaded.path) (fine-tuning)")
-        }
+    let training = try UNetTraining(config, data: data, folder: folder)
+    let resuming = resume && FileManager.default.fileExists(atPath: run.last.path)
+    if !resuming, let initial = config.initialWeights {
+        let loaded = try training.model.loadInitialWeights(URL(fileURLWithPath: initial))
+        log("starting from \(loaded.path) (fine-tuning)")
     }
-
-    var stoppedEarly = false
-    var epoch = state.nextEpoch
-    let lastEpoch = min(config.epochs, stopAfter.map { state.nextEpoch + $0 } ?? config.epochs)
-    while epoch < lastEpoch {
-        let started = Date()
-        let bar = ProgressBar(total: trainLoader.batchesPerEpoch, label: "epoch \(epoch + 1)/\(config.epochs)")
-        model.setTraining(true)
-        let stream = trainLoader.epoch(epoch)
-        var lossSum = 0.0, batches = 0
-        while let batch = try stream.next() {
-            let lr = schedule.rate(step: state.step, totalSteps: totalSteps)
-            let loss = model.trainStep(batch, optimizer: optimizer, learningRate: lr)
-            lossSum += Double(loss); batches += 1; state.step += 1
-            if !quiet { bar.update(batches, String(format: "loss %.4f lr %.2e", lossSum / Double(batches), lr)) }
-        }
-        let (dice, vloss) = try model.validate(validationLoader, threshold: config.threshold)
-        let improved = dice > state.bestDice
-        if improved {
-            state.bestDice = dice; state.bestEpoch = epoch; state.epochsWithoutImprovement = 0
-            try model.saveForInference(to: run.best, threshold: config.threshold, metrics: ["validationDice": dice, "epoch": Double(epoch + 1)])
-        } else {
-            state.epochsWithoutImprovement += 1
-        }
-        state.seconds += Date().timeIntervalSince(started)
-        state.nextEpoch = epoch + 1
-        let record = EpochRecord(epoch: epoch, step: state.step, trainLoss: lossSum / Double(max(batches, 1)),
-                                 validationDice: dice, validationLoss: vloss,
-                                 learningRate: schedule.rate(step: max(state.step - 1, 0), totalSteps: totalSteps),
-                                 seconds: Date().timeIntervalSince(started), best: improved,
-                                 skipped: trainLoader.skipped.map { "\($0.path): \($0.reason)" })
-        try RunLog.append(record, to: run.log)
-        try model.saveCheckpoint(optimizer: optimizer, state: state, to: run.last)
-        log(String(format: "epoch %d/%d  loss %.4f  val loss %.4f  val Dice %.4f%@  %.0fs", epoch + 1, config.epochs,
-                   record.trainLoss, vloss, dice, improved ? " (best)" : "", record.seconds))
-        epoch += 1
-        if let patience = config.earlyStoppingPatience, state.epochsWithoutImprovement >= patience {
-            log("early stop: no better validation Dice for \(patience) epochs")
-            stoppedEarly = true
-            break
-        }
-    }
-    // Score the best model on the held-out test images, at their own sizes, once training is over.
-    var testDice: Double?
-    if epoch == config.epochs || stoppedEarly, !data.test.isEmpty, FileManager.default.fileExists(atPath: run.best.path) {
-        let model = try LoadedModel(run.best)
-        let (report, testSkipped) = try evaluate(model, samples: data.test, onError: config.onError)
-        try writeEvaluation(report, name: config.name, skipped: testSkipped, to: folder.appendingPathComponent("test"))
-        testDice = report.lesion.dice.mean ?? report.all.dice.mean
-        log(String(format: "test: Dice %.4f on %d images (per-image metrics in %@/test/)", testDice ?? .nan, data.test.count, folder.path))
-    }
-    let skipped = trainLoader.skipped + validationLoader.skipped
+    let outcome = try runEpochs(training, settings: config.settings, run: run, resume: resume, stopAfter: stopAfter,
+                                hasTestImages: !data.test.isEmpty, quiet: quiet, log: log)
+    let skipped = training.skipped + training.validationLoader.skipped
     if !skipped.isEmpty { try JSONFiles.write(skipped, to: run.skipped) }
-    let summary = TrainSummary(epochsRun: epoch, bestEpoch: state.bestEpoch + 1, bestValidationDice: state.bestDice,
-                               seconds: state.seconds, trainImages: data.train.count, validationImages: data.validation.count,
-                               testImages: data.test.count, stoppedEarly: stoppedEarly, testDice: testDice)
+    let summary = TrainSummary(epochsRun: outcome.epochsRun, bestEpoch: outcome.state.bestEpoch + 1,
+                               bestValidationDice: outcome.state.bestScore, seconds: outcome.state.seconds,
+                               trainImages: data.train.count, validationImages: data.validation.count,
+                               testImages: data.test.count, stoppedEarly: outcome.stoppedEarly, testDice: outcome.test)
     try JSONFiles.write(summary, to: run.summary)
     return summary
 }
 
+/// The U-Net's side of the run loop: batches from the training loader, Dice on the validation loader, the
+/// segmenter and its discriminators in the checkpoint, the segmenter alone in `model.safetensors`.
+final class UNetTraining: Trainable {
+    let config: TrainConfig
+    let model: SegmentationModel
+    let optimizer: Optimizer
+    let trainLoader: BatchLoader, validationLoader: BatchLoader
+    let test: [Sample]
+    let discriminatorSchedule: LearningRateSchedule
+
+    init(_ config: TrainConfig, data: TrainingData, folder: URL) throws {
+        self.config = config
+        var rng = RandomGenerator(seed: config.seed)
+        model = SegmentationModel(config, rng: &rng)
+        optimizer = config.optimizer.makeOptimizer()
+        discriminatorSchedule = config.deepSupervision.discriminatorOptimizer.makeSchedule()
+        let cache = folder.appendingPathComponent("cache")
+        var loading = LoaderConfig(batchSize: config.batchSize, shuffle: true, dropLast: data.train.count > config.batchSize,
+                                   onError: config.onError, seed: config.seed)
+        trainLoader = try BatchLoader(samples: data.train, preprocess: config.preprocess,
+                                      augmentation: config.augment ? config.augmentation : nil, config: loading, cacheFolder: cache)
+        (loading.shuffle, loading.dropLast) = (false, false)
+        validationLoader = try BatchLoader(samples: data.validation, preprocess: config.preprocess, augmentation: nil,
+                                           config: loading, cacheFolder: cache)
+        test = data.test
+    }
+
+    var stepsPerEpoch: Int { trainLoader.batchesPerEpoch }
+    var skipped: [SkippedSample] { trainLoader.skipped }
+
+    func trainEpoch(_ epoch: Int, step: inout Int, rate: (Int) -> Float, progress: ProgressBar?) throws -> EpochLosses {
+        model.setTraining(true)
+        let totalSteps = config.epochs * stepsPerEpoch
+        let stream = trainLoader.epoch(epoch)
+        var lossSum = 0.0, batches = 0
+        while let batch = try stream.next() {
+            let lr = rate(step)
+            let loss = model.trainStep(batch, optimizer: optimizer, learningRate: lr,
+                                       discriminatorRate: discriminatorSchedule.rate(step: step, totalSteps: totalSteps))
+            lossSum += Double(loss); batches += 1; step += 1
+            progress?.update(batches, String(format: "loss %.4f lr %.2e", lossSum / Double(batches), lr))
+        }
+        return EpochLosses(loss: lossSum / Double(max(batches, 1)))
+    }
+
+    func validate() throws -> (score: Double, figures: (dice: Double, loss: Double)) {
+        let v = try model.validate(validationLoader, threshold: config.threshold)
+        return (v.dice, v)
+    }
+
+    func saveBest(to url: URL, score: Double, epoch: Int) throws {
+        try model.saveForInference(to: url, threshold: config.threshold, metrics: ["validationDice": score, "epoch": Double(epoch)])
+    }
+
+    func saveCheckpoint(_ state: TrainState, to url: URL) throws { try model.saveCheckpoint(optimizer: optimizer, state: state, to: url) }
+    func loadCheckpoint(from url: URL) throws -> TrainState { try model.loadCheckpoint(optimizer: optimizer, from: url) }
+
+    func record(_ c: EpochCommon, losses: EpochLosses, validation: (dice: Double, loss: Double)) -> EpochRecord {
+        EpochRecord(epoch: c.epoch, step: c.step, trainLoss: losses.loss, validationDice: validation.dice,
+                    validationLoss: validation.loss, learningRate: c.learningRate, seconds: c.seconds, best: c.best, skipped: c.skipped)
+    }
+
+    func describe(_ r: EpochRecord, epochs: Int) -> String {
+        String(format: "epoch %d/%d  loss %.4f  val loss %.4f  val Dice %.4f%@  %.0fs", r.epoch + 1, epochs,
+               r.trainLoss, r.validationLoss, r.validationDice, r.best ? " (best)" : "", r.seconds)
+    }
+
+    /// The best model at the test images' own sizes; the figure is the mean Dice over images with a lesion.
+    func evaluateTest(best: URL, folder: URL) throws -> (figures: Double, headline: String) {
+        let (report, testSkipped) = try evaluate(try LoadedModel(best), samples: test, onError: config.onError)
+        try writeEvaluation(report, name: config.name, skipped: testSkipped, to: folder)
+        let dice = report.lesion.dice.mean ?? report.all.dice.mean ?? .nan
+        return (dice, String(format: "Dice %.4f on %d images (per-image metrics in %@)", dice, test.count, folder.path))
+    }
+}
