@@ -23,12 +23,8 @@ public struct LoaderConfig: Codable, Sendable, Equatable {
 
     public init(batchSize: Int = 8, shuffle: Bool = true, dropLast: Bool = false, prefetchBatches: Int = 4,
                 onError: ErrorPolicy = .fail, seed: UInt64 = 0) {
-        self.batchSize = batchSize
-        self.shuffle = shuffle
-        self.dropLast = dropLast
-        self.prefetchBatches = prefetchBatches
-        self.onError = onError
-        self.seed = seed
+        (self.batchSize, self.shuffle, self.dropLast) = (batchSize, shuffle, dropLast)
+        (self.prefetchBatches, self.onError, self.seed) = (prefetchBatches, onError, seed)
     }
 
     enum CodingKeys: String, CodingKey { case batchSize, shuffle, dropLast, prefetchBatches, onError, seed }
@@ -105,9 +101,7 @@ public final class BatchLoader: @unchecked Sendable {
         }
         self.samples = samples
         self.classNames = classNames ?? Array(Set(samples.compactMap(\.className))).sorted()
-        self.preprocess = preprocess
-        self.augmentation = augmentation
-        self.config = config
+        (self.preprocess, self.augmentation, self.config) = (preprocess, augmentation, config)
         cache = try cacheFolder.map { try PreprocessCache(folder: $0, config: preprocess) }
     }
 

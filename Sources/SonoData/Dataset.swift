@@ -25,12 +25,8 @@ public struct Dataset: Sendable {
 
     public init(layout: DatasetLayout, root: URL, samples: [Sample], problems: [DatasetProblem],
                 imageFileCount: Int, maskFileCount: Int) {
-        self.layout = layout
-        self.root = root
-        self.samples = samples
-        self.problems = problems
-        self.imageFileCount = imageFileCount
-        self.maskFileCount = maskFileCount
+        (self.layout, self.root, self.samples, self.problems) = (layout, root, samples, problems)
+        (self.imageFileCount, self.maskFileCount) = (imageFileCount, maskFileCount)
     }
 
     /// Reads the dataset at `path`, detecting the layout unless one is named.

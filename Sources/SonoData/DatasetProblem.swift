@@ -21,8 +21,6 @@ public struct DatasetProblem: Codable, Sendable, Equatable {
     public var message: String
 
     public init(kind: Kind, files: [String], message: String) {
-        self.kind = kind
-        self.files = files
-        self.message = message
+        (self.kind, self.files, self.message) = (kind, files, message)
     }
 }

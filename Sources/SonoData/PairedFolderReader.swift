@@ -10,9 +10,7 @@ public struct PairedFolderReader: Sendable {
     public var layout: DatasetLayout
 
     public init(imagesFolder: String = "images", masksFolder: String = "masks", layout: DatasetLayout = .paired) {
-        self.imagesFolder = imagesFolder
-        self.masksFolder = masksFolder
-        self.layout = layout
+        (self.imagesFolder, self.masksFolder, self.layout) = (imagesFolder, masksFolder, layout)
     }
 
     public func read(_ folder: URL) throws -> Dataset {

@@ -22,12 +22,8 @@ public struct PreprocessConfig: Codable, Sendable, Equatable {
     public init(width: Int = 256, height: Int = 256, resize: ResizeMode = .letterbox,
                 imageResampling: ImageResampling = .area, maskResampling: MaskResampling = .areaThreshold,
                 normalization: IntensityNormalization = IntensityNormalization()) {
-        self.width = width
-        self.height = height
-        self.resize = resize
-        self.imageResampling = imageResampling
-        self.maskResampling = maskResampling
-        self.normalization = normalization
+        (self.width, self.height, self.resize, self.imageResampling) = (width, height, resize, imageResampling)
+        (self.maskResampling, self.normalization) = (maskResampling, normalization)
     }
 
     enum CodingKeys: String, CodingKey { case width, height, resize, imageResampling, maskResampling, normalization }

@@ -20,13 +20,7 @@ public struct Sample: Codable, Sendable, Equatable {
 
     public init(id: String, imageURL: URL, maskURLs: [URL], className: String? = nil, birads: String? = nil,
                 pathology: String? = nil, patient: String? = nil, attributes: [String: String] = [:]) {
-        self.id = id
-        self.imageURL = imageURL
-        self.maskURLs = maskURLs
-        self.className = className
-        self.birads = birads
-        self.pathology = pathology
-        self.patient = patient
-        self.attributes = attributes
+        (self.id, self.imageURL, self.maskURLs, self.className) = (id, imageURL, maskURLs, className)
+        (self.birads, self.pathology, self.patient, self.attributes) = (birads, pathology, patient, attributes)
     }
 }

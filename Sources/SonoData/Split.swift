@@ -12,9 +12,7 @@ public struct SplitConfiguration: Codable, Sendable, Equatable {
     public var seed: UInt64
 
     public init(folds: Int = 5, testFraction: Double = 0.2, validationFraction: Double = 0.2, seed: UInt64 = 0) {
-        self.folds = folds
-        self.testFraction = testFraction
-        self.validationFraction = validationFraction
+        (self.folds, self.testFraction, self.validationFraction) = (folds, testFraction, validationFraction)
         self.seed = seed
     }
 

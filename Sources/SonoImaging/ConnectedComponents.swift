@@ -41,8 +41,7 @@ public struct ConnectedComponents: Sendable {
             }
             areas.append(area)
         }
-        self.labels = labels
-        self.areas = areas
+        (self.labels, self.areas) = (labels, areas)
     }
 }
 

@@ -7,9 +7,7 @@ public struct GrayImage: Sendable, Equatable {
 
     public init(width: Int, height: Int, pixels: [Float]) {
         precondition(pixels.count == width * height, "pixel count does not match width×height")
-        self.width = width
-        self.height = height
-        self.pixels = pixels
+        (self.width, self.height, self.pixels) = (width, height, pixels)
     }
 
     /// A constant image.

@@ -23,10 +23,7 @@ public struct Image: Sendable, Equatable {
 
     public init(width: Int, height: Int, channels: Int, pixels: PixelBuffer, sourceBitDepth: Int = 8) {
         precondition(pixels.count == width * height * channels, "pixel count does not match width×height×channels")
-        self.width = width
-        self.height = height
-        self.channels = channels
-        self.pixels = pixels
+        (self.width, self.height, self.channels, self.pixels) = (width, height, channels, pixels)
         self.sourceBitDepth = sourceBitDepth
     }
 

@@ -22,11 +22,8 @@ public struct IntensityNormalization: Codable, Sendable, Equatable {
 
     public init(method: Method = .zScore, lowPercentile: Double = 0.5, highPercentile: Double = 99.5,
                 mean: Double? = nil, std: Double? = nil) {
-        self.method = method
-        self.lowPercentile = lowPercentile
-        self.highPercentile = highPercentile
-        self.mean = mean
-        self.std = std
+        (self.method, self.lowPercentile, self.highPercentile) = (method, lowPercentile, highPercentile)
+        (self.mean, self.std) = (mean, std)
     }
 
     /// Normalises pixel values in place.

@@ -12,9 +12,7 @@ public struct LetterboxGeometry: Codable, Sendable, Equatable {
     public var offsetY: Int
 
     public init(sourceWidth: Int, sourceHeight: Int, targetWidth: Int, targetHeight: Int) {
-        self.sourceWidth = sourceWidth
-        self.sourceHeight = sourceHeight
-        self.targetWidth = targetWidth
+        (self.sourceWidth, self.sourceHeight, self.targetWidth) = (sourceWidth, sourceHeight, targetWidth)
         self.targetHeight = targetHeight
         let scale = min(Double(targetWidth) / Double(sourceWidth), Double(targetHeight) / Double(sourceHeight))
         contentWidth = max(1, min(targetWidth, Int((Double(sourceWidth) * scale).rounded())))
@@ -62,31 +60,31 @@ public enum Letterbox {
     /// The inverse: crops the content area of a target-sized mask and resizes it back to the source size.
     public static func invert(_ mask: Mask, _ geometry: LetterboxGeometry,
                               method: MaskResampling = .nearest) throws -> Mask {
-        guard mask.width == geometry.targetWidth, mask.height == geometry.targetHeight else {
-            throw ImageError.incompatible("mask is \(mask.width)×\(mask.height) but the letterbox target is "
-                + "\(geometry.targetWidth)×\(geometry.targetHeight)")
-        }
-        var content = Mask(width: geometry.contentWidth, height: geometry.contentHeight)
-        for y in 0..<content.height {
-            let src = (y + geometry.offsetY) * mask.width + geometry.offsetX
-            content.pixels.replaceSubrange((y * content.width)..<((y + 1) * content.width),
-                                           with: mask.pixels[src..<(src + content.width)])
-        }
-        return content.resized(width: geometry.sourceWidth, height: geometry.sourceHeight, method: method)
+        let content = try crop(mask.pixels, width: mask.width, height: mask.height, geometry, what: "mask")
+        return Mask(width: geometry.contentWidth, height: geometry.contentHeight, pixels: content)
+            .resized(width: geometry.sourceWidth, height: geometry.sourceHeight, method: method)
     }
 
     /// The inverse for a probability map (e.g. a network's sigmoid output), resized bilinearly.
     public static func invert(_ map: GrayImage, _ geometry: LetterboxGeometry) throws -> GrayImage {
-        guard map.width == geometry.targetWidth, map.height == geometry.targetHeight else {
-            throw ImageError.incompatible("map is \(map.width)×\(map.height) but the letterbox target is "
+        let content = try crop(map.pixels, width: map.width, height: map.height, geometry, what: "map")
+        return GrayImage(width: geometry.contentWidth, height: geometry.contentHeight, pixels: content)
+            .resized(width: geometry.sourceWidth, height: geometry.sourceHeight, method: .bilinear)
+    }
+
+    /// The content rows of a target-sized, row-major plane.
+    private static func crop<P>(_ pixels: [P], width: Int, height: Int, _ geometry: LetterboxGeometry,
+                                what: String) throws -> [P] {
+        guard width == geometry.targetWidth, height == geometry.targetHeight else {
+            throw ImageError.incompatible("\(what) is \(width)×\(height) but the letterbox target is "
                 + "\(geometry.targetWidth)×\(geometry.targetHeight)")
         }
-        var content = GrayImage(width: geometry.contentWidth, height: geometry.contentHeight)
-        for y in 0..<content.height {
-            let src = (y + geometry.offsetY) * map.width + geometry.offsetX
-            content.pixels.replaceSubrange((y * content.width)..<((y + 1) * content.width),
-                                           with: map.pixels[src..<(src + content.width)])
+        var content: [P] = []
+        content.reserveCapacity(geometry.contentWidth * geometry.contentHeight)
+        for y in 0..<geometry.contentHeight {
+            let src = (y + geometry.offsetY) * width + geometry.offsetX
+            content += pixels[src..<(src + geometry.contentWidth)]
         }
-        return content.resized(width: geometry.sourceWidth, height: geometry.sourceHeight, method: .bilinear)
+        return content
     }
 }

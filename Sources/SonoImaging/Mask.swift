@@ -6,9 +6,7 @@ public struct Mask: Sendable, Equatable {
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height, "pixel count does not match width×height")
-        self.width = width
-        self.height = height
-        self.pixels = pixels
+        (self.width, self.height, self.pixels) = (width, height, pixels)
     }
 
     /// An empty (all background) mask.

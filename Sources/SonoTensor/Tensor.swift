@@ -24,10 +24,7 @@ public final class Tensor {
                      "buffer of \(buffer.count) floats is too small for shape \(shape)")
         precondition(layout.holds(shape),
                      "\(layout) needs a shape [N, C, H, W] with C a multiple of \(layout.blockWidth ?? 1), got \(shape)")
-        self.shape = shape
-        self.layout = layout
-        self.buffer = buffer
-        self.requiresGrad = requiresGrad
+        (self.shape, self.layout, self.buffer, self.requiresGrad) = (shape, layout, buffer, requiresGrad)
     }
 
     /// A plain tensor holding `values` in row-major order.

@@ -28,10 +28,9 @@ struct GridCommand: ParsableCommand {
         abstract: "Run an ablation grid recipe and write one comparison table (grid.md).",
         discussion: "Variants that finished are reused; an interrupted one resumes. See recipes/grids/ for the papers' tables.")
 
-    @Argument(help: "Grid recipe (JSON).") var recipe: String
-    @Option(help: "Output folder.") var out: String
+    @OptionGroup var grid: GridOptions
 
     func run() throws {
-        print(try runGrid(try GridRecipe.load(URL(fileURLWithPath: recipe)), folder: URL(fileURLWithPath: out), log: stderrLog))
+        print(try runGrid(try GridRecipe.load(grid.recipeURL), folder: grid.folder, log: stderrLog))
     }
 }

@@ -102,11 +102,10 @@ struct ClassifyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a comparison grid (e.g. recipes/classify/jimenez-xu.json) and write grid.md.",
             discussion: "Finished variants are reused; an interrupted one resumes.")
-        @Argument(help: "Grid recipe (JSON).") var recipe: String
-        @Option(help: "Output folder.") var out: String
+        @OptionGroup var grid: GridOptions
 
         func run() throws {
-            print(try runTaskGrid(try TaskGridRecipe.load(URL(fileURLWithPath: recipe)), folder: URL(fileURLWithPath: out), log: stderrLog))
+            print(try runTaskGrid(try TaskGridRecipe.load(grid.recipeURL), folder: grid.folder, log: stderrLog))
         }
     }
 }

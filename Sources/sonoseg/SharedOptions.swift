@@ -36,3 +36,12 @@ struct ScoringMaskOptions: ParsableArguments {
 
     var postprocessing: MaskPostprocessing { MaskPostprocessing(fillHoles: fillHoles, largestComponent: largestComponent) }
 }
+
+/// A grid recipe and the folder its variants train into.
+struct GridOptions: ParsableArguments {
+    @Argument(help: "Grid recipe (JSON).") var recipe: String
+    @Option(help: "Output folder.") var out: String
+
+    var recipeURL: URL { URL(fileURLWithPath: recipe) }
+    var folder: URL { URL(fileURLWithPath: out) }
+}

@@ -112,7 +112,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         threading.apply()
         let recipeURL = recipe.map { URL(fileURLWithPath: $0) }
-        var kind = try recipeURL.map(RecipeKind.detect) ?? .unet
+        let loaded = try recipeURL.map(Recipe.load)   // the file is read here, once
+        var kind = loaded?.kind ?? .unet
         if let model {
             guard let chosen = RecipeKind.forModel(model) else {
                 throw ValidationError("--model '\(model)' is not one of: unet, implicit, \(ClassifyModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -129,23 +130,26 @@ struct TrainCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         switch kind {
         case .unet:
-            let base = try recipeURL.map(TrainConfig.load) ?? TrainConfig()
+            var base = TrainConfig()
+            if case .unet(let c) = loaded { base = c }
             let summary = try train(options.apply(to: base), folder: folder, resume: resume)
             print(String(format: "best validation Dice %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
                          summary.bestValidationDice, summary.bestEpoch, summary.epochsRun, summary.seconds, out))
         case .classify:
-            var config = options.apply(to: try recipeURL.map(ClassifyConfig.load) ?? ClassifyConfig())
+            var base = ClassifyConfig()
+            if case .classify(let c) = loaded { base = c }
+            var config = options.apply(to: base)
             if let task { config.task = task }
             if let model, let m = ClassifyModelKind(rawValue: model) { config.model.kind = m }
             let s = try trainTask(config, folder: folder, resume: resume)
             print(String(format: "best validation score %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
                          s.bestValidationScore, s.bestEpoch, s.epochsRun, s.seconds, out))
         case .implicit:
-            guard let recipeURL else { throw ValidationError("an implicit network trains from a recipe, e.g. recipes/implicit/nisf.json") }
-            var config = try ImplicitTrainConfig.load(recipeURL)
+            guard case .implicit(var config) = loaded else {
+                throw ValidationError("an implicit network trains from a recipe, e.g. recipes/implicit/nisf.json")
+            }
             try options.apply(to: &config)
-            let s = try trainImplicit(config, folder: folder, resume: resume,
-                                      log: { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) })
+            let s = try trainImplicit(config, folder: folder, resume: resume, log: stderrLog)
             print(String(format: "%d steps in %.0fs; K = %d latent steps, validation Dice %.4f; model in %@/model.safetensors",
                          s.steps, s.seconds, s.inferenceSteps, s.validationDice, out))
         }

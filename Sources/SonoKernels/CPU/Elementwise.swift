@@ -79,34 +79,20 @@ public enum Elementwise {
     /// Sum of f(x[i]) in Double per chunk (Float partial sums per vector), so large reductions stay accurate.
     @inlinable @inline(__always)
     public static func reduceSum(_ count: Int, _ x: UnsafePointer<Float>, _ f: (V16) -> V16) -> Double {
-        var partials = [Double](repeating: 0, count: max(1, Parallel.threads))
-        let chunk = 32_768
-        let chunks = (count + chunk - 1) / chunk
-        partials = [Double](repeating: 0, count: max(chunks, 1))
-        partials.withUnsafeMutableBufferPointer { out in
-            Parallel.forRanges(chunks, minChunk: 4) { r in
-                for c in r {
-                    var acc = V16()
-                    var i = c * chunk
-                    let end = min(count, i + chunk)
-                    while i < end {
-                        let n = min(16, end - i)
-                        var v = f(load(x, i, n))
-                        if n < 16 { for k in n..<16 { v[k] = 0 } }
-                        acc += v
-                        i += 16
-                    }
-                    out[c] = Double(acc.sum())
-                }
-            }
-        }
-        return partials.reduce(0, +)
+        reduceChunks(count) { i, n in f(load(x, i, n)) }
     }
 
     /// Sum of f(x[i], y[i]) in Double.
     @inlinable @inline(__always)
     public static func reduceSum2(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
                                   _ f: (V16, V16) -> V16) -> Double {
+        reduceChunks(count) { i, n in f(load(x, i, n), load(y, i, n)) }
+    }
+
+    /// Σ of `term(i, n)` (the 16 values from i, n of them live) over 0..<count: Float vectors summed per chunk of
+    /// 32k elements, chunks summed in Double, in chunk order whatever the thread count.
+    @inlinable @inline(__always)
+    @usableFromInline static func reduceChunks(_ count: Int, _ term: (Int, Int) -> V16) -> Double {
         let chunk = 32_768
         let chunks = (count + chunk - 1) / chunk
         var partials = [Double](repeating: 0, count: max(chunks, 1))
@@ -118,7 +104,7 @@ public enum Elementwise {
                     let end = min(count, i + chunk)
                     while i < end {
                         let n = min(16, end - i)
-                        var v = f(load(x, i, n), load(y, i, n))
+                        var v = term(i, n)
                         if n < 16 { for k in n..<16 { v[k] = 0 } }
                         acc += v
                         i += 16

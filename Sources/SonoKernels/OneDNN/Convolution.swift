@@ -71,8 +71,7 @@ public struct Operand {
     public let pointer: UnsafeMutablePointer<Float>
     public let layout: Layout
     public init(_ pointer: UnsafeMutablePointer<Float>, _ layout: Layout) {
-        self.pointer = pointer
-        self.layout = layout
+        (self.pointer, self.layout) = (pointer, layout)
     }
     var raw: UnsafeMutableRawPointer { UnsafeMutableRawPointer(pointer) }
 }

@@ -140,9 +140,6 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
 
     /// Reads a JSON recipe; unknown files and bad JSON give errors naming the file.
     public static func load(_ url: URL) throws -> ClassifyConfig {
-        let data = try RecipeFile.data(url)
-        do { return try JSONDecoder().decode(ClassifyConfig.self, from: data) } catch {
-            throw PipelineError.unreadable(url.path, "not a valid classification recipe: \(describe(error))")
-        }
+        try RecipeFile.decode(ClassifyConfig.self, from: url, what: "classification recipe")
     }
 }

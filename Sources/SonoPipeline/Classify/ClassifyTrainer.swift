@@ -109,13 +109,7 @@ final class TaskTraining: Trainable {
         try Checkpoint.load(model: network.module, optimizer: optimizer, extra: TrainState.self, from: url)
     }
 
-    func record(_ c: EpochCommon, losses: EpochLosses, validation: TaskValidation) -> TaskEpochRecord {
-        TaskEpochRecord(epoch: c.epoch, step: c.step, trainLoss: losses.loss, trainClassificationLoss: losses.classification,
-                        trainSegmentationLoss: losses.segmentation, validation: validation, learningRate: c.learningRate,
-                        seconds: c.seconds, best: c.best, skipped: c.skipped)
-    }
-
-    func describe(_ r: TaskEpochRecord, epochs: Int) -> String {
+    func describe(_ r: EpochRecord<TaskValidation>, epochs: Int) -> String {
         var s = String(format: "epoch %d/%d  loss %.4f  val loss %.4f", r.epoch + 1, epochs, r.trainLoss, r.validation.loss)
         if let a = r.validation.accuracy { s += String(format: "  val acc %.3f  bal acc %.3f", a, r.validation.balancedAccuracy ?? .nan) }
         if let d = r.validation.dice { s += String(format: "  val Dice %.4f", d) }

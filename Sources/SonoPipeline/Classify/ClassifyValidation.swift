@@ -34,7 +34,7 @@ func validateTask(_ network: TaskNetwork, loader: BatchLoader, loss: TaskLoss, c
         if loss.task != .classify, let logits = out.segmentationLogits {
             let p = logits.scalars, plane = batch.height * batch.width
             for i in 0..<batch.count {
-                diceSum += dice(p[(i * plane)..<((i + 1) * plane)], batch.masks[(i * plane)..<((i + 1) * plane)], logitThreshold(threshold))
+                diceSum += hardDice(p[(i * plane)..<((i + 1) * plane)], batch.masks[(i * plane)..<((i + 1) * plane)], above: logitThreshold(threshold))
                 images += 1
             }
         }

@@ -2,35 +2,6 @@ import Foundation
 import SonoBase
 import SonoData
 
-/// A comparison grid of classification / segmentation / multitask runs: a base recipe and named variants
-/// that override parts of it (objects merge key by key). Every variant trains on the same split and is scored
-/// on its test part; the results become a classification table and a segmentation table.
-public struct TaskGridRecipe: Codable, Sendable {
-    public struct Variant: Codable, Sendable {
-        public var name: String
-        public var set: JSONValue
-    }
-    public var name: String
-    public var base: JSONValue
-    public var variants: [Variant]
-
-    public static func load(_ url: URL) throws -> TaskGridRecipe {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw PipelineError.unreadable(url.path, "file not found") }
-        do { return try JSONDecoder().decode(TaskGridRecipe.self, from: data) } catch {
-            throw PipelineError.unreadable(url.path, "not a classification grid recipe: \(describe(error))")
-        }
-    }
-
-    /// The full recipe of variant `v`.
-    public func config(_ v: Variant) throws -> ClassifyConfig {
-        var merged = base.merging(v.set)
-        if case var .object(o) = merged { o["name"] = .string(v.name); merged = .object(o) }
-        do { return try JSONDecoder().decode(ClassifyConfig.self, from: JSONEncoder().encode(merged)) } catch {
-            throw PipelineError.invalidConfig("variant '\(v.name)': \(describe(error))")
-        }
-    }
-}
-
 /// Runs every variant (reusing finished ones, resuming interrupted ones) and writes grid.md.
 public func runTaskGrid(_ recipe: TaskGridRecipe, folder: URL, log: @escaping (String) -> Void) throws -> String {
     var classification: [(name: String, report: ClassificationReport)] = []

@@ -14,6 +14,18 @@ public enum RecipeFile {
         return try JSONEncoder().encode(resolve(url, chain: []))
     }
 
+    /// The recipe at `url` as a `T` (`what` names the kind of recipe in errors).
+    static func decode<T: Decodable>(_ type: T.Type, from url: URL, what: String) throws -> T {
+        try decode(T.self, data: data(url), path: url.path, what: what)
+    }
+
+    /// Resolved recipe bytes as a `T`; errors name the file and the key at fault.
+    static func decode<T: Decodable>(_ type: T.Type, data: Data, path: String, what: String) throws -> T {
+        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+            throw PipelineError.unreadable(path, "not a valid \(what): \(describe(error))")
+        }
+    }
+
     private static func read(_ url: URL) throws -> (Data, [String: JSONValue]) {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw PipelineError.unreadable(url.path, "file not found or not readable")

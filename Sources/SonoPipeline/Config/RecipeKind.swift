@@ -9,9 +9,12 @@ public enum RecipeKind: String, Sendable, CaseIterable {
     /// Read from the recipe's keys: a `task` or a `model.kind` names a classification-family recipe;
     /// `model.latentDims`, `model.activation` or `loss.reconstruction` an implicit one; anything else is a U-Net
     /// recipe. Unreadable files and bad JSON give errors naming the file; a `base` recipe counts.
-    public static func detect(_ url: URL) throws -> RecipeKind {
-        guard let object = try JSONSerialization.jsonObject(with: RecipeFile.data(url)) as? [String: Any] else {
-            throw PipelineError.unreadable(url.path, "a recipe is a JSON object")
+    public static func detect(_ url: URL) throws -> RecipeKind { try detect(RecipeFile.data(url), path: url.path) }
+
+    /// The kind of the resolved recipe bytes `data` (from the file at `path`).
+    static func detect(_ data: Data, path: String) throws -> RecipeKind {
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw PipelineError.unreadable(path, "a recipe is a JSON object")
         }
         let model = object["model"] as? [String: Any] ?? [:]
         let loss = object["loss"] as? [String: Any] ?? [:]
@@ -25,5 +28,26 @@ public enum RecipeKind: String, Sendable, CaseIterable {
         if name == "unet" { return .unet }
         if name == "implicit" { return .implicit }
         return ClassifyModelKind(rawValue: name) != nil ? .classify : nil
+    }
+}
+
+/// A recipe file read once (its `base` resolved) into the typed configuration of its trainer. Command-line
+/// settings are then applied to this value, and the trainer is built from the result.
+public enum Recipe {
+    case unet(TrainConfig)
+    case classify(ClassifyConfig)
+    case implicit(ImplicitTrainConfig)
+
+    public static func load(_ url: URL) throws -> Recipe {
+        let data = try RecipeFile.data(url)
+        switch try RecipeKind.detect(data, path: url.path) {
+        case .unet: return .unet(try RecipeFile.decode(TrainConfig.self, data: data, path: url.path, what: "training recipe"))
+        case .classify: return .classify(try RecipeFile.decode(ClassifyConfig.self, data: data, path: url.path, what: "classification recipe"))
+        case .implicit: return .implicit(try RecipeFile.decode(ImplicitTrainConfig.self, data: data, path: url.path, what: "implicit-network recipe"))
+        }
+    }
+
+    public var kind: RecipeKind {
+        switch self { case .unet: return .unet; case .classify: return .classify; case .implicit: return .implicit }
     }
 }

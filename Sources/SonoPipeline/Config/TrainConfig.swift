@@ -179,10 +179,7 @@ public struct TrainConfig: Codable, Equatable, Sendable, HasTrainingSettings {
 
     /// Reads a JSON recipe; unknown files and bad JSON give errors naming the file.
     public static func load(_ url: URL) throws -> TrainConfig {
-        let data = try RecipeFile.data(url)
-        do { return try JSONDecoder().decode(TrainConfig.self, from: data) } catch {
-            throw PipelineError.unreadable(url.path, "not a valid training recipe: \(describe(error))")
-        }
+        try RecipeFile.decode(TrainConfig.self, from: url, what: "training recipe")
     }
 }
 

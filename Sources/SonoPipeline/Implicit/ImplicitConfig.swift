@@ -168,10 +168,7 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
 
     /// Reads a JSON recipe; errors name the file.
     public static func load(_ url: URL) throws -> ImplicitTrainConfig {
-        let data = try RecipeFile.data(url)
-        do { return try JSONDecoder().decode(ImplicitTrainConfig.self, from: data) } catch {
-            throw PipelineError.unreadable(url.path, "not a valid implicit-network recipe: \(describe(error))")
-        }
+        try RecipeFile.decode(ImplicitTrainConfig.self, from: url, what: "implicit-network recipe")
     }
 }
 

@@ -47,8 +47,7 @@ public final class AutoDecoderTrainer {
 
     public init(config: ImplicitTrainConfig, bank: ImageBank) {
         precondition(bank.count > 0, "AutoDecoderTrainer: no training images")
-        self.config = config
-        self.bank = bank
+        (self.config, self.bank) = (config, bank)
         var rng = RandomGenerator(seed: config.seed)
         network = ImplicitNetwork(config.model, rng: &rng)
         latents = EmbeddingTable(rows: bank.count, dims: config.model.latentDims, std: config.latentStd, rng: &rng)

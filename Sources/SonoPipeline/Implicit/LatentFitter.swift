@@ -110,7 +110,7 @@ public struct LatentFitter {
                     reconstructionLoss(logits: out.intensity[a], target: sub.map { request.intensities[image][$0] }, pixels: nil)
                         < reconstructionLoss(logits: out.intensity[b], target: sub.map { request.intensities[image][$0] }, pixels: nil)
                 }!
-                dice.append(hardDice(out.mask[best], sub.map { truth[image][$0] }, threshold: settings.threshold))
+                dice.append(hardDice(out.mask[best], sub.map { truth[image][$0] }, above: settings.threshold))
             }
             curve.append(DicePoint(step: step, dice: dice.reduce(0, +) / Double(max(dice.count, 1))))
         }
@@ -218,14 +218,3 @@ extension ClassIndices {
     func subset(_ images: [Int]) -> ClassIndices { expanded(images) }
 }
 
-/// Dice of probabilities thresholded at `threshold` against a 0/1 mask; 1 when both are empty.
-func hardDice(_ probabilities: [Float], _ truth: [Float], threshold: Float) -> Double {
-    var tp = 0, p = 0, t = 0
-    for (q, y) in zip(probabilities, truth) {
-        let pred = q > threshold, lesion = y > 0.5
-        if pred { p += 1 }
-        if lesion { t += 1 }
-        if pred && lesion { tp += 1 }
-    }
-    return p + t == 0 ? 1 : 2 * Double(tp) / Double(p + t)
-}

@@ -86,8 +86,7 @@ public struct ClassificationReport: Codable, Sendable, Equatable {
 
         self.classNames = classNames
         samples = n
-        self.confusion = confusion
-        self.perClass = perClass
+        (self.confusion, self.perClass) = (confusion, perClass)
         accuracy = Double((0..<k).reduce(0) { $0 + confusion[$1][$1] }) / Double(n)
         balancedAccuracy = mean(perClass.filter { $0.support > 0 }.map(\.recall))
         macroPrecision = mean(occurring.map(\.precision))

@@ -1,6 +1,6 @@
 /// k-fold cross-validation: each metric's per-fold mean, then the mean ± sample std of those across folds
 /// (the "0.812 ± 0.034 over 5 folds" of the papers; the spread is between folds, not between images).
-public struct CrossValidationSummary: Codable, Sendable, Equatable {
+public struct CrossValidationSummary: Codable, Sendable, Equatable, PerSegmentationMetric {
     /// One metric across folds.
     public struct Statistic: Codable, Sendable, Equatable {
         /// Each fold's mean, in fold order; nil where the fold had no value for the metric.
@@ -57,20 +57,5 @@ public struct CrossValidationSummary: Codable, Sendable, Equatable {
     /// From each fold's report, using the aggregate of `scope`.
     public init(reports: [SegmentationReport], scope: SegmentationReport.Scope = .lesion) {
         self.init(folds: reports.map { $0.aggregate(scope) })
-    }
-
-    public subscript(metric: SegmentationMetric) -> Statistic {
-        switch metric {
-        case .dice: return dice
-        case .iou: return iou
-        case .precision: return precision
-        case .recall: return recall
-        case .specificity: return specificity
-        case .accuracy: return accuracy
-        case .auc: return auc
-        case .rmse: return rmse
-        case .hd95: return hd95
-        case .assd: return assd
-        }
     }
 }

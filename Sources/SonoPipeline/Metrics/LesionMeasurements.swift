@@ -14,10 +14,7 @@ public struct LesionMeasurements: Codable, Sendable, Equatable {
         public var height: Int
 
         public init(x: Int, y: Int, width: Int, height: Int) {
-            self.x = x
-            self.y = y
-            self.width = width
-            self.height = height
+            (self.x, self.y, self.width, self.height) = (x, y, width, height)
         }
     }
 
@@ -75,8 +72,7 @@ public struct LesionMeasurements: Codable, Sendable, Equatable {
         }
         width = w
         height = h
-        self.spacing = spacing
-        self.connectivity = connectivity
+        (self.spacing, self.connectivity) = (spacing, connectivity)
         areaPixels = area
         areaMM2 = spacing.map { Double(area) * $0.pixelArea }
         componentCount = area == 0 ? 0 : ConnectedComponents(mask, connectivity: connectivity).count

@@ -18,13 +18,8 @@ public struct MetricSummary: Codable, Sendable, Equatable {
 
     public init(count: Int, missing: Int, mean: Double?, std: Double?, median: Double?, ciLower: Double?,
                 ciUpper: Double?) {
-        self.count = count
-        self.missing = missing
-        self.mean = mean
-        self.std = std
-        self.median = median
-        self.ciLower = ciLower
-        self.ciUpper = ciUpper
+        (self.count, self.missing, self.mean, self.std, self.median) = (count, missing, mean, std, median)
+        (self.ciLower, self.ciUpper) = (ciLower, ciUpper)
     }
 
     /// Summarises `values`; the interval is drawn with `bootstrap` from `rng`.
@@ -57,9 +52,7 @@ public struct BootstrapSettings: Codable, Sendable, Equatable {
     public var seed: UInt64
 
     public init(resamples: Int = 1000, confidence: Double = 0.95, seed: UInt64 = 0) {
-        self.resamples = resamples
-        self.confidence = confidence
-        self.seed = seed
+        (self.resamples, self.confidence, self.seed) = (resamples, confidence, seed)
     }
 }
 

@@ -6,8 +6,7 @@ public struct PixelSpacing: Codable, Sendable, Equatable {
     public var y: Double
 
     public init(x: Double, y: Double) {
-        self.x = x
-        self.y = y
+        (self.x, self.y) = (x, y)
     }
 
     /// Square pixels of `mm` millimetres.

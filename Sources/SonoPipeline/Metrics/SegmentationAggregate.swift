@@ -1,6 +1,6 @@
 import SonoBase
 /// Every segmentation metric summarised over a set of images (see `MetricSummary`).
-public struct SegmentationAggregate: Codable, Sendable, Equatable {
+public struct SegmentationAggregate: Codable, Sendable, Equatable, PerSegmentationMetric {
     /// Images in the set.
     public var images: Int
     public var dice: MetricSummary
@@ -35,7 +35,26 @@ public struct SegmentationAggregate: Codable, Sendable, Equatable {
         assd = summary(.assd)
     }
 
-    public subscript(metric: SegmentationMetric) -> MetricSummary {
+}
+
+/// A value per `SegmentationMetric`, as stored properties named after the metrics (aggregates over images,
+/// statistics over folds); `self[metric]` reads one.
+public protocol PerSegmentationMetric {
+    associatedtype Value
+    var dice: Value { get }
+    var iou: Value { get }
+    var precision: Value { get }
+    var recall: Value { get }
+    var specificity: Value { get }
+    var accuracy: Value { get }
+    var auc: Value { get }
+    var rmse: Value { get }
+    var hd95: Value { get }
+    var assd: Value { get }
+}
+
+extension PerSegmentationMetric {
+    public subscript(metric: SegmentationMetric) -> Value {
         switch metric {
         case .dice: return dice
         case .iou: return iou

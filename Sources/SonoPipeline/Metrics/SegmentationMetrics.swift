@@ -108,10 +108,7 @@ public struct SegmentationMetrics: Codable, Sendable, Equatable {
             denominator == 0 ? (perfect ? 1 : 0) : Double(numerator) / Double(denominator)
         }
 
-        self.width = width
-        self.height = height
-        self.threshold = threshold
-        self.spacing = spacing
+        (self.width, self.height, self.threshold, self.spacing) = (width, height, threshold, spacing)
         truePositives = tp
         falsePositives = fp
         falseNegatives = fn

@@ -11,8 +11,7 @@ public struct SegmentationReport: Codable, Sendable, Equatable {
         public var metrics: SegmentationMetrics
 
         public init(id: String, metrics: SegmentationMetrics) {
-            self.id = id
-            self.metrics = metrics
+            (self.id, self.metrics) = (id, metrics)
         }
     }
 
@@ -34,8 +33,7 @@ public struct SegmentationReport: Codable, Sendable, Equatable {
     public var normal: NormalImageSummary
 
     public init(rows: [Row], bootstrap: BootstrapSettings = BootstrapSettings()) {
-        self.rows = rows
-        self.bootstrap = bootstrap
+        (self.rows, self.bootstrap) = (rows, bootstrap)
         let metrics = rows.map(\.metrics)
         lesion = SegmentationAggregate(metrics.filter { !$0.truthIsEmpty }, bootstrap: bootstrap,
                                        streamPrefix: "lesion/")

@@ -15,8 +15,7 @@ public struct SurfaceDistances: Codable, Sendable, Equatable {
     public var assd: Double
 
     public init(hd95: Double, assd: Double) {
-        self.hd95 = hd95
-        self.assd = assd
+        (self.hd95, self.assd) = (hd95, assd)
     }
 
     /// Distances between `prediction` and `truth` (row-major foreground flags). Both masks empty: 0 and 0 (the

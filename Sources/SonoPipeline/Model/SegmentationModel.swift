@@ -85,7 +85,7 @@ public final class SegmentationModel: Module {
             lossSum += Double(noGrad { config.loss(logits: logits, masks: y) }.item); batches += 1
             let p = logits.scalars, plane = batch.height * batch.width
             for i in 0..<batch.count {
-                diceSum += dice(p[(i * plane)..<((i + 1) * plane)], batch.masks[(i * plane)..<((i + 1) * plane)], logitThreshold(threshold))
+                diceSum += hardDice(p[(i * plane)..<((i + 1) * plane)], batch.masks[(i * plane)..<((i + 1) * plane)], above: logitThreshold(threshold))
                 images += 1
             }
         }
@@ -166,14 +166,16 @@ func logitThreshold(_ p: Float) -> Float {
     p <= 0 ? -.infinity : p >= 1 ? .infinity : Foundation.log(p / (1 - p))
 }
 
-/// Dice of logits above `t` against a 0/1 mask; 1 when both are empty.
-func dice(_ logits: ArraySlice<Float>, _ mask: ArraySlice<Float>, _ t: Float) -> Double {
-    var inter = 0, pred = 0, truth = 0
-    for (p, m) in zip(logits, mask) {
+/// Dice of the pixels whose score (a probability, or a logit against `logitThreshold`) is above `t` against a
+/// 0/1 mask; 1 when both are empty. Validation and the latent fits' Dice curve both count with this.
+func hardDice<Scores: Sequence, Truth: Sequence>(_ scores: Scores, _ truth: Truth, above t: Float) -> Double
+where Scores.Element == Float, Truth.Element == Float {
+    var inter = 0, pred = 0, lesion = 0
+    for (p, m) in zip(scores, truth) {
         let a = p > t, b = m > 0.5
         if a { pred += 1 }
-        if b { truth += 1 }
+        if b { lesion += 1 }
         if a && b { inter += 1 }
     }
-    return pred + truth == 0 ? 1 : 2 * Double(inter) / Double(pred + truth)
+    return pred + lesion == 0 ? 1 : 2 * Double(inter) / Double(pred + lesion)
 }

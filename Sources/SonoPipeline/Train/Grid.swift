@@ -2,10 +2,11 @@ import Foundation
 import SonoBase
 import SonoData
 
-/// An ablation grid: a base recipe and named variants that override parts of it. Each variant trains on the
+/// A comparison grid: a base recipe and named variants that override parts of it. Each variant trains on the
 /// same split and is scored on its test images (and optionally, zero-shot, on other datasets); the results
-/// become one table.
-public struct GridRecipe: Codable, Sendable {
+/// become one table. `Config` is the trainer's recipe type: `GridRecipe` for U-Nets, `TaskGridRecipe` for
+/// classification, segmentation and multitask models.
+public struct GridRecipeOf<Config: Decodable>: Codable, Sendable {
     public struct Variant: Codable, Sendable {
         public var name: String
         /// A partial recipe merged over `base` (objects merge key by key; other values replace).
@@ -22,22 +23,25 @@ public struct GridRecipe: Codable, Sendable {
     public var variants: [Variant]
     public var external: [External]?
 
-    public static func load(_ url: URL) throws -> GridRecipe {
+    public static func load(_ url: URL) throws -> Self {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw PipelineError.unreadable(url.path, "file not found") }
-        do { return try JSONDecoder().decode(GridRecipe.self, from: data) } catch {
+        do { return try JSONDecoder().decode(Self.self, from: data) } catch {
             throw PipelineError.unreadable(url.path, "not a grid recipe: \(describe(error))")
         }
     }
 
     /// The full recipe of variant `v`.
-    public func config(_ v: Variant) throws -> TrainConfig {
+    public func config(_ v: Variant) throws -> Config {
         var merged = base.merging(v.set)
         if case var .object(o) = merged { o["name"] = .string(v.name); merged = .object(o) }
-        do { return try JSONDecoder().decode(TrainConfig.self, from: JSONEncoder().encode(merged)) } catch {
+        do { return try JSONDecoder().decode(Config.self, from: JSONEncoder().encode(merged)) } catch {
             throw PipelineError.invalidConfig("variant '\(v.name)': \(describe(error))")
         }
     }
 }
+
+public typealias GridRecipe = GridRecipeOf<TrainConfig>
+public typealias TaskGridRecipe = GridRecipeOf<ClassifyConfig>
 
 /// Runs every variant (skipping finished ones, resuming interrupted ones) and writes grid.md and grid.json.
 public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -> Void) throws -> String {

@@ -17,25 +17,27 @@ struct TrainState: Codable {
 /// Mean losses of one training epoch: the total, and the two terms of a multitask loss.
 struct EpochLosses { var loss: Double; var classification: Double? = nil; var segmentation: Double? = nil }
 
-/// What every line of a run's `log.jsonl` shares, whatever the model.
-struct EpochCommon {
-    var epoch: Int
-    var step: Int
-    var learningRate: Float
-    var seconds: Double
-    var best: Bool
-    var skipped: [String]
+/// One line of a run's `log.jsonl`, appended after every epoch by every epoch-based trainer; `validation` is
+/// the model family's own figures.
+public struct EpochRecord<Validation: Codable & Sendable>: Codable, Sendable {
+    public var epoch: Int
+    public var step: Int
+    public var trainLoss: Double
+    /// The terms of a multitask loss (nil for single-task models).
+    public var trainClassificationLoss: Double?
+    public var trainSegmentationLoss: Double?
+    public var validation: Validation
+    public var learningRate: Float
+    public var seconds: Double
+    public var best: Bool
+    public var skipped: [String] = []
 }
-
-/// A log line that names its epoch (a resumed run drops the lines past its checkpoint).
-protocol EpochRecordLine: Codable { var epoch: Int { get } }
 
 /// One model family's side of the shared run loop (`runEpochs`): its training pass, its validation score and
 /// its files. The loop owns everything else: resume, the learning-rate schedule, early stopping, the best
 /// model, the log, checkpoints, progress, and the test evaluation at the end.
 protocol Trainable: AnyObject {
-    associatedtype Validation
-    associatedtype Record: EpochRecordLine
+    associatedtype Validation: Codable & Sendable
     associatedtype TestFigures
 
     /// Optimizer steps in one epoch (the schedule's length is epochs × this).
@@ -50,9 +52,8 @@ protocol Trainable: AnyObject {
     func loadCheckpoint(from url: URL) throws -> TrainState
     /// Images skipped while training so far (unreadable files under `onError: skip`).
     var skipped: [SkippedSample] { get }
-    func record(_ common: EpochCommon, losses: EpochLosses, validation: Validation) -> Record
     /// The epoch's line on standard error.
-    func describe(_ record: Record, epochs: Int) -> String
+    func describe(_ record: EpochRecord<Validation>, epochs: Int) -> String
     /// Scores the saved best model on the test part, writing `folder`; a one-line headline for the log.
     func evaluateTest(best: URL, folder: URL) throws -> (figures: TestFigures, headline: String)
 }
@@ -93,7 +94,7 @@ func runEpochs<T: Trainable>(_ model: T, settings: TrainingSettings, run: RunFol
     var state = TrainState()
     if resume, FileManager.default.fileExists(atPath: run.last.path) {
         state = try model.loadCheckpoint(from: run.last)
-        try JSONLines.keep(T.Record.self, in: run.log) { $0.epoch < state.nextEpoch }
+        try JSONLines.keep(EpochRecord<T.Validation>.self, in: run.log) { $0.epoch < state.nextEpoch }
         log("resuming at epoch \(state.nextEpoch + 1) of \(settings.epochs) from \(run.last.path)")
     } else {
         try? FileManager.default.removeItem(at: run.log)
@@ -116,9 +117,10 @@ func runEpochs<T: Trainable>(_ model: T, settings: TrainingSettings, run: RunFol
         let seconds = Date().timeIntervalSince(started)
         state.seconds += seconds
         state.nextEpoch = epoch + 1
-        let common = EpochCommon(epoch: epoch, step: state.step, learningRate: rate(max(state.step - 1, 0)), seconds: seconds,
+        let record = EpochRecord(epoch: epoch, step: state.step, trainLoss: losses.loss,
+                                 trainClassificationLoss: losses.classification, trainSegmentationLoss: losses.segmentation,
+                                 validation: figures, learningRate: rate(max(state.step - 1, 0)), seconds: seconds,
                                  best: improved, skipped: model.skipped.map { "\($0.path): \($0.reason)" })
-        let record = model.record(common, losses: losses, validation: figures)
         // The log line goes before the checkpoint of the same epoch, so the log always matches the weights.
         try JSONLines.append(record, to: run.log)
         try model.saveCheckpoint(state, to: run.last)

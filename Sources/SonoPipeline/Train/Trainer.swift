@@ -110,9 +110,9 @@ final class UNetTraining: Trainable {
         return EpochLosses(loss: lossSum / Double(max(batches, 1)))
     }
 
-    func validate() throws -> (score: Double, figures: (dice: Double, loss: Double)) {
+    func validate() throws -> (score: Double, figures: UNetValidation) {
         let v = try model.validate(validationLoader, threshold: config.threshold)
-        return (v.dice, v)
+        return (v.dice, UNetValidation(dice: v.dice, loss: v.loss))
     }
 
     func saveBest(to url: URL, score: Double, epoch: Int) throws {
@@ -122,14 +122,9 @@ final class UNetTraining: Trainable {
     func saveCheckpoint(_ state: TrainState, to url: URL) throws { try model.saveCheckpoint(optimizer: optimizer, state: state, to: url) }
     func loadCheckpoint(from url: URL) throws -> TrainState { try model.loadCheckpoint(optimizer: optimizer, from: url) }
 
-    func record(_ c: EpochCommon, losses: EpochLosses, validation: (dice: Double, loss: Double)) -> EpochRecord {
-        EpochRecord(epoch: c.epoch, step: c.step, trainLoss: losses.loss, validationDice: validation.dice,
-                    validationLoss: validation.loss, learningRate: c.learningRate, seconds: c.seconds, best: c.best, skipped: c.skipped)
-    }
-
-    func describe(_ r: EpochRecord, epochs: Int) -> String {
+    func describe(_ r: EpochRecord<UNetValidation>, epochs: Int) -> String {
         String(format: "epoch %d/%d  loss %.4f  val loss %.4f  val Dice %.4f%@  %.0fs", r.epoch + 1, epochs,
-               r.trainLoss, r.validationLoss, r.validationDice, r.best ? " (best)" : "", r.seconds)
+               r.trainLoss, r.validation.loss, r.validation.dice, r.best ? " (best)" : "", r.seconds)
     }
 
     /// The best model at the test images' own sizes; the figure is the mean Dice over images with a lesion.

@@ -7,8 +7,7 @@ final class Node {
     /// Given d(loss)/d(output), returns d(loss)/d(input) for each input (nil where the input needs none).
     let vjp: (Tensor) -> [Tensor?]
     init(_ inputs: [Tensor], _ vjp: @escaping (Tensor) -> [Tensor?]) {
-        self.inputs = inputs
-        self.vjp = vjp
+        (self.inputs, self.vjp) = (inputs, vjp)
     }
 }
 

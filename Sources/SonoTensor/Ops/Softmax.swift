@@ -11,10 +11,8 @@ extension Tensor {
         let y = Tensor.empty(x.shape)
         let n = lanes.n
         lanes.forEachBlock { b in
-            var m = V16(repeating: -.infinity)
-            for k in 0..<n { m = pointwiseMax(m, b.load(x.ptr, k)) }
-            var s = V16()
-            for k in 0..<n { let e = vexp(b.load(x.ptr, k) - m); b.store(e, y.ptr, k); s += e }
+            // y holds exp(x − max) after this; s is its sum.
+            let (_, s) = Self.maxAndSumOfExp(b, x, n, storingExpIn: y)
             let inv = 1 / s
             for k in 0..<n { b.store(b.load(y.ptr, k) * inv, y.ptr, k) }
         }
@@ -37,10 +35,7 @@ extension Tensor {
         let y = Tensor.empty(x.shape)
         let n = lanes.n
         lanes.forEachBlock { b in
-            var m = V16(repeating: -.infinity)
-            for k in 0..<n { m = pointwiseMax(m, b.load(x.ptr, k)) }
-            var s = V16()
-            for k in 0..<n { s += vexp(b.load(x.ptr, k) - m) }
+            let (m, s) = Self.maxAndSumOfExp(b, x, n, storingExpIn: nil)
             let shift = m + vlog(s)
             for k in 0..<n { b.store(b.load(x.ptr, k) - shift, y.ptr, k) }
         }
@@ -55,6 +50,21 @@ extension Tensor {
             }
             return [gx.contiguous(layout)]
         }
+    }
+
+    /// The maximum m of the block's lines along the axis and Σ exp(x − m), both per lane; with `storingExpIn`,
+    /// exp(x − m) is also written there.
+    @inline(__always)
+    static func maxAndSumOfExp(_ b: AxisLanes.Block, _ x: Tensor, _ n: Int, storingExpIn y: Tensor?) -> (max: V16, sum: V16) {
+        var m = V16(repeating: -.infinity)
+        for k in 0..<n { m = pointwiseMax(m, b.load(x.ptr, k)) }
+        var s = V16()
+        for k in 0..<n {
+            let e = vexp(b.load(x.ptr, k) - m)
+            if let y { b.store(e, y.ptr, k) }
+            s += e
+        }
+        return (m, s)
     }
 
     private func softmaxInput(_ axis: Int, _ name: String) -> (Tensor, AxisLanes) {
