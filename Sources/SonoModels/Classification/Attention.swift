@@ -18,7 +18,7 @@ public final class MultiHeadSelfAttention: Layer {
         inProjWeight = Tensor.uniform([3 * dim, dim], lo: -bound, hi: bound, rng: &rng, requiresGrad: true)
         inProjBias = Tensor.zeros([3 * dim], requiresGrad: true)
         outProj = Linear(inputFeatures: dim, outputFeatures: dim, rng: &rng)
-        outProj.bias?.buffer.pointer.update(repeating: 0, count: dim)
+        outProj.bias?.assign(Tensor.zeros([dim]))
     }
 
     public var ownParameters: [(String, Tensor)] { [("in_proj_weight", inProjWeight), ("in_proj_bias", inProjBias)] }

@@ -52,8 +52,7 @@ func resnetConv(_ cin: Int, _ cout: Int, kernel: Int, stride: Int = 1, rng: inou
 
 /// He initialisation, N(0, 2/fan_out), as torchvision initialises ResNet convolutions.
 func kaimingNormal(_ weight: Tensor, fanOut: Int, rng: inout RandomGenerator) {
-    let values = Tensor.normal(weight.shape, std: (2 / Float(fanOut)).squareRoot(), rng: &rng)
-    weight.buffer.pointer.update(from: values.buffer.pointer, count: weight.count)
+    weight.assign(Tensor.normal(weight.shape, std: (2 / Float(fanOut)).squareRoot(), rng: &rng))
 }
 
 /// The projection shortcut `downsample`: 1x1 conv with stride, then BN (names `downsample.0`, `downsample.1`).

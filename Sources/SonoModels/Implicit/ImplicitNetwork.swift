@@ -62,8 +62,8 @@ public final class ImplicitNetwork: Module {
         for (i, layer) in ([first] + hidden).enumerated() {
             let fanIn = Float(layer.weight.shape[1])
             let bound = i == 0 ? 1 / fanIn : (6 / fanIn).squareRoot() / w0
-            let p = layer.weight.buffer.pointer
-            for k in 0..<layer.weight.count { p[k] = (rng.uniform() * 2 - 1) * bound }
+            let values = (0..<layer.weight.count).map { _ in (rng.uniform() * 2 - 1) * bound }
+            layer.weight.assign(Tensor(values, shape: layer.weight.shape))
         }
     }
 
