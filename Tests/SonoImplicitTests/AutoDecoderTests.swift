@@ -72,9 +72,12 @@ final class AutoDecoderTests: XCTestCase {
             let mask = model.sample(p, width: TinyModels.size, height: TinyModels.size).mask.pixels
             XCTAssertGreaterThan(dice(mask, shape.mask(TinyModels.size)), 0.9, "unseen disc \(shape)")
         }
-        // before any latent step the mask is not the disc's: the fit is what finds it
-        let zero = model.infer([unseen[0].image(TinyModels.size)], steps: 0)[0]
-        XCTAssertLessThan(dice(model.sample(zero, width: TinyModels.size, height: TinyModels.size).mask.pixels, unseen[0].mask(TinyModels.size)), 0.9)
+        // Before any latent step the masks are the network's average shape, not these discs: the fit is what finds
+        // them. (Averaged over the three: one disc may happen to lie close to the average; measured 0.70-0.71
+        // natively and under the AVX2 cap, against 1.0 after the fit.)
+        let zero = model.infer(unseen.map { $0.image(TinyModels.size) }, steps: 0)
+        let zeroDice = zip(unseen, zero).map { dice(model.sample($1, width: TinyModels.size, height: TinyModels.size).mask.pixels, $0.mask(TinyModels.size)) }
+        XCTAssertLessThan(zeroDice.reduce(0, +) / Double(zeroDice.count), 0.8, "Dice without a latent fit: \(zeroDice)")
     }
 
     /// Masks sampled at twice the training resolution match the analytic disc drawn at that resolution.

@@ -20,7 +20,7 @@ public func trainTask(_ config: ClassifyConfig, folder: URL, resume: Bool = fals
     if let weights = training.classWeights {
         log("class weights " + zip(data.classNames, weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
     }
-    let outcome = try runEpochs(training, settings: config.settings, run: run, resume: resume, stopAfter: stopAfter,
+    let outcome = try runEpochs(training, plan: RunPlan(config.settings), run: run, resume: resume, stopAfter: stopAfter,
                                 hasTestImages: !data.parts.test.isEmpty, quiet: quiet, log: log)
     let summary = TaskTrainSummary(task: config.task, model: config.model.kind, parameters: training.network.module.parameterCount,
                                    classNames: data.classNames, classWeights: training.classWeights, epochsRun: outcome.epochsRun,
@@ -87,10 +87,11 @@ final class TaskTraining: Trainable {
             progress?.update(batches, String(format: "loss %.4f lr %.2e", total / Double(batches), lr))
         }
         let n = Double(max(batches, 1))
-        return EpochLosses(loss: total / n, classification: config.classifies ? cls / n : nil, segmentation: config.segments ? seg / n : nil)
+        let terms = config.task == .multitask ? ["classification": cls / n, "segmentation": seg / n] : nil
+        return EpochLosses(loss: total / n, terms: terms)
     }
 
-    func validate() throws -> (score: Double, figures: TaskValidation) {
+    func validate() throws -> (score: Double?, figures: TaskValidation) {
         let v = try validateTask(network, loader: data.validation, loss: loss, classNames: data.classNames,
                                  positiveClass: positiveClass, threshold: config.threshold)
         return (v.score, v)

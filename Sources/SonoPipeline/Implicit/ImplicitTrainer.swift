@@ -4,18 +4,6 @@ import SonoData
 import SonoModels
 import SonoNN
 
-/// One line of an implicit run's `log.jsonl`, every `logEvery` steps (means over those steps).
-public struct ImplicitStepRecord: Codable, Sendable {
-    public var step: Int
-    public var loss: Double
-    public var reconstruction: Double
-    public var segmentation: Double
-    public var latent: Double
-    public var weight: Double
-    public var learningRate: Float
-    public var seconds: Double
-}
-
 /// What `trainImplicit` returns and writes to `summary.json`.
 public struct ImplicitTrainSummary: Codable, Sendable {
     public var steps: Int
@@ -28,10 +16,6 @@ public struct ImplicitTrainSummary: Codable, Sendable {
     public var validationDice: Double
     public var stoppedByTime: Bool
 }
-
-/// Progress saved in each checkpoint: batches and points depend only on seed and step, so a resumed run
-/// continues as an uninterrupted one would.
-struct ImplicitTrainState: Codable { var step: Int; var seconds: Double }
 
 /// An auto-decoder training run over in-memory images: the network, every training image's latent, and the
 /// optimizers. `step()` runs one batched step; `chooseInferenceSteps` fits the validation images.
@@ -90,15 +74,6 @@ public final class AutoDecoderTrainer {
         return terms
     }
 
-    func saveCheckpoint(seconds: Double, to url: URL) throws {
-        try Checkpoint.save(model: state, optimizer: optimizer, extra: ImplicitTrainState(step: step, seconds: seconds), to: url)
-    }
-
-    func loadCheckpoint(_ url: URL) throws -> Double {
-        let s = try Checkpoint.load(model: state, optimizer: optimizer, extra: ImplicitTrainState.self, from: url)
-        step = s.step
-        return s.seconds
-    }
 
     /// The model with this run's weights and settings; K is chosen on `validation` (see `ImplicitModel.calibrate`).
     public func finish(validation: ImageBank, log: (String) -> Void = { _ in }) -> ImplicitModel {
@@ -169,42 +144,13 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     log("train \(train.count), validation \(validation.count), test \(data.test.count) images at \(config.preprocess.width)x\(config.preprocess.height)")
 
     let trainer = AutoDecoderTrainer(config: config, bank: train)
-    var seconds = 0.0
-    if resume, FileManager.default.fileExists(atPath: run.last.path) {
-        seconds = try trainer.loadCheckpoint(run.last)
-        try ImplicitRunLog.truncate(run.log, after: trainer.step)
-        log("resuming at step \(trainer.step) of \(config.steps) from \(run.last.path)")
-    } else {
-        try? FileManager.default.removeItem(at: run.log)
-    }
-    let lastStep = min(config.steps, stopAfter.map { trainer.step + $0 } ?? config.steps)
-    let bar = ProgressBar(total: config.steps, label: "train")
-    var sums = [Double](repeating: 0, count: 5), count = 0
-    var stoppedByTime = false
-    var lapStart = Date()
-    while trainer.step < lastStep {
-        let terms = trainer.trainStep()
-        for (i, v) in [terms.total.item, terms.reconstruction, terms.segmentation, terms.latent, terms.weight].enumerated() { sums[i] += Double(v) }
-        count += 1
-        let now = Date()
-        let elapsed = seconds + now.timeIntervalSince(lapStart)
-        if !quiet { bar.update(trainer.step, String(format: "loss %.4f rec %.4f seg %.4f", sums[0] / Double(count), sums[1] / Double(count), sums[2] / Double(count))) }
-        let outOfTime = config.maxMinutes.map { elapsed >= $0 * 60 } ?? false
-        if trainer.step % config.logEvery == 0 || trainer.step == lastStep || outOfTime {
-            let d = Double(count)
-            try ImplicitRunLog.append(ImplicitStepRecord(step: trainer.step, loss: sums[0] / d, reconstruction: sums[1] / d, segmentation: sums[2] / d,
-                                                         latent: sums[3] / d, weight: sums[4] / d, learningRate: trainer.learningRate(at: trainer.step - 1),
-                                                         seconds: elapsed), to: run.log)
-            if quiet == false && !isatty(2).boolValue {} // the bar prints its own line at the end
-            (sums, count) = ([Double](repeating: 0, count: 5), 0)
-        }
-        if trainer.step % config.checkpointEvery == 0 || trainer.step == lastStep || outOfTime {
-            seconds = elapsed; lapStart = now
-            try trainer.saveCheckpoint(seconds: seconds, to: run.last)
-        }
-        if outOfTime { stoppedByTime = true; log("time budget of \(config.maxMinutes!) min reached at step \(trainer.step)"); break }
-    }
-    seconds += Date().timeIntervalSince(lapStart)
+    // The run loop's unit is `logEvery` steps: one log line, and a checkpoint every `checkpointEvery` steps.
+    let rounds = (config.steps + config.logEvery - 1) / config.logEvery
+    let plan = RunPlan(epochs: rounds, schedule: config.schedule, totalSteps: config.steps + 1)
+    let outcome = try runEpochs(ImplicitTraining(trainer), plan: plan, run: run, resume: resume,
+                                stopAfter: stopAfter.map { ($0 + config.logEvery - 1) / config.logEvery },
+                                hasTestImages: false, quiet: quiet, log: log)
+    let (seconds, stoppedByTime) = (outcome.state.seconds, outcome.stopReason != nil)
     if trainer.step < config.steps && !stoppedByTime {
         return ImplicitTrainSummary(steps: trainer.step, seconds: seconds, trainImages: train.count, validationImages: validation.count,
                                     testImages: data.test.count, inferenceSteps: 0, validationDice: .nan, stoppedByTime: false)
@@ -221,12 +167,72 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     return summary
 }
 
-private extension Int32 { var boolValue: Bool { self != 0 } }
+/// The auto-decoder's side of the run loop: `logEvery` steps per round, no per-round validation (the
+/// latent-step calibration after training is its validation), a checkpoint every `checkpointEvery` steps,
+/// and a stop when the wall-time budget is spent.
+final class ImplicitTraining: Trainable {
+    /// Nothing is validated per round.
+    struct NotValidated: Codable, Sendable {}
 
-/// The JSONL step log of an implicit run.
-enum ImplicitRunLog {
-    static func append(_ record: ImplicitStepRecord, to url: URL) throws { try JSONLines.append(record, to: url) }
-    static func read(_ url: URL) -> [ImplicitStepRecord] { JSONLines.read(ImplicitStepRecord.self, from: url) }
-    /// Keeps the records up to `step` (used on resume: later lines belong to steps the checkpoint lacks).
-    static func truncate(_ url: URL, after step: Int) throws { try JSONLines.keep(ImplicitStepRecord.self, in: url) { $0.step <= step } }
+    let trainer: AutoDecoderTrainer
+    var config: ImplicitTrainConfig { trainer.config }
+
+    init(_ trainer: AutoDecoderTrainer) { self.trainer = trainer }
+
+    var stepsPerEpoch: Int { config.logEvery }
+    var skipped: [SkippedSample] { [] }   // the image banks are loaded, and their notes written, up front
+
+    func trainEpoch(_ epoch: Int, step: inout Int, rate: (Int) -> Float, progress: ProgressBar?) throws -> EpochLosses {
+        let end = min(config.steps, (epoch + 1) * config.logEvery)
+        var sums = [Double](repeating: 0, count: 5), count = 0
+        while trainer.step < end {
+            // `trainStep` takes its rate from the same schedule (`learningRate(at:)`), so `rate` is not needed.
+            let terms = trainer.trainStep()
+            for (i, v) in [terms.total.item, terms.reconstruction, terms.segmentation, terms.latent, terms.weight].enumerated() {
+                sums[i] += Double(v)
+            }
+            count += 1
+            progress?.update(count, String(format: "loss %.4f rec %.4f seg %.4f", sums[0] / Double(count), sums[1] / Double(count), sums[2] / Double(count)))
+        }
+        step = trainer.step
+        let n = Double(max(count, 1))
+        return EpochLosses(loss: sums[0] / n, terms: ["reconstruction": sums[1] / n, "segmentation": sums[2] / n,
+                                                      "latent": sums[3] / n, "weight": sums[4] / n])
+    }
+
+    func validate() throws -> (score: Double?, figures: NotValidated) { (nil, NotValidated()) }
+
+    /// Never called (no validation score); the model is written after the calibration that follows training.
+    func saveBest(to url: URL, score: Double, epoch: Int) throws {}
+
+    func saveCheckpoint(_ state: TrainState, to url: URL) throws {
+        try Checkpoint.save(model: trainer.state, optimizer: trainer.optimizer, extra: state, to: url)
+    }
+
+    func loadCheckpoint(from url: URL) throws -> TrainState {
+        let state = try Checkpoint.load(model: trainer.state, optimizer: trainer.optimizer, extra: TrainState.self, from: url)
+        trainer.step = state.step
+        return state
+    }
+
+    func describe(_ r: EpochRecord<NotValidated>, epochs: Int) -> String {
+        let t = r.trainTerms ?? [:]
+        return String(format: "step %d/%d  loss %.4f  rec %.4f  seg %.4f  lr %.2e  %.0fs", r.step, config.steps, r.trainLoss,
+                      t["reconstruction"] ?? .nan, t["segmentation"] ?? .nan, r.learningRate, r.seconds)
+    }
+
+    func evaluateTest(best: URL, folder: URL) throws -> (figures: Double, headline: String) {
+        throw PipelineError.invalidConfig("an implicit model is scored with `sonoseg implicit evaluate`")
+    }
+
+    func checkpoints(after epoch: Int) -> Bool { trainer.step % config.checkpointEvery == 0 }
+
+    func progressLabel(_ epoch: Int, of epochs: Int) -> String {
+        "steps \(epoch * config.logEvery + 1)-\(min(config.steps, (epoch + 1) * config.logEvery))/\(config.steps)"
+    }
+
+    func stopReason(_ state: TrainState) -> String? {
+        guard let minutes = config.maxMinutes, state.seconds >= minutes * 60 else { return nil }
+        return "time budget of \(minutes) min reached at step \(trainer.step)"
+    }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import SonoBase
 import SonoData
+import SonoNN
 
-/// Where an epoch-based run stands, saved in every checkpoint: a killed run resumes at `nextEpoch` with the
-/// result an uninterrupted one would have had (batches depend only on seed and epoch).
+/// Where a run stands, saved in every checkpoint: a killed run resumes at `nextEpoch` with the result an
+/// uninterrupted one would have had (batches depend only on seed and epoch, or seed and step).
 struct TrainState: Codable {
     var nextEpoch = 0
     var step = 0
@@ -14,18 +15,18 @@ struct TrainState: Codable {
     var seconds = 0.0
 }
 
-/// Mean losses of one training epoch: the total, and the two terms of a multitask loss.
-struct EpochLosses { var loss: Double; var classification: Double? = nil; var segmentation: Double? = nil }
+/// Mean losses of one training epoch: the total, and the terms of a loss made of several (a multitask model's
+/// classification and segmentation, an implicit network's reconstruction, segmentation and regularisers).
+struct EpochLosses { var loss: Double; var terms: [String: Double]? = nil }
 
-/// One line of a run's `log.jsonl`, appended after every epoch by every epoch-based trainer; `validation` is
-/// the model family's own figures.
+/// One line of a run's `log.jsonl`, appended after every epoch by every trainer; `validation` is the model
+/// family's own figures.
 public struct EpochRecord<Validation: Codable & Sendable>: Codable, Sendable {
     public var epoch: Int
     public var step: Int
     public var trainLoss: Double
-    /// The terms of a multitask loss (nil for single-task models).
-    public var trainClassificationLoss: Double?
-    public var trainSegmentationLoss: Double?
+    /// Mean of each term of the training loss, for losses made of several (nil otherwise).
+    public var trainTerms: [String: Double]?
     public var validation: Validation
     public var learningRate: Float
     public var seconds: Double
@@ -35,7 +36,8 @@ public struct EpochRecord<Validation: Codable & Sendable>: Codable, Sendable {
 
 /// One model family's side of the shared run loop (`runEpochs`): its training pass, its validation score and
 /// its files. The loop owns everything else: resume, the learning-rate schedule, early stopping, the best
-/// model, the log, checkpoints, progress, and the test evaluation at the end.
+/// model, the log, checkpoints, progress, and the test evaluation at the end. An "epoch" is the loop's unit:
+/// a pass over the data for the U-Net and the classifiers, `logEvery` steps for an auto-decoder.
 protocol Trainable: AnyObject {
     associatedtype Validation: Codable & Sendable
     associatedtype TestFigures
@@ -44,8 +46,9 @@ protocol Trainable: AnyObject {
     var stepsPerEpoch: Int { get }
     /// One pass over the training data: a step per batch at `rate(step)`, advancing `step`.
     func trainEpoch(_ epoch: Int, step: inout Int, rate: (Int) -> Float, progress: ProgressBar?) throws -> EpochLosses
-    /// The validation figures and the score that picks the best epoch (higher is better).
-    func validate() throws -> (score: Double, figures: Validation)
+    /// The validation figures and the score that picks the best epoch (higher is better); a nil score when the
+    /// model is not validated per epoch (no best model is kept then, and no early stop).
+    func validate() throws -> (score: Double?, figures: Validation)
     /// Writes the model in the inference format (`model.safetensors`), with its score and (1-based) epoch.
     func saveBest(to url: URL, score: Double, epoch: Int) throws
     func saveCheckpoint(_ state: TrainState, to url: URL) throws
@@ -56,6 +59,37 @@ protocol Trainable: AnyObject {
     func describe(_ record: EpochRecord<Validation>, epochs: Int) -> String
     /// Scores the saved best model on the test part, writing `folder`; a one-line headline for the log.
     func evaluateTest(best: URL, folder: URL) throws -> (figures: TestFigures, headline: String)
+    /// Whether to write `last.safetensors` after `epoch` (it is always written after the last one and on a stop).
+    func checkpoints(after epoch: Int) -> Bool
+    /// Why the run should end now although epochs remain (a wall-time budget), or nil.
+    func stopReason(_ state: TrainState) -> String?
+    /// The progress bar's label for `epoch` (0-based) of `epochs`.
+    func progressLabel(_ epoch: Int, of epochs: Int) -> String
+}
+
+extension Trainable {
+    func checkpoints(after epoch: Int) -> Bool { true }
+    func stopReason(_ state: TrainState) -> String? { nil }
+    func progressLabel(_ epoch: Int, of epochs: Int) -> String { "epoch \(epoch + 1)/\(epochs)" }
+}
+
+/// How long a run is and how its rate moves.
+struct RunPlan {
+    var epochs: Int
+    var schedule: LearningRateSchedule
+    /// The schedule's length (nil: epochs × stepsPerEpoch).
+    var totalSteps: Int?
+    var earlyStoppingPatience: Int?
+
+    init(epochs: Int, schedule: LearningRateSchedule, totalSteps: Int? = nil, earlyStoppingPatience: Int? = nil) {
+        (self.epochs, self.schedule, self.totalSteps, self.earlyStoppingPatience) = (epochs, schedule, totalSteps, earlyStoppingPatience)
+    }
+
+    /// The shared settings of the epoch-based recipes.
+    init(_ settings: TrainingSettings) {
+        self.init(epochs: settings.epochs, schedule: settings.optimizer.makeSchedule(),
+                  earlyStoppingPatience: settings.earlyStoppingPatience)
+    }
 }
 
 /// How a run of `runEpochs` ended.
@@ -63,6 +97,8 @@ struct RunOutcome<TestFigures> {
     var state: TrainState
     var epochsRun: Int
     var stoppedEarly: Bool
+    /// Why the trainable ended the run before its last epoch (`stopReason`), if it did.
+    var stopReason: String?
     /// The best model on the test part; nil when the run stopped before its end or has no test images.
     var test: TestFigures?
 }
@@ -82,61 +118,67 @@ extension RunFolder {
     }
 }
 
-/// Trains `model` for `settings.epochs` epochs in `run` (resuming from `last.safetensors` when `resume`),
+/// Trains `model` for `plan.epochs` epochs in `run` (resuming from `last.safetensors` when `resume`),
 /// keeping the epoch of the best validation score in `model.safetensors`, then scores that model on the test
 /// part when the run reached its end. `stopAfter` ends this call after that many epochs, as a kill would.
-func runEpochs<T: Trainable>(_ model: T, settings: TrainingSettings, run: RunFolder, resume: Bool, stopAfter: Int?,
+func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: Bool, stopAfter: Int?,
                              hasTestImages: Bool, quiet: Bool, log: (String) -> Void) throws -> RunOutcome<T.TestFigures> {
-    let schedule = settings.optimizer.makeSchedule()
-    let totalSteps = settings.epochs * model.stepsPerEpoch
+    let epochs = plan.epochs, schedule = plan.schedule
+    let totalSteps = plan.totalSteps ?? epochs * model.stepsPerEpoch
     let rate = { (step: Int) in schedule.rate(step: step, totalSteps: totalSteps) }
 
     var state = TrainState()
     if resume, FileManager.default.fileExists(atPath: run.last.path) {
         state = try model.loadCheckpoint(from: run.last)
         try JSONLines.keep(EpochRecord<T.Validation>.self, in: run.log) { $0.epoch < state.nextEpoch }
-        log("resuming at epoch \(state.nextEpoch + 1) of \(settings.epochs) from \(run.last.path)")
+        log("resuming at epoch \(state.nextEpoch + 1) of \(epochs) from \(run.last.path)")
     } else {
         try? FileManager.default.removeItem(at: run.log)
     }
 
-    var epoch = state.nextEpoch, stoppedEarly = false
-    let lastEpoch = min(settings.epochs, stopAfter.map { state.nextEpoch + $0 } ?? settings.epochs)
+    var epoch = state.nextEpoch, stoppedEarly = false, stopReason: String?
+    let lastEpoch = min(epochs, stopAfter.map { state.nextEpoch + $0 } ?? epochs)
     while epoch < lastEpoch {
         let started = Date()
-        let bar = quiet ? nil : ProgressBar(total: model.stepsPerEpoch, label: "epoch \(epoch + 1)/\(settings.epochs)")
+        let bar = quiet ? nil : ProgressBar(total: model.stepsPerEpoch, label: model.progressLabel(epoch, of: epochs))
         let losses = try model.trainEpoch(epoch, step: &state.step, rate: rate, progress: bar)
         let (score, figures) = try model.validate()
-        let improved = score > state.bestScore
-        if improved {
+        let improved = score.map { $0 > state.bestScore } ?? false
+        if let score, improved {
             (state.bestScore, state.bestEpoch, state.epochsWithoutImprovement) = (score, epoch, 0)
             try model.saveBest(to: run.best, score: score, epoch: epoch + 1)
-        } else {
+        } else if score != nil {
             state.epochsWithoutImprovement += 1
         }
         let seconds = Date().timeIntervalSince(started)
         state.seconds += seconds
         state.nextEpoch = epoch + 1
-        let record = EpochRecord(epoch: epoch, step: state.step, trainLoss: losses.loss,
-                                 trainClassificationLoss: losses.classification, trainSegmentationLoss: losses.segmentation,
+        let record = EpochRecord(epoch: epoch, step: state.step, trainLoss: losses.loss, trainTerms: losses.terms,
                                  validation: figures, learningRate: rate(max(state.step - 1, 0)), seconds: seconds,
                                  best: improved, skipped: model.skipped.map { "\($0.path): \($0.reason)" })
         // The log line goes before the checkpoint of the same epoch, so the log always matches the weights.
         try JSONLines.append(record, to: run.log)
-        try model.saveCheckpoint(state, to: run.last)
-        log(model.describe(record, epochs: settings.epochs))
+        stopReason = model.stopReason(state)
+        if model.checkpoints(after: epoch) || epoch + 1 == lastEpoch || stopReason != nil {
+            try model.saveCheckpoint(state, to: run.last)
+        }
+        log(model.describe(record, epochs: epochs))
         epoch += 1
-        if let patience = settings.earlyStoppingPatience, state.epochsWithoutImprovement >= patience {
+        if let stopReason {
+            log(stopReason)
+            break
+        }
+        if let patience = plan.earlyStoppingPatience, state.epochsWithoutImprovement >= patience {
             log("early stop: no better validation score for \(patience) epochs")
             stoppedEarly = true
             break
         }
     }
     var test: T.TestFigures?
-    if epoch == settings.epochs || stoppedEarly, hasTestImages, FileManager.default.fileExists(atPath: run.best.path) {
+    if epoch == epochs || stoppedEarly, hasTestImages, FileManager.default.fileExists(atPath: run.best.path) {
         let result = try model.evaluateTest(best: run.best, folder: run.url.appendingPathComponent("test"))
         test = result.figures
         log("test: " + result.headline)
     }
-    return RunOutcome(state: state, epochsRun: epoch, stoppedEarly: stoppedEarly, test: test)
+    return RunOutcome(state: state, epochsRun: epoch, stoppedEarly: stoppedEarly, stopReason: stopReason, test: test)
 }

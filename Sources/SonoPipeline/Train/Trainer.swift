@@ -53,7 +53,7 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
         let loaded = try training.model.loadInitialWeights(URL(fileURLWithPath: initial))
         log("starting from \(loaded.path) (fine-tuning)")
     }
-    let outcome = try runEpochs(training, settings: config.settings, run: run, resume: resume, stopAfter: stopAfter,
+    let outcome = try runEpochs(training, plan: RunPlan(config.settings), run: run, resume: resume, stopAfter: stopAfter,
                                 hasTestImages: !data.test.isEmpty, quiet: quiet, log: log)
     let skipped = training.skipped + training.validationLoader.skipped
     if !skipped.isEmpty { try JSONFiles.write(skipped, to: run.skipped) }
@@ -110,7 +110,7 @@ final class UNetTraining: Trainable {
         return EpochLosses(loss: lossSum / Double(max(batches, 1)))
     }
 
-    func validate() throws -> (score: Double, figures: UNetValidation) {
+    func validate() throws -> (score: Double?, figures: UNetValidation) {
         let v = try model.validate(validationLoader, threshold: config.threshold)
         return (v.dice, UNetValidation(dice: v.dice, loss: v.loss))
     }
