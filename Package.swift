@@ -67,7 +67,7 @@ let package = Package(
         ],
                 swiftSettings: swift5 + optimized),
         .executableTarget(name: "sonoseg", dependencies: [
-            "CCPUCheck", "SonoPipeline", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoBase",
+            "CCPUCheck", "SonoPipeline", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5 + optimized),
 

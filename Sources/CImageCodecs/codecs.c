@@ -14,6 +14,14 @@ static void set_error(char *error, const char *message) {
     snprintf(error, SONO_ERROR_CAPACITY, "%s", message);
 }
 
+/// Writes the size-limit message and returns 1 when width × height exceeds max_pixels.
+static int over_pixel_limit(size_t width, size_t height, size_t max_pixels, char *error) {
+    if (width == 0 || height == 0 || width * height <= max_pixels) return 0;
+    snprintf(error, SONO_ERROR_CAPACITY, "image is %zux%zu = %.1f megapixels, above the limit of %.1f (--max-pixels)",
+             width, height, (double)width * (double)height / 1e6, (double)max_pixels / 1e6);
+    return 1;
+}
+
 // MARK: - PNG
 
 typedef struct {
@@ -47,7 +55,7 @@ static void png_read_fn(png_structp png, png_bytep out, png_size_t count) {
     source->offset += count;
 }
 
-int sono_decode_png(const uint8_t *data, size_t length, int keep16, SonoDecodedImage *out,
+int sono_decode_png(const uint8_t *data, size_t length, int keep16, size_t max_pixels, SonoDecodedImage *out,
                     char error[SONO_ERROR_CAPACITY]) {
     memset(out, 0, sizeof(*out));
     error[0] = 0;
@@ -63,12 +71,15 @@ int sono_decode_png(const uint8_t *data, size_t length, int keep16, SonoDecodedI
         free(pixels); free(rows);
         png_destroy_read_struct(&png, &info, NULL);
         if (error[0] == 0) set_error(error, "corrupt PNG");
-        return 1;
+        return strncmp(error, "image is ", 9) == 0 ? 2 : 1;
     }
     PngSource source = { data, length, 0, error };
     png_set_read_fn(png, &source, png_read_fn);
     png_set_user_limits(png, 65536, 65536);
     png_read_info(png, info);
+    if (over_pixel_limit(png_get_image_width(png, info), png_get_image_height(png, info), max_pixels, error)) {
+        png_error(png, error);
+    }
     int bit_depth = png_get_bit_depth(png, info);
     int color_type = png_get_color_type(png, info);
     out->source_bit_depth = bit_depth;
@@ -177,11 +188,12 @@ static void jpeg_error_exit_fn(j_common_ptr info) {
 }
 
 static void jpeg_emit_message_fn(j_common_ptr info, int level) {
-    // libjpeg only warns about a truncated stream and pads it with grey; a truncated file must be an error.
-    if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF) jpeg_error_exit_fn(info);
+    // libjpeg only warns about corrupt data (a truncated stream, bad Huffman codes, extraneous bytes) and goes on
+    // with grey or garbled pixels; a segmentation of such pixels would be silently wrong, so each is an error.
+    if (level < 0) jpeg_error_exit_fn(info);
 }
 
-int sono_decode_jpeg(const uint8_t *data, size_t length, SonoDecodedImage *out,
+int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
                      char error[SONO_ERROR_CAPACITY]) {
     memset(out, 0, sizeof(*out));
     error[0] = 0;
@@ -197,11 +209,12 @@ int sono_decode_jpeg(const uint8_t *data, size_t length, SonoDecodedImage *out,
         free(pixels);
         jpeg_destroy_decompress(&info);
         if (error[0] == 0) set_error(error, "corrupt JPEG");
-        return 1;
+        return strncmp(error, "image is ", 9) == 0 ? 2 : 1;
     }
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, (unsigned char *)data, (unsigned long)length);
     jpeg_read_header(&info, TRUE);
+    if (over_pixel_limit(info.image_width, info.image_height, max_pixels, error)) longjmp(manager.jump, 1);
     // CMYK/YCCK and other spaces are converted to RGB where libjpeg can; grey stays grey.
     info.out_color_space = info.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&info);

@@ -2,7 +2,7 @@
 /// 24-bit BGR and 32-bit BGRA/BGRX, bottom-up or top-down. Palette images become grey when the palette is
 /// grey, else RGB.
 enum BMPDecoder {
-    static func decode(_ bytes: [UInt8], path: String) throws -> Image {
+    static func decode(_ bytes: [UInt8], path: String, maxPixels: Int) throws -> Image {
         func fail(_ reason: String) -> ImageError { .corrupt(path: path, format: "BMP", reason: reason) }
         func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
         func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
@@ -24,6 +24,15 @@ enum BMPDecoder {
         }
         guard [8, 24, 32].contains(bitCount) else { throw fail("\(bitCount)-bit BMP is not supported") }
         let height = abs(signedHeight)
+        if width * height > maxPixels {
+            throw ImageError.tooLarge(path: path, reason: "image is \(width)x\(height) = " +
+                String(format: "%.1f megapixels, above the limit of %.1f (--max-pixels)", Double(width * height) / 1e6, Double(maxPixels) / 1e6))
+        }
+        // Pixels start after the 14-byte file header and the info header (and a palette, checked below); an
+        // offset inside the headers would decode header bytes as pixels.
+        guard dataOffset >= 14 + headerSize, dataOffset < bytes.count else {
+            throw fail("pixel data offset \(dataOffset) lies inside the headers or past the end of the file")
+        }
         let topDown = signedHeight < 0
         let rowStride = (width * bitCount + 31) / 32 * 4
         guard dataOffset + rowStride * height <= bytes.count else { throw fail("file is truncated (pixels)") }
@@ -33,6 +42,9 @@ enum BMPDecoder {
             if colours == 0 { colours = 256 }
             let paletteStart = 14 + headerSize
             guard paletteStart + colours * 4 <= bytes.count else { throw fail("file is truncated (palette)") }
+            guard dataOffset >= paletteStart + colours * 4 else {
+                throw fail("pixel data offset \(dataOffset) overlaps the \(colours)-colour palette")
+            }
             var palette = [(UInt8, UInt8, UInt8)]()
             for i in 0..<colours {
                 let p = paletteStart + i * 4

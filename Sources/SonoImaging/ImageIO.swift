@@ -5,9 +5,14 @@ import SonoBase
 /// Reading and writing image files. The format is detected from the file's first bytes, so a PNG named
 /// `.jpg` still reads; anything else is reported as "not a PNG/JPEG/BMP image" with the file's path.
 public enum ImageIO {
-    /// Reads and decodes an image file. 16-bit PNGs are returned as `.float` samples in [0, 1].
-    public static func read(_ url: URL) throws -> Image {
-        try decode(readBytes(url), path: url.path)
+    /// The largest image read unless a caller says otherwise (`--max-pixels`): 100 megapixels, over ten times
+    /// the largest ultrasound frame, so a file of a few kilobytes cannot claim gigabytes of memory.
+    public static let defaultMaxPixels = 100_000_000
+
+    /// Reads and decodes an image file. 16-bit PNGs are returned as `.float` samples in [0, 1]. An image of
+    /// more than `maxPixels` pixels is an error, found from its header before any pixel memory is taken.
+    public static func read(_ url: URL, maxPixels: Int = defaultMaxPixels) throws -> Image {
+        try decode(readBytes(url), path: url.path, maxPixels: maxPixels)
     }
 
     /// Reads a file's bytes, turning Foundation's errors into `ImageError`s that name the file.
@@ -24,27 +29,28 @@ public enum ImageIO {
     }
 
     /// Decodes image bytes; `path` is used only in error messages.
-    public static func decode(_ bytes: [UInt8], path: String) throws -> Image {
+    public static func decode(_ bytes: [UInt8], path: String, maxPixels: Int = defaultMaxPixels) throws -> Image {
         if bytes.isEmpty { throw ImageError.emptyFile(path: path) }
         guard let format = ImageFormat.detect(bytes) else { throw ImageError.notAnImage(path: path) }
         switch format {
-        case .bmp: return try BMPDecoder.decode(bytes, path: path)
-        case .png, .jpeg: return try decodeWithC(bytes, format: format, path: path)
+        case .bmp: return try BMPDecoder.decode(bytes, path: path, maxPixels: maxPixels)
+        case .png, .jpeg: return try decodeWithC(bytes, format: format, path: path, maxPixels: maxPixels)
         }
     }
 
-    private static func decodeWithC(_ bytes: [UInt8], format: ImageFormat, path: String) throws -> Image {
+    private static func decodeWithC(_ bytes: [UInt8], format: ImageFormat, path: String, maxPixels: Int) throws -> Image {
         var decoded = SonoDecodedImage()
         var message = [CChar](repeating: 0, count: Int(SONO_ERROR_CAPACITY))
         let status: Int32 = bytes.withUnsafeBufferPointer { buffer in
             message.withUnsafeMutableBufferPointer { error in
                 format == .png
-                    ? sono_decode_png(buffer.baseAddress, buffer.count, 1, &decoded, error.baseAddress)
-                    : sono_decode_jpeg(buffer.baseAddress, buffer.count, &decoded, error.baseAddress)
+                    ? sono_decode_png(buffer.baseAddress, buffer.count, 1, max(maxPixels, 1), &decoded, error.baseAddress)
+                    : sono_decode_jpeg(buffer.baseAddress, buffer.count, max(maxPixels, 1), &decoded, error.baseAddress)
             }
         }
         guard status == 0, let raw = decoded.pixels else {
             let reason = String(cString: message)
+            if status == 2 { throw ImageError.tooLarge(path: path, reason: reason) }
             throw ImageError.corrupt(path: path, format: format.rawValue, reason: reason.isEmpty ? "unknown" : reason)
         }
         defer { sono_free(raw) }
@@ -62,8 +68,8 @@ public enum ImageIO {
     }
 
     /// Reads an image as grey (ITU-R BT.601 luminance, alpha dropped); see `GrayConversion`.
-    public static func readGray(_ url: URL) throws -> GrayConversion {
-        GrayConversion(try read(url))
+    public static func readGray(_ url: URL, maxPixels: Int = defaultMaxPixels) throws -> GrayConversion {
+        GrayConversion(try read(url, maxPixels: maxPixels))
     }
 
     /// Reads a mask: grey by luminance, then lesion where the value is above half the maximum.

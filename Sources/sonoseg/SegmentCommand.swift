@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SonoImaging
 import SonoPipeline
 import SonoTensor
 
@@ -24,6 +25,8 @@ struct SegmentCommand: ParsableCommand {
     @Flag(help: "Do not fill holes in the mask.") var noFillHoles = false
     @Flag(help: "Test-time augmentation: average with the mirrored image.") var tta = false
     @Option(help: "Pixel spacing in mm, for sizes in mm.") var spacing: Double?
+    @Option(help: "Largest image accepted, in pixels (width × height); larger files are refused from their header.")
+    var maxPixels = ImageIO.defaultMaxPixels
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
@@ -36,6 +39,7 @@ struct SegmentCommand: ParsableCommand {
         options.postprocessing = MaskPostprocessing(fillHoles: !noFillHoles, largestComponent: largestComponent)
         options.flipTTA = tta
         options.pixelSpacingMM = spacing
+        options.maxPixels = maxPixels
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
         let rows = try segment(images, model: loaded, options: options, out: URL(fileURLWithPath: out), log: log)

@@ -23,7 +23,7 @@ final class HelpTests: XCTestCase {
         conditioned model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the
         latent-fitting options.
 
-        USAGE: sonoseg segment <inputs> ... [--model <model>] [--out <out>] [--threshold <threshold>] [--largest-component] [--no-fill-holes] [--tta] [--spacing <spacing>] [--threads <threads>]
+        USAGE: sonoseg segment <inputs> ... [--model <model>] [--out <out>] [--threshold <threshold>] [--largest-component] [--no-fill-holes] [--tta] [--spacing <spacing>] [--max-pixels <max-pixels>] [--threads <threads>]
 
         ARGUMENTS:
           <inputs>                Image files or folders.
@@ -36,6 +36,9 @@ final class HelpTests: XCTestCase {
           --no-fill-holes         Do not fill holes in the mask.
           --tta                   Test-time augmentation: average with the mirrored image.
           --spacing <spacing>     Pixel spacing in mm, for sizes in mm.
+          --max-pixels <max-pixels>
+                                  Largest image accepted, in pixels (width × height); larger files are refused from
+                                  their header. (default: 100000000)
           --threads <threads>     Worker threads (default: all cores).
           -h, --help              Show help information.
 

@@ -1,7 +1,8 @@
 #pragma once
 // PNG and JPEG decoding/encoding for SonoImaging. Written in C because libpng and libjpeg report errors by
 // longjmp, which must never cross Swift frames. Every function returns 0 on success, or non-zero with a
-// human-readable reason in `error`; no function aborts the process on corrupt input.
+// human-readable reason in `error` (2: the image is larger than the caller's pixel limit; 1: anything else);
+// no function aborts the process on corrupt input.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,12 +25,15 @@ enum { SONO_ERROR_CAPACITY = 256 };
 
 /// Decodes a PNG held in memory. Palette and 1/2/4-bit images are expanded to 8 bit; a tRNS chunk becomes an
 /// alpha channel. With keep16 != 0 a 16-bit file stays 16-bit, otherwise it is reduced to 8 bit.
-int sono_decode_png(const uint8_t *data, size_t length, int keep16, SonoDecodedImage *out,
+/// An image of more than `max_pixels` pixels (width × height, from the header, before any pixel memory is
+/// allocated) is an error: a few kilobytes can otherwise claim gigabytes.
+int sono_decode_png(const uint8_t *data, size_t length, int keep16, size_t max_pixels, SonoDecodedImage *out,
                     char error[SONO_ERROR_CAPACITY]);
 
 /// Decodes a baseline or progressive JPEG held in memory to 8-bit grey (1 channel) or RGB (3 channels).
-/// A truncated stream is an error, not a grey-filled image.
-int sono_decode_jpeg(const uint8_t *data, size_t length, SonoDecodedImage *out,
+/// A truncated stream and every corrupt-data warning of libjpeg are errors, not a grey-filled or garbled image;
+/// more than `max_pixels` pixels is an error found from the header.
+int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
                      char error[SONO_ERROR_CAPACITY]);
 
 /// Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels as PNG into a malloc'd buffer (free with

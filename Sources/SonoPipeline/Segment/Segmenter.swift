@@ -13,6 +13,8 @@ public struct SegmentOptions: Codable, Sendable {
     public var flipTTA = false
     /// Pixel size in millimetres, when known, for areas and diameters in mm.
     public var pixelSpacingMM: Double?
+    /// Largest image accepted (width × height); larger files are refused from their header.
+    public var maxPixels = ImageIO.defaultMaxPixels
     public init() {}
 }
 
@@ -82,7 +84,7 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
     var rows: [LesionSummary] = []
     for url in images {
         let started = Date()
-        let grey = try ImageIO.readGray(url)
+        let grey = try ImageIO.readGray(url, maxPixels: options.maxPixels)
         let prediction = try model.predict(image: grey.image, flipTTA: options.flipTTA)
         let probability = prediction.lesion ?? GrayImage(width: grey.image.width, height: grey.image.height)
         let predicted = prediction.classes.flatMap { row in
