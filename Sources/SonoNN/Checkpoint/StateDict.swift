@@ -58,3 +58,18 @@ extension Module {
         try load(stateDict: Dictionary(stateDict, uniquingKeysWith: { _, last in last }), strict: strict)
     }
 }
+
+/// The first tensor of a state dict that no working network could hold: a NaN or infinite value (a diverged
+/// run saved as a model), or a negative batch-norm running variance. nil when every tensor is fine. Checked
+/// when a model is loaded, so such a file is an error instead of a network that answers "no lesion" to
+/// everything.
+public func invalidStateValues(_ tensors: [String: Tensor]) -> String? {
+    for (name, t) in tensors.sorted(by: { $0.key < $1.key }) {
+        let nonFinite = t.withPlainValues { $0.reduce(0) { $1.isFinite ? $0 : $0 + 1 } }
+        if nonFinite > 0 { return "tensor '\(name)' holds \(nonFinite) NaN or infinite values of \(t.count)" }
+        if name.hasSuffix("running_var"), let low = t.withPlainValues({ $0.min() }), low < 0 {
+            return "tensor '\(name)' holds a negative variance (\(low))"
+        }
+    }
+    return nil
+}

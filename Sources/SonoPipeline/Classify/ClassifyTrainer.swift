@@ -79,6 +79,7 @@ final class TaskTraining: Trainable {
             let (x, y) = tensors(batch)
             optimizer.zeroGrad(params)
             let l = loss(network(x), labels: batch.labels, masks: y)
+            try requireFinite(l.total.item, step: step, epoch: epoch)
             l.total.backward()
             if let clip = config.optimizer.gradientClipNorm { clipGradNorm(params, maxNorm: clip) }
             optimizer.update(params, learningRate: lr)

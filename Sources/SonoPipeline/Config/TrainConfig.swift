@@ -201,12 +201,15 @@ public enum PipelineError: Error, CustomStringConvertible, LocalizedError {
     case unreadable(String, String)
     case noModel(String)
     case emptyDataset(String)
+    /// A training loss stopped being a number.
+    case diverged(String)
     public var description: String {
         switch self {
         case let .invalidConfig(m): return "invalid configuration: \(m)"
         case let .unreadable(file, m): return "\(file): \(m)"
         case let .noModel(m): return m
         case let .emptyDataset(m): return m
+        case let .diverged(m): return m
         }
     }
     public var errorDescription: String? { description }

@@ -56,6 +56,7 @@ public final class ImplicitModel {
         }
         let problems = info.network.problems + info.inference.problems
         guard problems.isEmpty else { throw ImplicitModelError.invalidInfo(file: file, detail: problems.joined(separator: "; ")) }
+        if let problem = invalidStateValues(tensors) { throw ImplicitModelError.weightsMismatch(file: file, detail: "unusable weights: \(problem)") }
         var rng = RandomGenerator(seed: 0)
         let network = ImplicitNetwork(info.network, rng: &rng)
         do { try network.load(stateDict: tensors, strict: true) } catch {

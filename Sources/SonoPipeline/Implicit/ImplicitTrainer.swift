@@ -188,6 +188,7 @@ final class ImplicitTraining: Trainable {
         while trainer.step < end {
             // `trainStep` takes its rate from the same schedule (`learningRate(at:)`), so `rate` is not needed.
             let terms = trainer.trainStep()
+            try requireFinite(terms.total.item, step: trainer.step - 1, epoch: epoch)
             for (i, v) in [terms.total.item, terms.reconstruction, terms.segmentation, terms.latent, terms.weight].enumerated() {
                 sums[i] += Double(v)
             }

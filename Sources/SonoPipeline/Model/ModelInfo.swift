@@ -72,6 +72,7 @@ public final class LoadedModel: ImagePredictor {
     /// inference. Nothing of training (recipe, optimizer, discriminators) is built.
     init(tensors: [String: Tensor], info: ModelInfo, url: URL) throws {
         (self.info, self.url) = (info, url)
+        if let problem = invalidStateValues(tensors) { throw PipelineError.noModel("\(url.path): unusable weights: \(problem)") }
         var rng = RandomGenerator(seed: 0)
         let module: Module
         if let classifier = info.classifier {

@@ -182,3 +182,12 @@ func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: 
     }
     return RunOutcome(state: state, epochsRun: epoch, stoppedEarly: stoppedEarly, stopReason: stopReason, test: test)
 }
+
+/// Stops a run at its first non-finite loss: going on would train every remaining epoch on NaN and save
+/// nothing useful. The checkpoint of the last complete epoch stays in `last.safetensors`.
+func requireFinite(_ loss: Float, step: Int, epoch: Int) throws {
+    guard !loss.isFinite else { return }
+    throw PipelineError.diverged("training diverged: the loss is \(loss) at step \(step + 1) (epoch \(epoch + 1)); "
+        + "last.safetensors keeps the last complete epoch. Lower optimizer.learningRate or set optimizer.gradientClipNorm, "
+        + "then train again")
+}

@@ -104,6 +104,7 @@ final class UNetTraining: Trainable {
             let lr = rate(step)
             let loss = model.trainStep(batch, optimizer: optimizer, learningRate: lr,
                                        discriminatorRate: discriminatorSchedule.rate(step: step, totalSteps: totalSteps))
+            try requireFinite(loss, step: step, epoch: epoch)
             lossSum += Double(loss); batches += 1; step += 1
             progress?.update(batches, String(format: "loss %.4f lr %.2e", lossSum / Double(batches), lr))
         }
