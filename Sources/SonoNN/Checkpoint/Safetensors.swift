@@ -48,7 +48,9 @@ public enum Safetensors {
         for (name, t) in tensors {
             switch precision {
             case .f32: stored.append((name, t, .f32))
-            case .f16: stored.append((name, t, .f16))
+            // Half precision overflows above 65,504 (a batch norm's running variance can exceed it): such a
+            // tensor stays F32 rather than become infinity.
+            case .f16: stored.append((name, t, fitsHalf(t) ? .f16 : .f32))
             case .bf16: stored.append((name, t, .bf16))
             case .q8 where t.shape.count >= 2 && t.count > 0:
                 // Int8(_:) traps on NaN and infinity: a diverged network is refused, not a crash.
@@ -57,7 +59,7 @@ public enum Safetensors {
                 }
                 let (q, scales) = quantize(t)
                 stored += [(name, q, .i8), (name + quantizedScaleSuffix, scales, .f32)]
-            case .q8: stored.append((name, t, .f16))
+            case .q8: stored.append((name, t, fitsHalf(t) ? .f16 : .f32))
             }
         }
         var seen = Set<String>()
@@ -95,6 +97,11 @@ public enum Safetensors {
             out.abandon()
             throw error
         }
+    }
+
+    /// Whether every value survives conversion to F16 (|x| ≤ 65,504; NaN and infinities stay what they are).
+    static func fitsHalf(_ t: Tensor) -> Bool {
+        t.withPlainValues { v in !v.contains { $0.isFinite && abs($0) > 65_504 } }
     }
 
     /// Symmetric 8-bit quantisation per slice of the first axis: the integers (held as Float, in [-127, 127])

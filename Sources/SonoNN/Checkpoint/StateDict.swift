@@ -59,15 +59,18 @@ extension Module {
     }
 }
 
-/// The first tensor of a state dict that no working network could hold: a NaN or infinite value (a diverged
-/// run saved as a model), or a negative batch-norm running variance. nil when every tensor is fine. Checked
-/// when a model is loaded, so such a file is an error instead of a network that answers "no lesion" to
-/// everything.
+/// The first tensor of a state dict that no working network could hold: a NaN anywhere, an infinite weight
+/// (a diverged run saved as a model), or a negative or NaN batch-norm running variance. nil when every tensor
+/// is fine. Checked when a model is loaded, so such a file is an error instead of a network that answers
+/// "no lesion" to everything. A running variance of +infinity is accepted: it is what a half-precision export
+/// made of a variance above 65,504 (the bundled model has one such channel per member), and it is well defined:
+/// the channel's normalised output is its bias.
 public func invalidStateValues(_ tensors: [String: Tensor]) -> String? {
     for (name, t) in tensors.sorted(by: { $0.key < $1.key }) {
-        let nonFinite = t.withPlainValues { $0.reduce(0) { $1.isFinite ? $0 : $0 + 1 } }
-        if nonFinite > 0 { return "tensor '\(name)' holds \(nonFinite) NaN or infinite values of \(t.count)" }
-        if name.hasSuffix("running_var"), let low = t.withPlainValues({ $0.min() }), low < 0 {
+        let isVariance = name.hasSuffix("running_var")
+        let bad = t.withPlainValues { v in v.reduce(0) { n, x in (x.isNaN || (x.isInfinite && !(isVariance && x > 0))) ? n + 1 : n } }
+        if bad > 0 { return "tensor '\(name)' holds \(bad) NaN or infinite values of \(t.count)" }
+        if isVariance, let low = t.withPlainValues({ $0.min() }), low < 0 {
             return "tensor '\(name)' holds a negative variance (\(low))"
         }
     }
