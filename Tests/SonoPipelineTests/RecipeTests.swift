@@ -37,6 +37,31 @@ final class RecipeTests: XCTestCase {
         XCTAssertNil(RecipeKind.forModel("resnet51"))
     }
 
+    /// Every shipped training recipe loads through `Recipe.load` (so the unknown-key check knows all their keys),
+    /// and a misspelt key is an error naming the file and the nearest known key.
+    func testEveryShippedRecipeLoadsAndUnknownKeysAreRefused() throws {
+        for folder in ["recipes", "recipes/implicit", "recipes/classify"] {
+            let dir = root.appendingPathComponent(folder)
+            for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where file.hasSuffix(".json") {
+                if file == "jimenez-xu.json" { continue }   // a grid (`classify grid`), checked by GridTests
+                XCTAssertNoThrow(try Recipe.load(dir.appendingPathComponent(file)), "\(folder)/\(file)")
+            }
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("typo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (json, message) in [("{\"epoch\": 1}", "unknown key 'epoch' (did you mean 'epochs'?)"),
+                                ("{\"optimizer\": {\"learningrate\": 0.1}}", "unknown key 'optimizer.learningrate' (did you mean 'learningRate'?)"),
+                                ("{\"data\": [{\"path\": \"x\", \"exclude\": [\"normal\"]}]}", "unknown key 'data[0].exclude'"),
+                                ("{\"task\": \"classify\", \"batchsize\": 4}", "unknown key 'batchsize' (did you mean 'batchSize'?)")] {
+            let url = folder.appendingPathComponent("r.json")
+            try Data(json.utf8).write(to: url)
+            XCTAssertThrowsError(try Recipe.load(url)) { error in
+                XCTAssertTrue("\(error)".hasPrefix(url.path) && "\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
     func testRepeatsMustBePositive() {
         XCTAssertThrowsError(try JSONDecoder().decode(DataSource.self, from: Data(#"{"path": "x", "repeats": 0}"#.utf8)))
     }

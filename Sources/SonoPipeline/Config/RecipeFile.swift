@@ -15,15 +15,64 @@ public enum RecipeFile {
     }
 
     /// The recipe at `url` as a `T` (`what` names the kind of recipe in errors).
-    static func decode<T: Decodable>(_ type: T.Type, from url: URL, what: String) throws -> T {
+    static func decode<T: Codable>(_ type: T.Type, from url: URL, what: String) throws -> T {
         try decode(T.self, data: data(url), path: url.path, what: what)
     }
 
-    /// Resolved recipe bytes as a `T`; errors name the file and the key at fault.
-    static func decode<T: Decodable>(_ type: T.Type, data: Data, path: String, what: String) throws -> T {
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+    /// Resolved recipe bytes as a `T`; errors name the file and the key at fault. A key the recipe type does not
+    /// have is an error too (a misspelt `"epoch": 1` would otherwise train the default 40 epochs), with the
+    /// nearest known key suggested.
+    static func decode<T: Codable>(_ type: T.Type, data: Data, path: String, what: String) throws -> T {
+        let value: T
+        do { value = try JSONDecoder().decode(T.self, from: data) } catch {
             throw PipelineError.unreadable(path, "not a valid \(what): \(describe(error))")
         }
+        // Every key the type reads appears when the decoded value is written back (optional ones once set).
+        let given = try JSONSerialization.jsonObject(with: data)
+        let known = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
+        if let unknown = unknownKeys(given, known, at: "").first {
+            throw PipelineError.unreadable(path, "not a valid \(what): \(unknown)")
+        }
+        return value
+    }
+
+    /// Keys older recipes may still use, read by the decoders but not written back.
+    static let acceptedAliases: Set<String> = ["discriminatorLearningRate"]
+
+    /// "unknown key 'a.b' (did you mean 'a.c'?)" for each key of `given` that `known` lacks at the same place.
+    static func unknownKeys(_ given: Any, _ known: Any, at path: String) -> [String] {
+        if let g = given as? [String: Any], let k = known as? [String: Any] {
+            return g.keys.sorted().flatMap { key -> [String] in
+                let here = path.isEmpty ? key : path + "." + key
+                guard let sub = k[key] else {
+                    if acceptedAliases.contains(key) || g[key] is NSNull { return [] }
+                    let near = k.keys.min { editDistance(key, $0) < editDistance(key, $1) }
+                    let hint = near.flatMap { editDistance(key, $0) <= max(2, key.count / 3) ? " (did you mean '\($0)'?)" : nil }
+                    return ["unknown key '\(here)'" + (hint ?? "")]
+                }
+                return unknownKeys(g[key]!, sub, at: here)
+            }
+        }
+        if let g = given as? [Any], let k = known as? [Any] {
+            return zip(g, k).enumerated().flatMap { unknownKeys($1.0, $1.1, at: "\(path)[\($0)]") }
+        }
+        return []
+    }
+
+    /// Levenshtein distance, case-insensitive.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
     }
 
     private static func read(_ url: URL) throws -> (Data, [String: JSONValue]) {

@@ -6,7 +6,7 @@ import SonoData
 /// same split and is scored on its test images (and optionally, zero-shot, on other datasets); the results
 /// become one table. `Config` is the trainer's recipe type: `GridRecipe` for U-Nets, `TaskGridRecipe` for
 /// classification, segmentation and multitask models.
-public struct GridRecipeOf<Config: Decodable>: Codable, Sendable {
+public struct GridRecipeOf<Config: Codable>: Codable, Sendable {
     public struct Variant: Codable, Sendable {
         public var name: String
         /// A partial recipe merged over `base` (objects merge key by key; other values replace).
@@ -34,8 +34,10 @@ public struct GridRecipeOf<Config: Decodable>: Codable, Sendable {
     public func config(_ v: Variant) throws -> Config {
         var merged = base.merging(v.set)
         if case var .object(o) = merged { o["name"] = .string(v.name); merged = .object(o) }
-        do { return try JSONDecoder().decode(Config.self, from: JSONEncoder().encode(merged)) } catch {
-            throw PipelineError.invalidConfig("variant '\(v.name)': \(describe(error))")
+        do {
+            return try RecipeFile.decode(Config.self, data: JSONEncoder().encode(merged), path: "\(name): variant '\(v.name)'", what: "recipe")
+        } catch let PipelineError.unreadable(_, reason) {
+            throw PipelineError.invalidConfig("variant '\(v.name)': \(reason)")
         }
     }
 }
