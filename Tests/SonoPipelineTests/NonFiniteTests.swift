@@ -8,10 +8,7 @@ import XCTest
 /// A number that stopped being one is an error where it appears, never a silent "no lesion" or a run that
 /// trains on NaN to the end.
 final class NonFiniteTests: XCTestCase {
-    func testADivergingRunStopsAtItsFirstNonFiniteLoss() throws {
-        let data = try makeDiscDataset(count: 12, size: 32)
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("diverge-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: run) }
+    func testADivergingRunStopsAtItsFirstNonFiniteLoss() throws { try withDiscRun(count: 12, size: 32) { data, run in
         var c = tinyConfig(data: data, epochs: 3)
         c.optimizer.learningRate = 1e30
         XCTAssertThrowsError(try train(c, folder: run, quiet: true, log: { _ in })) { error in
@@ -19,12 +16,9 @@ final class NonFiniteTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("at step "), "\(error)")
         }
         XCTAssertLessThan(RunLog.read(RunFolder(run).log).count, 3, "no epoch after the divergence may be logged")
-    }
+    } }
 
-    func testAModelWithNaNWeightsOrANegativeVarianceIsRefused() throws {
-        let data = try makeDiscDataset(count: 12, size: 32)
-        let run = FileManager.default.temporaryDirectory.appendingPathComponent("nan-model-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: run) }
+    func testAModelWithNaNWeightsOrANegativeVarianceIsRefused() throws { try withDiscRun(count: 12, size: 32) { data, run in
         _ = try train(tinyConfig(data: data, epochs: 1), folder: run, quiet: true, log: { _ in })
         let good = RunFolder(run).best
         XCTAssertNoThrow(try LoadedModel(good))
@@ -42,5 +36,5 @@ final class NonFiniteTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(file.path) && "\(error)".contains("unusable weights: tensor '\(name)'"), "\(error)")
             }
         }
-    }
+    } }
 }

@@ -50,3 +50,11 @@ func tinyConfig(data: URL, epochs: Int) -> TrainConfig {
     c.split.validationFraction = 0.2
     return c
 }
+
+/// A disc dataset of `count` images and a fresh run-folder path, both removed after `body`.
+func withDiscRun<T>(count: Int, size: Int, _ body: (_ data: URL, _ run: URL) throws -> T) throws -> T {
+    let data = try makeDiscDataset(count: count, size: size)
+    let run = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: run) }
+    return try body(data, run)
+}
