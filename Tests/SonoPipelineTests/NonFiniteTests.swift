@@ -38,3 +38,22 @@ final class NonFiniteTests: XCTestCase {
         }
     } }
 }
+
+/// Two writers into one output folder would lose each other's summary rows; the second is refused instead.
+final class FolderLockTests: XCTestCase {
+    func testASecondWriterIntoALockedFolderIsRefusedUntilTheFirstEnds() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("locked-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var first: FolderLock? = try FolderLock(folder, purpose: "segmenting")
+        XCTAssertThrowsError(try FolderLock(folder, purpose: "segmenting")) { error in
+            XCTAssertTrue("\(error)".hasPrefix(folder.path) && "\(error)".contains("another sonoseg process is segmenting"), "\(error)")
+        }
+        XCTAssertThrowsError(try segment([folder.appendingPathComponent("x.png")], model: try loadPredictor(try DefaultModel.locate()),
+                                         options: SegmentOptions(), out: folder, log: { _ in })) { error in
+            XCTAssertTrue("\(error)".contains("another sonoseg process"), "\(error)")
+        }
+        withExtendedLifetime(first) {}
+        first = nil
+        XCTAssertNoThrow(try FolderLock(folder, purpose: "segmenting"))
+    }
+}

@@ -13,7 +13,8 @@ public func trainTask(_ config: ClassifyConfig, folder: URL, resume: Bool = fals
     try config.validate()
     Engine.retainFreedMemory()
     let run = RunFolder(folder)
-    try run.begin(config, resume: resume, load: ClassifyConfig.load, sameRun: { $0 == config })
+    let lock = try run.begin(config, resume: resume, load: ClassifyConfig.load, sameRun: { $0 == config })
+    defer { withExtendedLifetime(lock) {} }
     let data = try TaskData.prepare(config, folder: folder, log: log)
     log("\(config.name): \(config.task.rawValue) with \(config.model.kind.rawValue); train \(data.parts.train.count), validation \(data.parts.validation.count), test \(data.parts.test.count) images at \(config.preprocess.width)px" + (config.classifies ? "; classes \(data.classNames)" : ""))
     let training = try TaskTraining(config, data: data, folder: folder)

@@ -40,7 +40,8 @@ public struct ImplicitLesionSummary: Codable, Sendable {
 /// pathology for a conditioned model (summary.json, classes.csv), and STEM_reconstruction.png.
 public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: ImplicitSegmentOptions, out: URL,
                             log: (String) -> Void) throws -> [ImplicitLesionSummary] {
-    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let lock = try FolderLock(out, purpose: "segmenting")
+    defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.info.inference.threshold
     let batch = max(1, model.info.inference.batchSize / model.combinations.count)
     var rows: [ImplicitLesionSummary] = []

@@ -128,7 +128,8 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
                           log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> ImplicitTrainSummary {
     try config.validate()
     let run = RunFolder(folder)
-    try run.begin(config, resume: resume, load: ImplicitTrainConfig.load, sameRun: { $0.trainsTheSame(as: config) })
+    let lock = try run.begin(config, resume: resume, load: ImplicitTrainConfig.load, sameRun: { $0.trainsTheSame(as: config) })
+    defer { withExtendedLifetime(lock) {} }
 
     var splitConfig = TrainConfig()
     (splitConfig.data, splitConfig.split, splitConfig.seed) = (config.data, config.split, config.seed)

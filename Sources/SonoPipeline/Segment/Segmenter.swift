@@ -79,7 +79,8 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
     }
-    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let lock = try FolderLock(out, purpose: "segmenting")
+    defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.threshold
     var rows: [LesionSummary] = []
     for url in images {

@@ -2,6 +2,7 @@ import Foundation
 import SonoBase
 import SonoData
 import SonoNN
+import SonoTensor
 
 /// Where a run stands, saved in every checkpoint: a killed run resumes at `nextEpoch` with the result an
 /// uninterrupted one would have had (batches depend only on seed and epoch, or seed and step).
@@ -13,6 +14,9 @@ struct TrainState: Codable {
     var bestEpoch = -1
     var epochsWithoutImprovement = 0
     var seconds = 0.0
+    /// Worker threads of the run so far: oneDNN's reductions (weight gradients) sum in an order that depends on
+    /// the thread count, so a resume on another count continues differently from an uninterrupted run.
+    var threads: Int?
 }
 
 /// Mean losses of one training epoch: the total, and the terms of a loss made of several (a multitask model's
@@ -104,10 +108,11 @@ struct RunOutcome<TestFigures> {
 }
 
 extension RunFolder {
-    /// Starts or resumes a run here: refuses to overwrite a run unless resuming, and a resume with another
-    /// recipe (`sameRun` compares the saved one); then writes `config.json`.
-    func begin<C: Codable>(_ config: C, resume: Bool, load: (URL) throws -> C, sameRun: (C) -> Bool) throws {
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    /// Starts or resumes a run here: locks the folder against a second trainer, refuses to overwrite a run
+    /// unless resuming, and a resume with another recipe (`sameRun` compares the saved one); then writes
+    /// `config.json`. The caller keeps the returned lock for the run's lifetime.
+    func begin<C: Codable>(_ config: C, resume: Bool, load: (URL) throws -> C, sameRun: (C) -> Bool) throws -> FolderLock {
+        let lock = try FolderLock(url, purpose: "training")
         if !resume, FileManager.default.fileExists(atPath: last.path) {
             throw PipelineError.invalidConfig("\(url.path) already holds a run; pass --resume to continue it or choose another --out")
         }
@@ -115,6 +120,7 @@ extension RunFolder {
             throw PipelineError.invalidConfig("\(self.config.path) differs from this run's configuration; resume with the same recipe")
         }
         try JSONFiles.write(config, to: self.config)
+        return lock
     }
 }
 
@@ -132,6 +138,10 @@ func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: 
         state = try model.loadCheckpoint(from: run.last)
         try JSONLines.keep(EpochRecord<T.Validation>.self, in: run.log) { $0.epoch < state.nextEpoch }
         log("resuming at epoch \(state.nextEpoch + 1) of \(epochs) from \(run.last.path)")
+        if let threads = state.threads, threads != Engine.threads {
+            log("note: this run used \(threads) threads and resumes with \(Engine.threads); floating-point sums then add up "
+                + "in another order, so the result will differ slightly from an uninterrupted run (--threads \(threads) avoids it)")
+        }
     } else {
         try? FileManager.default.removeItem(at: run.log)
     }
@@ -153,6 +163,7 @@ func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: 
         let seconds = Date().timeIntervalSince(started)
         state.seconds += seconds
         state.nextEpoch = epoch + 1
+        state.threads = Engine.threads
         let record = EpochRecord(epoch: epoch, step: state.step, trainLoss: losses.loss, trainTerms: losses.terms,
                                  validation: figures, learningRate: rate(max(state.step - 1, 0)), seconds: seconds,
                                  best: improved, skipped: model.skipped.map { "\($0.path): \($0.reason)" })

@@ -39,7 +39,8 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
     try config.validate()
     Engine.retainFreedMemory()
     let run = RunFolder(folder)
-    try run.begin(config, resume: resume, load: TrainConfig.load, sameRun: { $0 == config })
+    let lock = try run.begin(config, resume: resume, load: TrainConfig.load, sameRun: { $0 == config })
+    defer { withExtendedLifetime(lock) {} }
 
     let data = try TrainingData.prepare(config, runFolder: folder, log: log)
     guard !data.train.isEmpty, !data.validation.isEmpty else {
