@@ -75,3 +75,14 @@ public struct Preprocessor: Sendable {
         return (config.normalization.apply(to: resized), geometry)
     }
 }
+
+extension PreprocessConfig {
+    /// Sizes no network input can have, naming the key and the allowed range (empty when fine).
+    public var problems: [String] {
+        var out: [String] = []
+        for (key, value) in [("width", width), ("height", height)] where !(8...4096).contains(value) {
+            out.append("preprocess.\(key) is \(value); allowed: 8-4096")
+        }
+        return out
+    }
+}

@@ -200,3 +200,21 @@ public final class UNet: Layer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor { features(x).logits }
 }
+
+extension UNetConfig {
+    /// Values no U-Net can be built from, each naming the key, the value and the allowed range (empty when fine).
+    /// Checked for recipes and for model headers alike, so a bad value is an error, not a crash in a kernel.
+    public var problems: [String] {
+        var out: [String] = []
+        func need(_ ok: Bool, _ key: String, _ value: Any, _ range: String) { if !ok { out.append("model.\(key) is \(value); allowed: \(range)") } }
+        need((1...16).contains(inputChannels), "inputChannels", inputChannels, "1-16")
+        need((1...64).contains(classes), "classes", classes, "1-64")
+        need((1...512).contains(baseChannels), "baseChannels", baseChannels, "1-512")
+        need((1...7).contains(depth), "depth", depth, "1-7")
+        need((0...0.95).contains(dropout), "dropout", dropout, "0-0.95")
+        if normalization == .group {
+            need(groups >= 1 && baseChannels % groups == 0, "groups", groups, "≥ 1 and dividing baseChannels (\(baseChannels))")
+        }
+        return out
+    }
+}

@@ -9,13 +9,20 @@ import XCTest
 /// trains on NaN to the end.
 final class NonFiniteTests: XCTestCase {
     func testADivergingRunStopsAtItsFirstNonFiniteLoss() throws { try withDiscRun(count: 12, size: 32) { data, run in
-        var c = tinyConfig(data: data, epochs: 3)
-        c.optimizer.learningRate = 1e30
-        XCTAssertThrowsError(try train(c, folder: run, quiet: true, log: { _ in })) { error in
-            XCTAssertTrue("\(error)".hasPrefix("training diverged: the loss is "), "\(error)")
-            XCTAssertTrue("\(error)".contains("at step "), "\(error)")
+        // A recipe cannot ask for a rate that diverges (the largest allowed is 10, and batch norm keeps even that
+        // finite), so the network is poisoned directly: one NaN weight makes the first loss NaN.
+        let c = tinyConfig(data: data, epochs: 3)
+        let training = try UNetTraining(c, data: try TrainingData.prepare(c, runFolder: run), folder: run)
+        let weight = try XCTUnwrap(training.model.namedParameters().first { $0.0.hasSuffix("weight") }?.1)
+        var values = weight.scalars
+        values[0] = .nan
+        weight.assign(Tensor(values, shape: weight.shape))
+        XCTAssertThrowsError(try runEpochs(training, plan: RunPlan(c.settings), run: RunFolder(run), resume: false, stopAfter: nil,
+                                           hasTestImages: false, quiet: true, log: { _ in })) { error in
+            XCTAssertTrue("\(error)".hasPrefix("training diverged: the loss is nan at step 1 (epoch 1)"), "\(error)")
         }
-        XCTAssertLessThan(RunLog.read(RunFolder(run).log).count, 3, "no epoch after the divergence may be logged")
+        XCTAssertTrue(RunLog.read(RunFolder(run).log).isEmpty, "no epoch after the divergence may be logged")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: RunFolder(run).last.path), "no checkpoint of NaN weights")
     } }
 
     func testAModelWithNaNWeightsOrANegativeVarianceIsRefused() throws { try withDiscRun(count: 12, size: 32) { data, run in
@@ -55,5 +62,47 @@ final class FolderLockTests: XCTestCase {
         withExtendedLifetime(first) {}
         first = nil
         XCTAssertNoThrow(try FolderLock(folder, purpose: "segmenting"))
+    }
+}
+
+/// Values no network can be built from are errors naming the file, the key, the value and the allowed range,
+/// whether they come from a model header or a recipe.
+final class ValueRangeTests: XCTestCase {
+    func testBadModelHeadersAndRecipeValuesAreNamedErrors() throws {
+        let model = try DefaultModel.locate()
+        let (tensors, metadata) = try Safetensors.read(model)
+        let json = try XCTUnwrap(metadata["sonoseg.ensemble"])
+        let member = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["members"] as? [[String: Any]])[0]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ranges-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let own = tensors.filter { $0.key.hasPrefix("m0.") }.map { (String($0.key.dropFirst(3)), $0.value) }.sorted { $0.0 < $1.0 }
+        for (path, value, message) in [(["preprocess", "width"], -128, "preprocess.width is -128; allowed: 8-4096"),
+                                       (["unet", "depth"], -1, "model.depth is -1; allowed: 1-7"),
+                                       (["unet", "baseChannels"], 0, "model.baseChannels is 0; allowed: 1-512"),
+                                       (["preprocess", "width"], 100, "must be divisible by 2^depth")] as [([String], Int, String)] {
+            var info = member
+            var inner = info[path[0]] as! [String: Any]
+            inner[path[1]] = value
+            info[path[0]] = inner
+            let file = folder.appendingPathComponent("bad.safetensors")
+            let header = String(decoding: try JSONSerialization.data(withJSONObject: info), as: UTF8.self)
+            try Safetensors.write(own, metadata: ["sonoseg.model": header], to: file)
+            XCTAssertThrowsError(try LoadedModel(file)) { error in
+                XCTAssertTrue("\(error)".hasPrefix(file.path) && "\(error)".contains(message), "\(error)")
+            }
+        }
+        var c = TrainConfig()
+        c.data = [DataSource(path: "x")]
+        for (change, message) in [({ (c: inout TrainConfig) in c.model.baseChannels = -8 }, "model.baseChannels is -8"),
+                                  ({ $0.model.classes = 0 }, "model.classes is 0"),
+                                  ({ $0.optimizer.learningRate = 1e30 }, "optimizer.learningRate is 1e+30"),
+                                  ({ $0.earlyStoppingPatience = -1 }, "earlyStoppingPatience is -1"),
+                                  ({ $0.augmentation.rotationProbability = 2 }, "augmentation.rotationProbability is 2.0"),
+                                  ({ $0.model.dropout = 2 }, "model.dropout is 2.0")] as [((inout TrainConfig) -> Void, String)] {
+            var bad = c
+            change(&bad)
+            XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        }
     }
 }

@@ -165,6 +165,8 @@ public struct TrainConfig: Codable, Equatable, Sendable, HasTrainingSettings {
     public func validate() throws {
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
         try settings.validate()
+        let problems = model.problems + self.preprocess.problems
+        if !problems.isEmpty { try fail(problems.joined(separator: "; ")) }
         let f = 1 << model.depth
         if self.preprocess.width % f != 0 || self.preprocess.height % f != 0 {
             try fail("preprocess size \(self.preprocess.width)x\(self.preprocess.height) must be divisible by 2^depth = \(f)")

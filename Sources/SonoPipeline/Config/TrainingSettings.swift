@@ -59,6 +59,16 @@ public struct TrainingSettings: Equatable, Sendable {
         if epochs < 1 { try fail("epochs must be at least 1, got \(epochs)") }
         if batchSize < 1 { try fail("batchSize must be at least 1, got \(batchSize)") }
         if !(0...1).contains(threshold) { try fail("threshold must be in [0, 1], got \(threshold)") }
+        let lr = optimizer.learningRate
+        if !(lr > 0 && lr <= 10) { try fail("optimizer.learningRate is \(lr); allowed: above 0, at most 10") }
+        if let p = earlyStoppingPatience, p < 1 { try fail("earlyStoppingPatience is \(p); allowed: 1 or more (leave it out to never stop early)") }
+        if let c = optimizer.gradientClipNorm, !(c > 0 && c.isFinite) { try fail("optimizer.gradientClipNorm is \(c); allowed: above 0") }
+        // Every augmentation probability is a probability.
+        for child in Mirror(reflecting: augmentation).children {
+            if let label = child.label, label.hasSuffix("Probability"), let p = child.value as? Double, !(0...1).contains(p) {
+                try fail("augmentation.\(label) is \(p); allowed: 0-1")
+            }
+        }
     }
 }
 

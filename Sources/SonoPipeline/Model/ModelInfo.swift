@@ -38,9 +38,24 @@ public struct ModelInfo: Codable, Equatable, Sendable {
         guard let json = metadata[key] else {
             throw PipelineError.noModel("\(url.path): not a SonoSeg model (no '\(key)' entry in its header)")
         }
-        do { return try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
+        let info: ModelInfo
+        do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
             throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
         }
+        var problems = info.preprocess.problems
+        if info.classifier == nil {
+            problems += info.unet.problems
+            let f = 1 << max(0, min(info.unet.depth, 7))
+            if info.preprocess.width % f != 0 || info.preprocess.height % f != 0 {
+                problems.append("preprocess size \(info.preprocess.width)x\(info.preprocess.height) must be divisible by 2^depth = \(f)")
+            }
+            if !(0...4).contains(info.stageHeads) { problems.append("stageHeads is \(info.stageHeads); allowed: 0-4") }
+        }
+        if !(0...1).contains(info.threshold) { problems.append("threshold is \(info.threshold); allowed: 0-1") }
+        guard problems.isEmpty else {
+            throw PipelineError.noModel("\(url.path): invalid model description: " + problems.joined(separator: "; "))
+        }
+        return info
     }
 }
 
