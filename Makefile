@@ -5,7 +5,7 @@ BIN := .build/release/sonoseg
 # compare.py runs its commands with PATH=/usr/bin:/bin, so pass the interpreter that has torch by full path.
 PYTHON ?= $(shell command -v python3)
 
-.PHONY: all bootstrap build test demo bench compare clean
+.PHONY: all bootstrap build test demo bench compare fuzz clean
 
 all: build
 
@@ -34,6 +34,10 @@ compare: build
 # `make bench ISA=AVX2` times SonoSeg alone under that cap; `sonoseg bench kernels` lists oneDNN's kernels.
 bench: build
 	$(if $(ISA),ONEDNN_MAX_CPU_ISA=$(ISA)) $(BIN) bench
+
+# `make fuzz` feeds 200,000 mutants of fuzz/corpus/ to every reader of untrusted bytes (`sonoseg fuzz --help`).
+fuzz: build
+	$(BIN) fuzz --runs 200000
 
 clean:
 	rm -rf .build out

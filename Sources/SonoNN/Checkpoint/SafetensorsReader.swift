@@ -18,7 +18,12 @@ extension Safetensors {
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw SafetensorsError.io(file: file, detail: "cannot read: \(error.localizedDescription)")
         }
-        return try data.withUnsafeBytes { raw in
+        return try read(data, file: file)
+    }
+
+    /// The same from bytes in memory; `file` names them in errors.
+    public static func read(_ data: Data, file: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        try data.withUnsafeBytes { raw in
             let (entries, metadata, dataStart) = try parseHeader(raw, file: file)
             var tensors: [String: Tensor] = [:]
             for e in entries {

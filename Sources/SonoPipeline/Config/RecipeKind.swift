@@ -39,11 +39,24 @@ public enum Recipe {
     case implicit(ImplicitTrainConfig)
 
     public static func load(_ url: URL) throws -> Recipe {
-        let data = try RecipeFile.data(url)
-        switch try RecipeKind.detect(data, path: url.path) {
-        case .unet: return .unet(try RecipeFile.decode(TrainConfig.self, data: data, path: url.path, what: "training recipe"))
-        case .classify: return .classify(try RecipeFile.decode(ClassifyConfig.self, data: data, path: url.path, what: "classification recipe"))
-        case .implicit: return .implicit(try RecipeFile.decode(ImplicitTrainConfig.self, data: data, path: url.path, what: "implicit-network recipe"))
+        try decode(RecipeFile.data(url), path: url.path)
+    }
+
+    /// Resolved recipe bytes (from the file at `path`) as the typed value of their kind.
+    static func decode(_ data: Data, path: String) throws -> Recipe {
+        switch try RecipeKind.detect(data, path: path) {
+        case .unet: return .unet(try RecipeFile.decode(TrainConfig.self, data: data, path: path, what: "training recipe"))
+        case .classify: return .classify(try RecipeFile.decode(ClassifyConfig.self, data: data, path: path, what: "classification recipe"))
+        case .implicit: return .implicit(try RecipeFile.decode(ImplicitTrainConfig.self, data: data, path: path, what: "implicit-network recipe"))
+        }
+    }
+
+    /// Checks the values of whichever recipe this is.
+    func validate() throws {
+        switch self {
+        case .unet(let c): try c.validate()
+        case .classify(let c): try c.validate()
+        case .implicit(let c): try c.validate()
         }
     }
 
