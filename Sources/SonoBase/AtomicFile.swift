@@ -25,11 +25,7 @@ public struct AtomicFile {
 
     /// Whole contents at once; creates the folder if needed.
     public static func write(_ data: Data, to url: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw FileWriteError(path: url.path, reason: "cannot create its folder: \(error.localizedDescription)")
-        }
+        try Folders.create(url.deletingLastPathComponent())
         var file = try AtomicFile(url: url)
         do {
             try data.withUnsafeBytes { try file.write($0) }

@@ -16,9 +16,7 @@ public final class FolderLock {
     /// Creates `folder` if needed and locks it, or throws naming the folder when another process holds it.
     public init(_ folder: URL, purpose: String) throws {
         self.folder = folder
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw FileWriteError(path: folder.path, reason: "cannot create the folder (\(error.localizedDescription))")
-        }
+        try Folders.create(folder)
         let path = folder.appendingPathComponent(".sonoseg.lock").path
         fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }

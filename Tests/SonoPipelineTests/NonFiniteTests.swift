@@ -63,6 +63,16 @@ final class FolderLockTests: XCTestCase {
         first = nil
         XCTAssertNoThrow(try FolderLock(folder, purpose: "segmenting"))
     }
+
+    /// An output folder that cannot be made says why in words, not as "NSCocoaErrorDomain error 512".
+    func testAFileInTheWayOfAnOutputFolderIsNamed() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("in-the-way-\(UUID().uuidString)")
+        try Data("x".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertThrowsError(try FolderLock(file.appendingPathComponent("out"), purpose: "segmenting")) { error in
+            XCTAssertEqual("\(error)", "\(file.path)/out: cannot write ('\(file.path)' is a file, not a folder)")
+        }
+    }
 }
 
 /// Values no network can be built from are errors naming the file, the key, the value and the allowed range,
