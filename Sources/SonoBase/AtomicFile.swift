@@ -25,7 +25,9 @@ public struct AtomicFile {
 
     /// Whole contents at once; creates the folder if needed.
     public static func write(_ data: Data, to url: URL) throws {
-        try Folders.create(url.deletingLastPathComponent())
+        do { try Folders.create(url.deletingLastPathComponent()) } catch let e as FileWriteError {
+            throw FileWriteError(path: url.path, reason: e.reason)   // name the file the caller asked for
+        }
         var file = try AtomicFile(url: url)
         do {
             try data.withUnsafeBytes { try file.write($0) }
