@@ -116,3 +116,13 @@ final class ValueRangeTests: XCTestCase {
         }
     }
 }
+
+/// What a dataset reader leaves out is said when a run starts, not dropped in silence.
+final class LeftOutFilesTests: XCTestCase {
+    func testAnImageWithoutItsMaskIsReported() throws { try withDiscRun(count: 10, size: 32) { data, run in
+        try Data(contentsOf: data.appendingPathComponent("images/case0.png")).write(to: data.appendingPathComponent("images/orphan.png"))
+        var lines: [String] = []
+        _ = try TrainingData.prepare(tinyConfig(data: data, epochs: 1), runFolder: run, log: { lines.append($0) })
+        XCTAssertTrue(lines.contains { $0.contains("1 × imageWithoutMask") && $0.contains("orphan") }, lines.joined(separator: "\n"))
+    } }
+}

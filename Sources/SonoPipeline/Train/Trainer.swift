@@ -56,7 +56,9 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
     }
     let outcome = try runEpochs(training, plan: RunPlan(config.settings), run: run, resume: resume, stopAfter: stopAfter,
                                 hasTestImages: !data.test.isEmpty, quiet: quiet, log: log)
-    let skipped = training.skipped + training.validationLoader.skipped
+    // A bad file is skipped again every epoch; list it once.
+    var seen = Set<String>()
+    let skipped = (training.skipped + training.validationLoader.skipped).filter { seen.insert($0.path).inserted }
     if !skipped.isEmpty { try JSONFiles.write(skipped, to: run.skipped) }
     let summary = TrainSummary(epochsRun: outcome.epochsRun, bestEpoch: outcome.state.bestEpoch + 1,
                                bestValidationDice: outcome.state.bestScore, seconds: outcome.state.seconds,

@@ -25,6 +25,12 @@ public struct TrainingData {
                 ?? runFolder.appendingPathComponent("split-\(index).json")
             let (split, created) = try SplitStore.loadOrCreate(splitURL, dataset: dataset, configuration: config.split)
             log("\(source.path): \(dataset.layout.rawValue), \(dataset.samples.count) images; split \(created ? "created" : "loaded") at \(splitURL.path)")
+            // What the reader left out (an image without its mask, a mask without its image, …) is said, not dropped
+            // in silence; `sonoseg dataset inspect` lists every file.
+            let leftOut = Dictionary(grouping: dataset.problems, by: \.kind)
+            for (kind, problems) in leftOut.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                log("\(source.path): \(problems.count) × \(kind.rawValue), e.g. \(problems[0].message) (`sonoseg dataset inspect` lists them)")
+            }
             out.splitFiles.append(splitURL.path)
             let (trainIDs, validationIDs): ([String], [String])
             // A k-fold split holds folds instead of train/validation: validate on `fold` (default 0).
