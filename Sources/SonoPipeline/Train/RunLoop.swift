@@ -185,6 +185,10 @@ func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: 
             break
         }
     }
+    if state.bestEpoch >= 0 && state.bestScore == 0 {
+        log("warning: the best validation score is 0 (epoch \(state.bestEpoch + 1)): model.safetensors finds nothing of the "
+            + "validation set; check the masks and the learning rate before using it")
+    }
     var test: T.TestFigures?
     if epoch == epochs || stoppedEarly, hasTestImages, FileManager.default.fileExists(atPath: run.best.path) {
         let result = try model.evaluateTest(best: run.best, folder: run.url.appendingPathComponent("test"))
