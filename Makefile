@@ -5,7 +5,7 @@ BIN := .build/release/sonoseg
 # compare.py runs its commands with PATH=/usr/bin:/bin, so pass the interpreter that has torch by full path.
 PYTHON ?= $(shell command -v python3)
 
-.PHONY: all bootstrap build test demo bench compare fuzz clean
+.PHONY: all bootstrap build test demo bench compare fuzz fuzz-asan clean
 
 all: build
 
@@ -38,6 +38,11 @@ bench: build
 # `make fuzz` feeds 200,000 mutants of fuzz/corpus/ to every reader of untrusted bytes (`sonoseg fuzz --help`).
 fuzz: build
 	$(BIN) fuzz --runs 200000
+
+# The same under AddressSanitizer (our C decoders and Swift code instrumented; a separate build folder).
+fuzz-asan: bootstrap
+	swift build -c release --sanitize=address --scratch-path .build-asan
+	.build-asan/release/sonoseg fuzz --runs 200000
 
 clean:
 	rm -rf .build out
