@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SonoData
 import SonoImaging
 import SonoPipeline
 import SonoTensor
@@ -27,6 +28,9 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Pixel spacing in mm, for sizes in mm.") var spacing: Double?
     @Option(help: "Largest image accepted, in pixels (width × height); larger files are refused from their header.")
     var maxPixels = ImageIO.defaultMaxPixels
+    @Flag(help: "Also read the folders' subfolders (outputs keep folder names where file names would collide).")
+    var recursive = false
+    @Option(help: "On an unreadable image: fail, or skip it (listed in skipped.csv) and go on.") var onError: ErrorPolicy = .fail
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
@@ -39,9 +43,9 @@ struct SegmentCommand: ParsableCommand {
         options.postprocessing = MaskPostprocessing(fillHoles: !noFillHoles, largestComponent: largestComponent)
         options.flipTTA = tta
         options.pixelSpacingMM = spacing
-        options.maxPixels = maxPixels
+        (options.maxPixels, options.onError) = (maxPixels, onError)
         let log = stderrLog
-        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
+        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
         let rows = try segment(images, model: loaded, options: options, out: URL(fileURLWithPath: out), log: log)
         print("\(rows.count) images, \(rows.filter(\.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
     }
@@ -55,7 +59,7 @@ struct SegmentCommand: ParsableCommand {
         var o = ImplicitSegmentOptions()
         (o.threshold, o.postprocessing.largestComponent, o.pixelSpacingMM) = (threshold, largestComponent, spacing)
         let log = stderrLog
-        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: log)
+        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
         let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: log)
         print("\(rows.count) images, \(rows.filter(\.lesion.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
     }

@@ -23,7 +23,7 @@ final class HelpTests: XCTestCase {
         conditioned model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the
         latent-fitting options.
 
-        USAGE: sonoseg segment <inputs> ... [--model <model>] [--out <out>] [--threshold <threshold>] [--largest-component] [--no-fill-holes] [--tta] [--spacing <spacing>] [--max-pixels <max-pixels>] [--threads <threads>]
+        USAGE: sonoseg segment <inputs> ... [--model <model>] [--out <out>] [--threshold <threshold>] [--largest-component] [--no-fill-holes] [--tta] [--spacing <spacing>] [--max-pixels <max-pixels>] [--recursive] [--on-error <on-error>] [--threads <threads>]
 
         ARGUMENTS:
           <inputs>                Image files or folders.
@@ -39,6 +39,10 @@ final class HelpTests: XCTestCase {
           --max-pixels <max-pixels>
                                   Largest image accepted, in pixels (width × height); larger files are refused from
                                   their header. (default: 100000000)
+          --recursive             Also read the folders' subfolders (outputs keep folder names where file names would
+                                  collide).
+          --on-error <on-error>   On an unreadable image: fail, or skip it (listed in skipped.csv) and go on.
+                                  (default: fail)
           --threads <threads>     Worker threads (default: all cores).
           -h, --help              Show help information.
 

@@ -45,6 +45,7 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
     let threshold = options.threshold ?? model.info.inference.threshold
     let batch = max(1, model.info.inference.batchSize / model.combinations.count)
     var rows: [ImplicitLesionSummary] = []
+    let allNames = outputNames(images)
     var start = 0
     while start < images.count {
         let urls = Array(images[start..<min(start + batch, images.count)])
@@ -54,13 +55,14 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         let predictions = model.infer(prepared.map(\.input.pixels), steps: options.steps, pointsPerStep: options.pointsPerStep,
                                       restarts: options.restarts, learningRate: options.learningRate, seed: options.seed)
         let perImage = Date().timeIntervalSince(started) / Double(urls.count)
+        let names = Array(allNames[start..<(start + urls.count)])
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
             let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
-            let (_, lesion) = try writeLesionFiles(url, grey: grey, probability: probability, threshold: threshold,
+            let (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability, threshold: threshold,
                                                    postprocessing: options.postprocessing, pixelSpacingMM: options.pixelSpacingMM,
                                                    seconds: { perImage }, out: out)
-            let stem = url.deletingPathExtension().lastPathComponent
+            let stem = names[k]
             let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
             try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
             if let extent = options.extent {

@@ -15,6 +15,8 @@ public struct SegmentOptions: Codable, Sendable {
     public var pixelSpacingMM: Double?
     /// Largest image accepted (width × height); larger files are refused from their header.
     public var maxPixels = ImageIO.defaultMaxPixels
+    /// On an unreadable image: stop (`fail`), or list it in `skipped.csv` and go on with the rest (`skip`).
+    public var onError = ErrorPolicy.fail
     public init() {}
 }
 
@@ -48,28 +50,66 @@ public struct LesionSummary: Codable, Sendable {
     }
 }
 
-/// Image files under the given paths (folders are listed, sorted naturally). Files whose name marks them as
-/// masks (`_mask`) are left out, with a note, since users point at dataset folders.
-public func collectImages(_ paths: [URL], log: (String) -> Void) throws -> [URL] {
+/// Image files under the given paths (folders are listed, sorted naturally; with `recursive`, their subfolders
+/// too). Files whose name marks them as masks (`_mask`) are left out, with a note, since users point at dataset
+/// folders; files of other formats are named in one line.
+public func collectImages(_ paths: [URL], recursive: Bool = false, log: (String) -> Void) throws -> [URL] {
     let extensions: Set<String> = ["png", "jpg", "jpeg", "bmp"]
-    var out: [URL] = [], skippedMasks = 0
+    var out: [URL] = [], skippedMasks = 0, ignored: [String] = []
+    func list(_ folder: URL) throws {
+        let entries = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.isDirectoryKey])
+            .sorted { $0.lastPathComponent.localizedStandardCompare($1.lastPathComponent) == .orderedAscending }
+        for f in entries where !f.lastPathComponent.hasPrefix(".") {
+            if (try? f.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true {
+                if recursive { try list(f) }
+                continue
+            }
+            guard extensions.contains(f.pathExtension.lowercased()) else { ignored.append(f.lastPathComponent); continue }
+            if f.deletingPathExtension().lastPathComponent.contains("_mask") { skippedMasks += 1; continue }
+            out.append(f)
+        }
+    }
     for path in paths {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
             throw PipelineError.unreadable(path.path, "no such file or folder")
         }
-        if !isDir.boolValue { out.append(path); continue }
-        let files = try FileManager.default.contentsOfDirectory(at: path, includingPropertiesForKeys: nil)
-            .filter { extensions.contains($0.pathExtension.lowercased()) }
-            .sorted { $0.lastPathComponent.localizedStandardCompare($1.lastPathComponent) == .orderedAscending }
-        for f in files {
-            if f.deletingPathExtension().lastPathComponent.contains("_mask") { skippedMasks += 1; continue }
-            out.append(f)
-        }
+        if isDir.boolValue { try list(path) } else { out.append(path) }
     }
     if skippedMasks > 0 { log("left out \(skippedMasks) files named *_mask* (ground-truth masks, not images)") }
+    if !ignored.isEmpty {
+        log("ignored \(ignored.count) files that are not PNG, JPEG or BMP: " + ignored.prefix(5).joined(separator: ", ")
+            + (ignored.count > 5 ? ", …" : ""))
+    }
     if out.isEmpty { throw PipelineError.emptyDataset("no images (.png, .jpg, .jpeg, .bmp) in \(paths.map(\.path).joined(separator: ", "))") }
     return out
+}
+
+/// The output name of each input: its file stem, or, where two inputs share a stem, the stem with the format
+/// (`b22-jpg`, `b22-bmp`), then the parent folders (`nest/a/b22`) until every name is unique, so that two inputs
+/// never write one output file.
+public func outputNames(_ images: [URL]) -> [String] {
+    var names = images.map { $0.deletingPathExtension().lastPathComponent }
+    func collisions() -> Set<String> {
+        Set(Dictionary(grouping: names, by: { $0 }).filter { $0.value.count > 1 }.keys)
+    }
+    // Same stem, other format (b22.jpg, b22.bmp): the format tells them apart.
+    for (_, group) in Dictionary(grouping: names.indices, by: { names[$0] }) where group.count > 1 {
+        let formats = group.map { images[$0].pathExtension.lowercased() }
+        if Set(formats).count == group.count { for (i, f) in zip(group, formats) { names[i] += "-" + f } }
+    }
+    var clash = collisions()
+    var depth = 1
+    clash = collisions()
+    while !clash.isEmpty && depth < 16 {
+        for i in names.indices where clash.contains(names[i]) {
+            let folders = images[i].deletingLastPathComponent().pathComponents.suffix(depth)
+            names[i] = (folders + [names[i].split(separator: "/").last.map(String.init) ?? names[i]]).joined(separator: "/")
+        }
+        depth += 1
+        clash = collisions()
+    }
+    return names
 }
 
 /// Segments each image and writes STEM_mask.png (0/255 at the input's size), STEM_prob.png (probability ×
@@ -82,26 +122,37 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
     let lock = try FolderLock(out, purpose: "segmenting")
     defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.threshold
-    var rows: [LesionSummary] = []
-    for url in images {
+    var rows: [LesionSummary] = [], skipped: [(String, String)] = []
+    for (url, name) in zip(images, outputNames(images)) {
         let started = Date()
-        let grey = try ImageIO.readGray(url, maxPixels: options.maxPixels)
+        let grey: GrayConversion
+        do { grey = try ImageIO.readGray(url, maxPixels: options.maxPixels) } catch {
+            guard options.onError == .skip else { throw error }
+            skipped.append((url.path, "\(error)"))
+            log("skipped \(error)")
+            continue
+        }
         let prediction = try model.predict(image: grey.image, flipTTA: options.flipTTA)
         let probability = prediction.lesion ?? GrayImage(width: grey.image.width, height: grey.image.height)
         let predicted = prediction.classes.flatMap { row in
             model.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
         }
-        var (_, row) = try writeLesionFiles(url, grey: grey, probability: probability, threshold: threshold,
+        var (_, row) = try writeLesionFiles(url, name: name, grey: grey, probability: probability, threshold: threshold,
                                             postprocessing: options.postprocessing, pixelSpacingMM: options.pixelSpacingMM,
                                             seconds: { Date().timeIntervalSince(started) }, out: out)
         (row.className, row.classProbability) = (predicted?.0, predicted?.1)
         rows.append(row)
         let diagnosis = predicted.map { String(format: "; class %@ (p = %.3f)", $0.0, $0.1) } ?? ""
-        log(String(format: "%@: %@%@ (%.2fs)", url.lastPathComponent,
+        log(String(format: "%@: %@%@ (%.2fs)", row.image,
                    row.lesionFound ? "lesion \(row.areaPixels) px, max diameter \(String(format: "%.1f", row.maxDiameterPixels)) px" : "no lesion found",
                    diagnosis, row.seconds))
     }
     try writeSummaries(rows, lesions: rows, to: out)
+    if !skipped.isEmpty {
+        let csv = "file,reason\n" + skipped.map { CSVField.escape($0.0) + "," + CSVField.escape($0.1) }.joined(separator: "\n") + "\n"
+        try AtomicFile.write(Data(csv.utf8), to: out.appendingPathComponent("skipped.csv"))
+        log("\(skipped.count) of \(images.count) images skipped (listed in \(out.path)/skipped.csv)")
+    }
     return rows
 }
 
@@ -109,18 +160,20 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
 /// (STEM_mask.png, 0/255 at the input's size), the probability (STEM_prob.png, × 255), the outline on the image
 /// (STEM_overlay.png), and the image's summary row (measurements in mm when the pixel spacing is known;
 /// `seconds` is read once the files are written).
-func writeLesionFiles(_ url: URL, grey: GrayConversion, probability: GrayImage, threshold: Float,
+func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, probability: GrayImage, threshold: Float,
                       postprocessing: MaskPostprocessing, pixelSpacingMM: Double?, seconds: () -> Double,
                       out: URL) throws -> (mask: Mask, summary: LesionSummary) {
     let mask = postprocessing.mask(from: probability, threshold: threshold)
-    let stem = url.deletingPathExtension().lastPathComponent
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
     try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
     let m = LesionMeasurements(mask: mask, spacing: pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
     let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
     let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
-    let row = LesionSummary(image: url.lastPathComponent, width: grey.image.width, height: grey.image.height,
+    // The input's file name, with the folders its output name needed to be unique ("a/x.png").
+    let folders = stem.split(separator: "/").dropLast().map { $0 + "/" }.joined()
+    let image = folders + url.lastPathComponent
+    let row = LesionSummary(image: image, width: grey.image.width, height: grey.image.height,
                             lesionFound: m.areaPixels > 0, areaPixels: m.areaPixels, areaMM2: m.areaMM2,
                             maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
                             orientationDegrees: m.orientationDegrees, components: m.componentCount,
