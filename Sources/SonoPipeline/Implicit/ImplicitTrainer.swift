@@ -57,8 +57,10 @@ public final class AutoDecoderTrainer {
     }
 
     /// One optimisation step of weights (Adam) and the batch's latents (LazyAdam); returns its loss terms.
+    /// `learningRate`: the weights' rate for this step (default: the recipe's schedule at `step`; the run loop
+    /// passes its own, from the same schedule).
     @discardableResult
-    public func trainStep() -> ImplicitLossTerms {
+    public func trainStep(learningRate rate: Float? = nil) -> ImplicitLossTerms {
         let images = images(at: step)
         var rng = RandomGenerator(seed: config.seed &+ 0xBA7C4 &+ UInt64(step) &* 0x2545_F491_4F6C_DD1D)
         let batch = PointBatch.sample(bank, images: images, points: config.pointsPerImage, noise: config.coordinateNoise, rng: &rng)
@@ -68,7 +70,7 @@ public final class AutoDecoderTrainer {
         let terms = config.loss.trainingLoss(network: network, batch: batch, latents: latents(images),
                                              classes: bank.classes(images, network: config.model))
         terms.total.backward()
-        optimizer.update(parameters, learningRate: learningRate(at: step))
+        optimizer.update(parameters, learningRate: rate ?? learningRate(at: step))
         optimizer.updateLatents(learningRate: config.latentLearningRate)
         step += 1
         return terms
@@ -187,8 +189,7 @@ final class ImplicitTraining: Trainable {
         let end = min(config.steps, (epoch + 1) * config.logEvery)
         var sums = [Double](repeating: 0, count: 5), count = 0
         while trainer.step < end {
-            // `trainStep` takes its rate from the same schedule (`learningRate(at:)`), so `rate` is not needed.
-            let terms = trainer.trainStep()
+            let terms = trainer.trainStep(learningRate: rate(trainer.step))
             try requireFinite(terms.total.item, step: trainer.step - 1, epoch: epoch)
             for (i, v) in [terms.total.item, terms.reconstruction, terms.segmentation, terms.latent, terms.weight].enumerated() {
                 sums[i] += Double(v)
