@@ -12,8 +12,8 @@ public struct PreprocessCache: Sendable {
 
     public init(folder: URL, config: PreprocessConfig) throws {
         self.folder = folder
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw DatasetError.writeFailed(path: folder.path, reason: "cannot create cache folder")
+        do { try Folders.create(folder) } catch {
+            throw DatasetError.writeFailed(path: folder.path, reason: "cannot create cache folder (\(error))")
         }
         var resizeOnly = config
         resizeOnly.normalization = IntensityNormalization()  // normalisation happens after the cache

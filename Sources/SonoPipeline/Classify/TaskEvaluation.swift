@@ -71,7 +71,7 @@ public func evaluateTask(_ model: LoadedModel, samples: [Sample], threshold: Flo
 /// Writes classification.json (the report), predictions.csv, classification.md (table and confusion matrix)
 /// and, for segmenters, the segmentation files of `writeEvaluation` (metrics.csv, metrics.json, table.md).
 public func writeTaskEvaluation(_ e: TaskEvaluation, name: String, to folder: URL) throws {
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try Folders.create(folder)
     if let c = e.classification {
         try JSONFiles.write(c, to: folder.appendingPathComponent("classification.json"))
         try AtomicFile.write(Data(taskMarkdown(c, name: name).utf8), to: folder.appendingPathComponent("classification.md"))

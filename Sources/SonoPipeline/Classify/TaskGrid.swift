@@ -15,7 +15,7 @@ public func runTaskGrid(_ recipe: TaskGridRecipe, folder: URL, log: @escaping (S
         let run = RunFolder(folder.appendingPathComponent(slug(v.name)))
         if !FileManager.default.fileExists(atPath: run.summary.path) {
             log("variant \(v.name)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Folders.create(folder)
             _ = try trainTask(c, folder: run.url, resume: FileManager.default.fileExists(atPath: run.last.path), log: log)
         }
         let test = run.url.appendingPathComponent("test")

@@ -72,7 +72,7 @@ public func evaluationSamples(path: String, layout: DatasetLayout? = nil, split:
 
 /// Writes metrics.csv (per image), metrics.json (everything) and table.md (the papers' table shape).
 public func writeEvaluation(_ report: SegmentationReport, name: String, skipped: [SkippedSample], to folder: URL) throws {
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try Folders.create(folder)
     try AtomicFile.write(Data(report.csv().utf8), to: folder.appendingPathComponent("metrics.csv"))
     try AtomicFile.write(try report.json(), to: folder.appendingPathComponent("metrics.json"))
     var md = MetricsMarkdown.segmentationTable([(name: name, report: report)])

@@ -177,7 +177,7 @@ public func writeImplicitEvaluation(_ e: ImplicitEvaluation, name: String, to fo
 @discardableResult
 public func inpaintImplicit(_ url: URL, box: (x: Int, y: Int, width: Int, height: Int), model: ImplicitModel,
                             options: ImplicitSegmentOptions, out: URL) throws -> Double {
-    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    try Folders.create(out)
     let grey = try ImageIO.readGray(url).image
     guard box.width > 0, box.height > 0, box.x >= 0, box.y >= 0, box.x + box.width <= grey.width, box.y + box.height <= grey.height else {
         throw PipelineError.invalidConfig("\(url.path): box \(box) lies outside the \(grey.width)x\(grey.height) image")

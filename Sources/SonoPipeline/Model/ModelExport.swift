@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoNN
 import SonoTensor
 
@@ -71,7 +72,7 @@ func headerJSON<T: Encodable>(_ value: T) throws -> String {
 /// Writes `tensors` (atomically, through `Safetensors.write`) and returns their count and the file's size.
 func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.Precision,
                             to destination: URL) throws -> (tensors: Int, bytes: Int) {
-    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Folders.create(destination.deletingLastPathComponent())
     try Safetensors.write(tensors, metadata: metadata, dtype: dtype, to: destination)
     let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
     return (tensors.count, size)

@@ -18,7 +18,7 @@ public func crossValidate(_ config: TrainConfig, folds: Int, folder: URL, resume
         }
         let done = FileManager.default.fileExists(atPath: foldFolder.appendingPathComponent("validation/metrics.json").path)
         if !done {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Folders.create(folder)
             let alreadyStarted = FileManager.default.fileExists(atPath: RunFolder(foldFolder).last.path)
             log("fold \(k + 1)/\(folds)")
             _ = try train(c, folder: foldFolder, resume: resume && alreadyStarted, log: log)

@@ -66,7 +66,7 @@ public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -
         }
         if !FileManager.default.fileExists(atPath: test.path) {
             log("variant \(v.name)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Folders.create(folder)
             _ = try train(c, folder: run, resume: FileManager.default.fileExists(atPath: RunFolder(run).last.path), log: log)
         }
         entries.append((v.name, try SegmentationReport.decode(json: Data(contentsOf: test))))
