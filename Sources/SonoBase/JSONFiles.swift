@@ -16,6 +16,15 @@ public enum JSONFiles {
         return decoder
     }
 
+    /// The value in the JSON file at `url`, or an error naming the file and what is wrong.
+    public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw FileReadError(path: url.path, reason: "cannot read it") }
+        do { return try decoder().decode(T.self, from: data) } catch let error as DecodingError {
+            throw FileReadError(path: url.path, reason: "not a valid \(T.self): \(describeDecoding(error))")
+        }
+    }
+
     /// Pretty, sorted JSON and a final newline, written atomically.
     public static func write<T: Encodable>(_ value: T, to url: URL) throws {
         var data = try encoder().encode(value)
@@ -55,5 +64,25 @@ public enum JSONLines {
             data.append(0x0A)
         }
         try AtomicFile.write(data, to: url)
+    }
+}
+
+/// A file that could not be read or parsed.
+public struct FileReadError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// A decoding error in words: the key path and what was wrong there.
+public func describeDecoding(_ error: DecodingError) -> String {
+    func path(_ c: DecodingError.Context) -> String {
+        let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return p.isEmpty ? "" : "at \(p): "
+    }
+    switch error {
+    case .keyNotFound(let key, let c): return path(c) + "missing key '\(key.stringValue)'"
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return path(c) + c.debugDescription
+    @unknown default: return "\(error)"
     }
 }

@@ -18,6 +18,9 @@ public struct PreprocessConfig: Codable, Sendable, Equatable {
     public var imageResampling = ImageResampling.area
     public var maskResampling = MaskResampling.areaThreshold
     public var normalization = IntensityNormalization()
+    /// Classify a square window around the lesion instead of the whole frame (nil: the whole frame). Training
+    /// takes the window from the ground-truth mask, inference from the segmenter's mask.
+    public var crop: LesionCropConfig? = nil
 
     public init(width: Int = 256, height: Int = 256, resize: ResizeMode = .letterbox,
                 imageResampling: ImageResampling = .area, maskResampling: MaskResampling = .areaThreshold,
@@ -26,7 +29,7 @@ public struct PreprocessConfig: Codable, Sendable, Equatable {
         (self.maskResampling, self.normalization) = (maskResampling, normalization)
     }
 
-    enum CodingKeys: String, CodingKey { case width, height, resize, imageResampling, maskResampling, normalization }
+    enum CodingKeys: String, CodingKey { case width, height, resize, imageResampling, maskResampling, normalization, crop }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -36,6 +39,7 @@ public struct PreprocessConfig: Codable, Sendable, Equatable {
         try c.read(.imageResampling, into: &imageResampling)
         try c.read(.maskResampling, into: &maskResampling)
         try c.read(.normalization, into: &normalization)
+        crop = try c.decodeIfPresent(LesionCropConfig.self, forKey: .crop)
     }
 
     /// Where an image of the given size lands in the network input.
@@ -62,6 +66,10 @@ public struct Preprocessor: Sendable {
 
     /// Image and mask resized to the configured size.
     public func resize(image: GrayImage, mask: Mask) -> ResizedSample {
+        if let crop = config.crop {
+            let box = crop.box(around: mask)
+            return Preprocessor(config.withoutCrop).resize(image: box.apply(image), mask: box.apply(mask))
+        }
         let geometry = config.geometry(sourceWidth: image.width, sourceHeight: image.height)
         return ResizedSample(image: Letterbox.apply(image, geometry, method: config.imageResampling),
                              mask: Letterbox.apply(mask, geometry, method: config.maskResampling), geometry: geometry)
@@ -70,18 +78,52 @@ public struct Preprocessor: Sendable {
     /// Inference input: `image` resized and normalised, plus the geometry that maps the network's output
     /// back (`Letterbox.invert(prediction, geometry)`).
     public func prepare(_ image: GrayImage) -> (input: GrayImage, geometry: LetterboxGeometry) {
+        precondition(config.crop == nil, "a lesion-crop model needs the lesion: prepare(_:lesion:)")
         let geometry = config.geometry(sourceWidth: image.width, sourceHeight: image.height)
         let resized = Letterbox.apply(image, geometry, method: config.imageResampling)
         return (config.normalization.apply(to: resized), geometry)
     }
 }
 
+extension Preprocessor {
+    /// Inference input of a lesion-crop model: the window around `lesion` (the whole frame when it is empty),
+    /// resized and normalised. Without a crop setting, the whole image as `prepare(_:)` gives it.
+    public func prepare(_ image: GrayImage, lesion: Mask) -> GrayImage {
+        guard let crop = config.crop else { return prepare(image).input }
+        return Preprocessor(config.withoutCrop).prepare(crop.box(around: lesion).apply(image)).input
+    }
+}
+
+/// How the lesion window is cut (see `CropBox`).
+public struct LesionCropConfig: Codable, Sendable, Equatable {
+    /// Context kept on each side, as a fraction of the lesion's longer side (radiologists read the margin and
+    /// the tissue behind the lesion, so it must be in the window).
+    public var margin = 0.3
+    /// Smallest window, as a fraction of the image's shorter side (a tiny lesion is not blown up into noise).
+    public var minimumFraction = 0.2
+    public init() {}
+
+    enum CodingKeys: String, CodingKey { case margin, minimumFraction }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.read(.margin, into: &margin); try c.read(.minimumFraction, into: &minimumFraction)
+    }
+
+    public func box(around mask: Mask) -> CropBox { CropBox(around: mask, margin: margin, minimumFraction: minimumFraction) }
+}
+
 extension PreprocessConfig {
+    var withoutCrop: PreprocessConfig { var c = self; c.crop = nil; return c }
+
     /// Sizes no network input can have, naming the key and the allowed range (empty when fine).
     public var problems: [String] {
         var out: [String] = []
         for (key, value) in [("width", width), ("height", height)] where !(8...4096).contains(value) {
             out.append("preprocess.\(key) is \(value); allowed: 8-4096")
+        }
+        if let crop {
+            if !(0...2).contains(crop.margin) { out.append("preprocess.crop.margin is \(crop.margin); allowed: 0-2") }
+            if !(0...1).contains(crop.minimumFraction) { out.append("preprocess.crop.minimumFraction is \(crop.minimumFraction); allowed: 0-1") }
         }
         return out
     }

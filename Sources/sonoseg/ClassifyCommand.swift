@@ -81,18 +81,26 @@ struct ClassifyCommand: ParsableCommand {
         @Option(help: "Name of the model in the tables.") var name: String?
         @Option(help: "Output folder.") var out: String
         @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
+        @Option(help: ArgumentHelp("For a lesion-crop classifier: the segmenter whose mask gives the window ('default': the bundled model; without it, the ground-truth mask).", valueName: "model"))
+        var cropFrom: String?
 
         func run() throws {
             let loaded = try LoadedModel(URL(fileURLWithPath: model))
+            let lesions = try cropFrom.map { LesionSource(try loadPredictor($0 == "default" ? DefaultModel.locate() : URL(fileURLWithPath: $0))) }
             var excluded: [String] = []
             if let names = loaded.info.classNames, loaded.classifies {   // a 2-class model is scored on its own classes
                 excluded = ["benign", "malignant", "normal"].filter { !names.contains($0) }
             }
-            let samples = try dataset.samples(alsoExcluded: excluded)
-            let e = try evaluateTask(loaded, samples: samples, flipTTA: tta, onError: onError, quiet: false)
+            let (samples, unlabelled) = (loaded.info.labels ?? .className).relabel(try dataset.samples(alsoExcluded: excluded))
+            if unlabelled > 0 { print("left out \(unlabelled) images without a \(loaded.info.labels!.rawValue) label") }
+            let e = try evaluateTask(loaded, samples: samples, flipTTA: tta, lesions: lesions, onError: onError, quiet: false)
             let label = name ?? loaded.info.recipe
             try writeTaskEvaluation(e, name: label, to: URL(fileURLWithPath: out))
-            if let c = e.classification { print(MetricsMarkdown.classificationTable([(name: label, report: c)])); print(MetricsMarkdown.confusionMatrix(c)) }
+            if let c = e.classification {
+                print(MetricsMarkdown.classificationTable([(name: label, report: c)]))
+                print(MetricsMarkdown.diagnosisTable([(name: label, report: c)]))
+                print(MetricsMarkdown.confusionMatrix(c))
+            }
             if let s = e.segmentation { print(MetricsMarkdown.segmentationTable([(name: label, report: s)])) }
             print("\(samples.count) images; results in \(out)/")
         }

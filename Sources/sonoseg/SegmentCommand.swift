@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 import SonoPipeline
@@ -31,6 +32,9 @@ struct SegmentCommand: ParsableCommand {
     @Flag(help: "Also read the folders' subfolders (outputs keep folder names where file names would collide).")
     var recursive = false
     @Option(help: "On an unreadable image: fail, or skip it (listed in skipped.csv) and go on.") var onError: ErrorPolicy = .fail
+    @Option(help: ArgumentHelp("Diagnosis bundle: lesion presence, benign/malignant, BI-RADS (default: the bundled models/diagnosis).", valueName: "folder"))
+    var diagnosis: String?
+    @Flag(help: "Outline only: no lesion presence, pathology or BI-RADS.") var noDiagnosis = false
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
@@ -46,8 +50,30 @@ struct SegmentCommand: ParsableCommand {
         (options.maxPixels, options.onError) = (maxPixels, onError)
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
-        let rows = try segment(images, model: loaded, options: options, out: URL(fileURLWithPath: out), log: log)
+        let rows = try segment(images, model: loaded, options: options, diagnoser: try diagnoser(segmenter: loaded, log: log),
+                               out: URL(fileURLWithPath: out), log: log)
         print("\(rows.count) images, \(rows.filter(\.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
+    }
+
+    /// The bundle asked for, or the bundled one (absent from a checkout without it: a note, no diagnosis).
+    /// Presence is calibrated on one segmenter's maps, so another segmenter gets a warning.
+    private func diagnoser(segmenter: ImagePredictor, log: (String) -> Void) throws -> Diagnoser? {
+        if noDiagnosis {
+            if diagnosis != nil { throw ValidationError("--diagnosis and --no-diagnosis contradict each other") }
+            return nil
+        }
+        let folder: URL
+        if let diagnosis { folder = URL(fileURLWithPath: diagnosis) } else {
+            guard let found = try? DefaultModel.locate("models/diagnosis/\(Diagnoser.manifestName)") else {
+                log("no bundled diagnosis (models/diagnosis): outlines only"); return nil
+            }
+            folder = found.deletingLastPathComponent()
+        }
+        let d = try Diagnoser(folder)
+        if try SHA256.hex(file: segmenter.url) != d.manifest.segmenterSHA256 {
+            log("note: \(folder.path) was calibrated on another segmenter's maps; lesion presence probabilities may be off for \(segmenter.url.lastPathComponent)")
+        }
+        return d
     }
 
     /// The same outputs from an implicit network, by latent optimisation.

@@ -74,6 +74,8 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
     public var task = ClassifyTask.classify
     public var model = ClassifyModelConfig()
     public var classNames: [String]?
+    /// The label learned: the class (pathology) or the BI-RADS category.
+    public var labels = LabelSource.className
     public var positiveClass = "malignant"
     public var classWeighting = ClassWeighting.inverseFrequency
     public var classWeights: [Float]?
@@ -86,13 +88,13 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case name, task, model, classNames, positiveClass, classWeighting, classWeights, sampler
+        case name, task, model, classNames, labels, positiveClass, classWeighting, classWeights, sampler
         case segmentationWeight, classificationWeight, segmentationLoss
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.read(.name, into: &name); try c.read(.task, into: &task); try c.read(.model, into: &model)
-        try c.read(.classNames, into: &classNames)
+        try c.read(.classNames, into: &classNames); try c.read(.labels, into: &labels)
         try c.read(.positiveClass, into: &positiveClass); try c.read(.classWeighting, into: &classWeighting)
         try c.read(.classWeights, into: &classWeights); try c.read(.sampler, into: &sampler)
         try c.read(.segmentationWeight, into: &segmentationWeight); try c.read(.classificationWeight, into: &classificationWeight)
@@ -102,7 +104,7 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name); try c.encode(task, forKey: .task); try c.encode(model, forKey: .model)
-        try c.encodeIfPresent(classNames, forKey: .classNames); try c.encode(positiveClass, forKey: .positiveClass)
+        try c.encodeIfPresent(classNames, forKey: .classNames); try c.encode(labels, forKey: .labels); try c.encode(positiveClass, forKey: .positiveClass)
         try c.encode(classWeighting, forKey: .classWeighting); try c.encodeIfPresent(classWeights, forKey: .classWeights)
         try c.encode(sampler, forKey: .sampler); try c.encode(segmentationWeight, forKey: .segmentationWeight)
         try c.encode(classificationWeight, forKey: .classificationWeight); try c.encode(segmentationLoss, forKey: .segmentationLoss)
@@ -128,6 +130,8 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
         if size.width % multiple != 0 { try fail("preprocess size \(size.width) must be a multiple of \(multiple) for \(model.kind.rawValue)") }
         if classWeighting == .given && classWeights == nil { try fail("classWeighting 'given' needs classWeights") }
         if let names = classNames, names.count < 2 && classifies { try fail("classNames needs at least two classes, got \(names)") }
+        if settings.preprocess.crop != nil && task != .classify { try fail("preprocess.crop needs task classify (a crop has no full-size mask to learn)") }
+        if labels == .birads && task != .classify { try fail("labels 'birads' needs task classify") }
         if segmentationWeight < 0 || classificationWeight < 0 { try fail("loss weights must be ≥ 0") }
     }
 

@@ -132,6 +132,7 @@ func saveTaskModel(_ network: TaskNetwork, config: ClassifyConfig, classNames: [
                          threshold: config.threshold, stageHeads: 0, metrics: metrics, recipe: config.name)
     (info.task, info.classifier) = (config.task, network.config)
     info.classNames = network.classifies ? classNames : nil
+    info.labels = config.labels == .className ? nil : config.labels
     try ModelInfo.save(network.module, info: info, to: url)
 }
 

@@ -9,7 +9,15 @@ struct TaskData {
     var validation: BatchLoader
 
     static func prepare(_ config: ClassifyConfig, folder: URL, log: (String) -> Void) throws -> TaskData {
-        let parts = try TrainingData.prepare(config.dataConfig, runFolder: folder, log: log)
+        var parts = try TrainingData.prepare(config.dataConfig, runFolder: folder, log: log)
+        if config.labels != .className {
+            var unlabelled = 0
+            for keyPath in [\TrainingData.train, \.validation, \.test] {
+                let r = config.labels.relabel(parts[keyPath: keyPath])
+                parts[keyPath: keyPath] = r.samples; unlabelled += r.unlabelled
+            }
+            if unlabelled > 0 { log("left out \(unlabelled) images without a \(config.labels.rawValue) label") }
+        }
         guard !parts.train.isEmpty, !parts.validation.isEmpty else {
             throw PipelineError.emptyDataset("no training or validation images (train \(parts.train.count), validation \(parts.validation.count))")
         }

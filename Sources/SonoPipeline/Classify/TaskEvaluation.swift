@@ -42,15 +42,22 @@ public struct TaskPrediction: Codable, Sendable {
 
 /// Scores `model` on `samples`: one forward pass per image at the model's input size; class probabilities
 /// against the samples' classes, lesion probabilities mapped back to the image's size against its mask.
+///
+/// A lesion-crop classifier's window comes from `lesions` (the segmenter whose mask `segment` would use) or,
+/// when nil, from the ground-truth mask.
 public func evaluateTask(_ model: LoadedModel, samples: [Sample], threshold: Float? = nil, flipTTA: Bool = false,
-                         onError: ErrorPolicy = .fail, quiet: Bool = true) throws -> TaskEvaluation {
+                         lesions: LesionSource? = nil, onError: ErrorPolicy = .fail, quiet: Bool = true) throws -> TaskEvaluation {
     let names = model.info.classNames ?? []
     let labels = model.classifies ? try classLabels(samples, classNames: names) : []
     let t = threshold ?? model.info.threshold
     var rows: [SegmentationReport.Row] = []
     var probabilities: [[Float]] = [], kept: [Int] = [], predictions: [TaskPrediction] = []
     let bar = quiet ? nil : ProgressBar(total: samples.count, label: "evaluate")
-    let skipped = try predictSamples(model, samples, flipTTA: flipTTA, onError: onError, progress: bar) { i, sample, loaded, prediction in
+    let crop: ((LoadedSample) throws -> ImagePrediction)? = model.info.preprocess.crop == nil ? nil : { loaded in
+        let window = try lesions?.mask(loaded.image) ?? loaded.mask
+        return ImagePrediction(lesion: nil, classes: try model.classify(image: loaded.image, lesion: window, flipTTA: flipTTA))
+    }
+    let skipped = try predictSamples(model, samples, flipTTA: flipTTA, onError: onError, progress: bar, predict: crop) { i, sample, loaded, prediction in
         if let row = prediction.classes {
             probabilities.append(row); kept.append(labels[i])
             let c = ClassificationReport.argmax(row)
@@ -75,6 +82,9 @@ public func writeTaskEvaluation(_ e: TaskEvaluation, name: String, to folder: UR
     if let c = e.classification {
         try JSONFiles.write(c, to: folder.appendingPathComponent("classification.json"))
         try AtomicFile.write(Data(taskMarkdown(c, name: name).utf8), to: folder.appendingPathComponent("classification.md"))
+        if let calibration = c.calibration {
+            try AtomicFile.write(Data(calibration.svg(title: name).utf8), to: folder.appendingPathComponent("reliability.svg"))
+        }
         var csv = "id,true_class,predicted_class,probability," + c.classNames.map { "p_\($0)" }.joined(separator: ",") + "\n"
         for p in e.predictions {
             csv += "\(p.id.contains(",") ? "\"\(p.id)\"" : p.id),\(p.trueClass),\(p.predictedClass),\(String(format: "%.4f", p.probability)),"
@@ -89,9 +99,24 @@ public func writeTaskEvaluation(_ e: TaskEvaluation, name: String, to folder: UR
 /// The headline table, per-class precision/recall/F1/AUC and the confusion matrix.
 func taskMarkdown(_ c: ClassificationReport, name: String) -> String {
     var md = MetricsMarkdown.classificationTable([(name: name, report: c)]) + "\n"
+    md += MetricsMarkdown.diagnosisTable([(name: name, report: c)]) + "\n"
     md += MarkdownTable(header: ["Class", "Support", "Precision", "Recall", "F1", "AUC"],
                         rows: c.perClass.map { m in
                             [m.name, String(m.support)] + [m.precision, m.recall, m.f1, m.auc].map { MarkdownTable.value($0, digits: 3) }
                         }).render() + "\n"
     return md + MetricsMarkdown.confusionMatrix(c)
+}
+
+/// Where a lesion-crop classifier's window comes from at evaluation: a segmenter's mask, as in `segment`.
+public struct LesionSource {
+    public var segmenter: ImagePredictor
+    /// The largest lesion alone: one window per image.
+    public var postprocessing = MaskPostprocessing(fillHoles: true, largestComponent: true)
+    public init(_ segmenter: ImagePredictor) { self.segmenter = segmenter }
+
+    public func mask(_ image: GrayImage) throws -> Mask {
+        let p = try segmenter.predict(image: image, flipTTA: false)
+        guard let lesion = p.lesion else { throw PipelineError.invalidConfig("\(segmenter.url.path) does not segment") }
+        return postprocessing.mask(from: lesion, threshold: segmenter.threshold)
+    }
 }

@@ -38,7 +38,9 @@ public func evaluate(_ model: ImagePredictor, samples: [Sample], threshold: Floa
 /// The one evaluation loop, for every predictor: each sample is loaded (an unreadable one is thrown or, with
 /// `onError: skip`, listed and left out), predicted at the model's input size and mapped back to the image's
 /// own size, and handed to `score` with its index; `score` returns the progress bar's figures.
+/// `predict` replaces the model's own call where the input is more than the image (a lesion-crop classifier).
 func predictSamples(_ model: ImagePredictor, _ samples: [Sample], flipTTA: Bool, onError: ErrorPolicy, progress: ProgressBar?,
+                    predict: ((LoadedSample) throws -> ImagePrediction)? = nil,
                     score: (Int, Sample, LoadedSample, ImagePrediction) throws -> String) throws -> [SkippedSample] {
     var skipped: [SkippedSample] = []
     for (i, sample) in samples.enumerated() {
@@ -48,7 +50,8 @@ func predictSamples(_ model: ImagePredictor, _ samples: [Sample], flipTTA: Bool,
             skipped.append(SkippedSample(id: sample.id, path: sample.imageURL.path, reason: "\(error)"))
             continue
         }
-        let figures = try score(i, sample, loaded, try model.predict(image: loaded.image, flipTTA: flipTTA))
+        let prediction = try predict?(loaded) ?? model.predict(image: loaded.image, flipTTA: flipTTA)
+        let figures = try score(i, sample, loaded, prediction)
         progress?.update(i + 1, figures)
     }
     return skipped

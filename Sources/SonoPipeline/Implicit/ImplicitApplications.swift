@@ -59,9 +59,9 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
             let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
-            let (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability, threshold: threshold,
-                                                   postprocessing: options.postprocessing, pixelSpacingMM: options.pixelSpacingMM,
-                                                   seconds: { perImage }, out: out)
+            let (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability,
+                                                   mask: options.postprocessing.mask(from: probability, threshold: threshold),
+                                                   pixelSpacingMM: options.pixelSpacingMM, seconds: { perImage }, out: out)
             let stem = names[k]
             let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
             try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))

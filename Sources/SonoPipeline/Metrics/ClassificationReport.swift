@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 /// Diagnosis quality over a set of images: predicted class probabilities against integer labels.
 ///
@@ -42,10 +43,45 @@ public struct ClassificationReport: Codable, Sendable, Equatable {
     public var positiveClass: Int?
     /// The positive class's AUC for two classes, the macro one-vs-rest AUC for more.
     public var auc: Double?
+    /// 95% bootstrap percentile intervals (1,000 resamples of the images, fixed seed) of `auc` and
+    /// `balancedAccuracy`.
+    public var aucInterval: [Double]? = nil
+    public var balancedAccuracyInterval: [Double]? = nil
+    /// Two classes: recall of the positive class and of the other, at the predicted class (argmax, i.e. a
+    /// positive probability of 0.5).
+    public var sensitivity: Double? = nil
+    public var specificity: Double? = nil
+    /// Top-label reliability bins and expected calibration error.
+    public var calibration: Calibration? = nil
 
     /// `probabilities[i]` holds sample i's score per class (same order as `classNames`); `labels[i]` is its
     /// true class index.
     public init(probabilities: [[Float]], labels: [Int], classNames: [String], positiveClass: Int = 1) throws {
+        try self.init(core: probabilities, labels: labels, classNames: classNames, positiveClass: positiveClass)
+        let (k, n) = (classNames.count, labels.count)
+        if k == 2 { (sensitivity, specificity) = (perClass[positiveClass].recall, perClass[1 - positiveClass].recall) }
+        calibration = Calibration(probabilities: probabilities, labels: labels)
+        if n >= 10 {
+            var rng = SplitMix64(seed: 0, label: "classification")
+            var aucs: [Double] = [], balanced: [Double] = []
+            for _ in 0..<1000 {
+                let pick = (0..<n).map { _ in rng.nextIndex(below: n) }
+                guard let r = try? ClassificationReport(core: pick.map { probabilities[$0] }, labels: pick.map { labels[$0] },
+                                                        classNames: classNames, positiveClass: positiveClass) else { continue }
+                balanced.append(r.balancedAccuracy)
+                if let a = r.auc { aucs.append(a) }
+            }
+            func interval(_ v: [Double]) -> [Double]? {
+                let s = v.sorted()
+                guard let lo = Quantile.linear(sorted: s, 0.025), let hi = Quantile.linear(sorted: s, 0.975) else { return nil }
+                return [lo, hi]
+            }
+            (aucInterval, balancedAccuracyInterval) = (interval(aucs), interval(balanced))
+        }
+    }
+
+    /// The point figures alone (what each bootstrap resample needs).
+    private init(core probabilities: [[Float]], labels: [Int], classNames: [String], positiveClass: Int) throws {
         let k = classNames.count
         guard k >= 2 else { throw MetricsError.invalidInput("need at least two classes, got \(k)") }
         guard !labels.isEmpty else { throw MetricsError.invalidInput("no samples") }

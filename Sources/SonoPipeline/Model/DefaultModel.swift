@@ -5,7 +5,10 @@ import Foundation
 public enum DefaultModel {
     public static let relativePath = "models/default/model.safetensors"
 
-    public static func locate() throws -> URL {
+    public static func locate() throws -> URL { try locate(relativePath) }
+
+    /// A bundled file or folder under the checkout (`models/…`), found as `locate()` finds the default model.
+    public static func locate(_ relativePath: String) throws -> URL {
         var candidates: [URL] = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relativePath)]
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
@@ -13,6 +16,6 @@ public enum DefaultModel {
             dir.deleteLastPathComponent()
         }
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) { return found }
-        throw PipelineError.noModel("no default model at \(relativePath) (looked beside the executable and in the current folder); pass --model")
+        throw PipelineError.noModel("no bundled model at \(relativePath) (looked beside the executable and in the current folder); pass --model")
     }
 }

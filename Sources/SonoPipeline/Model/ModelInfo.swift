@@ -23,6 +23,10 @@ public struct ModelInfo: Codable, Equatable, Sendable {
     public var task: ClassifyTask? = nil
     public var classifier: ClassifyModelConfig? = nil
     public var classNames: [String]? = nil
+    /// The label the classifier learned (nil: the class).
+    public var labels: LabelSource? = nil
+    /// Softmax temperature fitted on validation images (`sonoseg classify calibrate`); nil: 1.
+    public var temperature: Float? = nil
 
     static let key = "sonoseg.model"
 
@@ -51,6 +55,7 @@ public struct ModelInfo: Codable, Equatable, Sendable {
             }
             if !(0...4).contains(info.stageHeads) { problems.append("stageHeads is \(info.stageHeads); allowed: 0-4") }
         }
+        if let t = info.temperature, !(t > 0.01 && t < 100) { problems.append("temperature is \(t); allowed: 0.01-100") }
         if !(0...1).contains(info.threshold) { problems.append("threshold is \(info.threshold); allowed: 0-1") }
         guard problems.isEmpty else {
             throw PipelineError.noModel("\(url.path): invalid model description: " + problems.joined(separator: "; "))
@@ -125,11 +130,30 @@ public final class LoadedModel: ImagePredictor {
     /// One image at its own size: preprocessed to the network's input, predicted, and the lesion probability
     /// mapped back to the image's width and height.
     public func predict(image: GrayImage, flipTTA: Bool = false) throws -> ImagePrediction {
+        guard info.preprocess.crop == nil else {
+            throw PipelineError.invalidConfig("\(url.path) classifies a window around the lesion and needs its mask (segment with a segmenter first, or evaluate with the ground truth)")
+        }
         let (input, geometry) = Preprocessor(info.preprocess).prepare(image)
         let (lesion, classes) = predict(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA)
         return ImagePrediction(
             lesion: try lesion.map { try Letterbox.invert(GrayImage(width: input.width, height: input.height, pixels: $0), geometry) },
             classes: classes?.first)
+    }
+
+    /// Class probabilities of a lesion-crop classifier for the window around `lesion` (the whole frame for
+    /// an empty mask); a whole-image classifier ignores `lesion`.
+    public func classify(image: GrayImage, lesion: Mask, flipTTA: Bool = false) throws -> [Float] {
+        guard info.preprocess.crop != nil else {
+            guard let c = try predict(image: image, flipTTA: flipTTA).classes else {
+                throw PipelineError.invalidConfig("\(url.path) has no classification head")
+            }
+            return c
+        }
+        let input = Preprocessor(info.preprocess).prepare(image, lesion: lesion)
+        guard let c = predict(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA).classes?.first else {
+            throw PipelineError.invalidConfig("\(url.path) has no classification head")
+        }
+        return c
     }
 
     /// One forward pass: lesion probabilities [N·H·W] (nil for a classifier) and class probabilities, a row
@@ -142,7 +166,7 @@ public final class LoadedModel: ImagePredictor {
                 case .unet(let net): return (net(x).sigmoid().scalars, nil)
                 case .task(let net):
                     let o = net(x)
-                    return (o.segmentationLogits?.sigmoid().scalars, o.classLogits?.softmax(axis: 1).scalars)
+                    return (o.segmentationLogits?.sigmoid().scalars, o.classLogits.map { ($0 * (1 / (info.temperature ?? 1))).softmax(axis: 1).scalars })
                 }
             }
             var (p, c) = run(x)

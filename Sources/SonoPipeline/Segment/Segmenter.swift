@@ -42,11 +42,19 @@ public struct LesionSummary: Codable, Sendable {
     /// `classProbability` in JSON; `class`, `class_probability` in the CSV); nil otherwise.
     public var className: String? = nil
     public var classProbability: Double? = nil
+    /// The shipped diagnosis (`models/diagnosis`), when it ran: calibrated probability of a lesion, pathology
+    /// with the probability of malignancy, BI-RADS with its probability.
+    public var lesionProbability: Double? = nil
+    public var pathology: String? = nil
+    public var malignancyProbability: Double? = nil
+    public var birads: String? = nil
+    public var biradsProbability: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case image, width, height, lesionFound, areaPixels, areaMM2, maxDiameterPixels, maxDiameterMM, boundingBox
         case orientationDegrees, components, meanProbability, channelsDiffered, seconds
         case className = "class", classProbability
+        case lesionProbability, pathology, malignancyProbability, birads, biradsProbability
     }
 }
 
@@ -114,7 +122,10 @@ public func outputNames(_ images: [URL]) -> [String] {
 
 /// Segments each image and writes STEM_mask.png (0/255 at the input's size), STEM_prob.png (probability ×
 /// 255), STEM_overlay.png (lesion outline on the image), then summary.csv and summary.json.
-public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOptions, out: URL,
+///
+/// With a `diagnoser`, each image also gets lesion presence, pathology and BI-RADS; an image it calls lesion-free
+/// gets an empty mask (no outline of noise), whatever the threshold left.
+public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOptions, diagnoser: Diagnoser? = nil, out: URL,
                     log: (String) -> Void) throws -> [LesionSummary] {
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
@@ -137,12 +148,23 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
         let predicted = prediction.classes.flatMap { row in
             model.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
         }
-        var (_, row) = try writeLesionFiles(url, name: name, grey: grey, probability: probability, threshold: threshold,
-                                            postprocessing: options.postprocessing, pixelSpacingMM: options.pixelSpacingMM,
-                                            seconds: { Date().timeIntervalSince(started) }, out: out)
+        var mask = options.postprocessing.mask(from: probability, threshold: threshold)
+        let found = try diagnoser?.diagnose(image: grey.image, probability: probability, mask: mask)
+        if let found, !found.lesionPresent { mask = Mask(width: mask.width, height: mask.height) }
+        var (_, row) = try writeLesionFiles(url, name: name, grey: grey, probability: probability, mask: mask,
+                                            pixelSpacingMM: options.pixelSpacingMM, seconds: { Date().timeIntervalSince(started) }, out: out)
         (row.className, row.classProbability) = (predicted?.0, predicted?.1)
+        if let found {
+            (row.lesionProbability, row.pathology, row.malignancyProbability) = (found.lesionProbability, found.pathology, found.malignancyProbability)
+            (row.birads, row.biradsProbability) = (found.birads, found.biradsProbability)
+        }
         rows.append(row)
-        let diagnosis = predicted.map { String(format: "; class %@ (p = %.3f)", $0.0, $0.1) } ?? ""
+        var diagnosis = predicted.map { String(format: "; class %@ (p = %.3f)", $0.0, $0.1) } ?? ""
+        if let found {
+            diagnosis += String(format: "; P(lesion) %.2f", found.lesionProbability)
+            if let p = found.pathology, let m = found.malignancyProbability { diagnosis += String(format: ", %@ (P(malignant) %.2f)", p, m) }
+            if let b = found.birads, let bp = found.biradsProbability { diagnosis += String(format: ", BI-RADS %@ (%.2f)", b, bp) }
+        }
         log(String(format: "%@: %@%@ (%.2fs)", row.image,
                    row.lesionFound ? "lesion \(row.areaPixels) px, max diameter \(String(format: "%.1f", row.maxDiameterPixels)) px" : "no lesion found",
                    diagnosis, row.seconds))
@@ -156,14 +178,11 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
     return rows
 }
 
-/// What `segment` writes for one image, whatever the model: the mask `postprocessing` makes of `probability`
-/// (STEM_mask.png, 0/255 at the input's size), the probability (STEM_prob.png, × 255), the outline on the image
+/// What `segment` writes for one image, whatever the model: the `mask` (STEM_mask.png, 0/255 at the input's size), the probability (STEM_prob.png, × 255), the outline on the image
 /// (STEM_overlay.png), and the image's summary row (measurements in mm when the pixel spacing is known;
 /// `seconds` is read once the files are written).
-func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, probability: GrayImage, threshold: Float,
-                      postprocessing: MaskPostprocessing, pixelSpacingMM: Double?, seconds: () -> Double,
-                      out: URL) throws -> (mask: Mask, summary: LesionSummary) {
-    let mask = postprocessing.mask(from: probability, threshold: threshold)
+func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, probability: GrayImage, mask: Mask,
+                      pixelSpacingMM: Double?, seconds: () -> Double, out: URL) throws -> (mask: Mask, summary: LesionSummary) {
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
     try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
@@ -190,13 +209,15 @@ func writeSummaries<Row: Encodable>(_ rows: [Row], lesions: [LesionSummary], to 
 
 func summaryCSV(_ rows: [LesionSummary]) -> String {
     func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
-    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability\n"
+    func f4(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }
+    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability\n"
     for r in rows {
         let name = r.image.contains(",") || r.image.contains("\"") ? "\"\(r.image.replacingOccurrences(of: "\"", with: "\"\""))\"" : r.image
         let b = r.boundingBox.count == 4 ? r.boundingBox.map(String.init) : ["", "", "", ""]
         s += "\(name),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
         s += b.joined(separator: ",") + ",\(f(r.orientationDegrees)),\(r.components),\(f(r.meanProbability)),"
-        s += "\(r.className ?? ""),\(r.classProbability.map { String(format: "%.4f", $0) } ?? "")\n"
+        s += "\(r.className ?? ""),\(r.classProbability.map { String(format: "%.4f", $0) } ?? ""),"
+        s += "\(f4(r.lesionProbability)),\(r.pathology ?? ""),\(f4(r.malignancyProbability)),\(r.birads ?? ""),\(f4(r.biradsProbability))\n"
     }
     return s
 }

@@ -1,0 +1,22 @@
+import SonoData
+
+/// Which label of a sample a classifier learns.
+public enum LabelSource: String, Codable, Sendable, CaseIterable {
+    /// The sample's class: BUSI's folder (benign/malignant/normal), BUS-BRA's pathology.
+    case className
+    /// The BI-RADS category as its number ("2"…"5"; the sub-categories 4a/4b/4c count as "4"). Samples without
+    /// one (BUSI) are left out.
+    case birads
+
+    /// `samples` with `className` set to this label, and how many had none (left out).
+    public func relabel(_ samples: [Sample]) -> (samples: [Sample], unlabelled: Int) {
+        guard self == .birads else { return (samples, 0) }
+        let kept: [Sample] = samples.compactMap { s in
+            guard let digit = s.birads?.trimmingCharacters(in: .whitespaces).first, digit.isNumber else { return nil }
+            var t = s
+            t.className = String(digit)
+            return t
+        }
+        return (kept, samples.count - kept.count)
+    }
+}

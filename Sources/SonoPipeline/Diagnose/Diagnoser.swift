@@ -1,0 +1,98 @@
+import Foundation
+import SonoBase
+import SonoImaging
+
+/// What SonoSeg says about one image beyond its outline.
+public struct Diagnosis: Codable, Sendable, Equatable {
+    /// Calibrated probability that the image shows a lesion, and the call at the bundle's threshold.
+    public var lesionProbability: Double
+    public var lesionPresent: Bool
+    /// Benign or malignant (of the lesion's window), with the calibrated probability of malignancy; nil when
+    /// no lesion is present.
+    public var pathology: String?
+    public var malignancyProbability: Double?
+    /// The most probable BI-RADS category ("2"…"5") and its calibrated probability; nil without a lesion or a
+    /// BI-RADS model.
+    public var birads: String?
+    public var biradsProbability: Double?
+}
+
+/// The files of a diagnosis bundle (`models/diagnosis/diagnosis.json`), written by `sonoseg diagnosis fit`.
+public struct DiagnosisManifest: Codable, Sendable, Equatable {
+    public var format = "sonoseg.diagnosis/1"
+    /// The lesion-crop pathology classifier (a model file beside the manifest, temperature in its header).
+    public var pathology: String
+    /// The lesion-crop BI-RADS classifier, if any.
+    public var birads: String?
+    /// Lesion presence from the segmenter's probability map.
+    public var presence: PresenceModel
+    /// The segmenter threshold the presence features were computed at.
+    public var segmenterThreshold: Float
+    /// SHA-256 of the segmenter the bundle was fitted with: presence is calibrated for that model's maps.
+    public var segmenterSHA256: String
+    /// Malignancy probability above which the pathology is called malignant.
+    public var malignancyThreshold: Double = 0.5
+}
+
+/// A diagnosis bundle loaded for inference.
+public final class Diagnoser {
+    public let folder: URL
+    public let manifest: DiagnosisManifest
+    let pathology: LoadedModel
+    let birads: LoadedModel?
+
+    public static let manifestName = "diagnosis.json"
+
+    public init(_ folder: URL) throws {
+        self.folder = folder
+        let url = folder.appendingPathComponent(Self.manifestName)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw PipelineError.noModel("\(folder.path): no \(Self.manifestName) (a diagnosis bundle is made by `sonoseg diagnosis fit`)")
+        }
+        manifest = try JSONFiles.read(DiagnosisManifest.self, from: url)
+        guard manifest.format == "sonoseg.diagnosis/1" else {
+            throw PipelineError.noModel("\(url.path): format '\(manifest.format)' is not sonoseg.diagnosis/1")
+        }
+        let p = manifest.presence, d = PresenceFeatures.names.count
+        guard [p.mean.count, p.scale.count, p.weights.count].allSatisfy({ $0 == d }), (p.weights + p.mean + p.scale + [p.bias, p.threshold]).allSatisfy(\.isFinite),
+              p.scale.allSatisfy({ $0 > 0 }), (0...1).contains(p.threshold), (0...1).contains(manifest.malignancyThreshold) else {
+            throw PipelineError.noModel("\(url.path): invalid presence model (needs \(d) finite weights, positive scales, thresholds in 0-1)")
+        }
+        pathology = try Self.classifier(manifest.pathology, in: folder, names: ["benign", "malignant"])
+        birads = try manifest.birads.map { try Self.classifier($0, in: folder, names: nil) }
+    }
+
+    private static func classifier(_ name: String, in folder: URL, names: [String]?) throws -> LoadedModel {
+        guard !name.contains("/") else { throw PipelineError.noModel("\(folder.path)/\(manifestName): '\(name)' must be a file beside it") }
+        let m = try LoadedModel(folder.appendingPathComponent(name))
+        guard m.classifies, let classes = m.classNames else { throw PipelineError.noModel("\(m.url.path): not a classifier") }
+        if let names, Set(names) != Set(classes) { throw PipelineError.noModel("\(m.url.path): classes \(classes), expected \(names)") }
+        return m
+    }
+
+    /// The diagnosis of `image` from the segmenter's `probability` map and the `mask` made of it (its largest
+    /// region gives the classifiers' window).
+    public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask) throws -> Diagnosis {
+        let presence = manifest.presence.probability(PresenceFeatures(probability: probability, threshold: manifest.segmenterThreshold))
+        var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= manifest.presence.threshold)
+        guard d.lesionPresent, !mask.isEmpty else { d.lesionPresent = false; return d }
+        let c = try classifyLesion(image: image, mask: mask)
+        let malignant = Double(c.pathology[pathology.classNames!.firstIndex(of: "malignant")!])
+        (d.malignancyProbability, d.pathology) = (malignant, malignant >= manifest.malignancyThreshold ? "malignant" : "benign")
+        if let b = c.birads, let names = birads?.classNames {
+            let top = ClassificationReport.argmax(b)
+            (d.birads, d.biradsProbability) = (names[top], Double(b[top]))
+        }
+        return d
+    }
+
+    /// Calibrated class probabilities of the window around `mask`'s largest region: pathology in the
+    /// classifier's class order, BI-RADS in its own (nil without a BI-RADS model).
+    public func classifyLesion(image: GrayImage, mask: Mask) throws -> (pathology: [Float], birads: [Float]?) {
+        let window = mask.largestComponent()
+        return (try pathology.classify(image: image, lesion: window), try birads?.classify(image: image, lesion: window))
+    }
+
+    public var pathologyClasses: [String] { pathology.classNames! }
+    public var biradsClasses: [String]? { birads?.classNames }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import SonoBase
+import SonoData
+import SonoImaging
+import SonoNN
+
+/// Images of one dataset for fitting or scoring a diagnosis bundle.
+public struct DiagnosisImages: Codable, Sendable, Equatable {
+    public enum Part: String, Codable, Sendable {
+        /// The split's test images.
+        case test
+        /// The split's validation images (fold 0).
+        case validation
+        /// Everything but the test images (for images no network trained on, e.g. BUSI normals).
+        case development
+        case all
+    }
+    public var path: String
+    public var split: String?
+    public var part = Part.validation
+    /// Only these classes (e.g. ["normal"]); nil: all.
+    public var classes: [String]? = nil
+
+    public init(path: String, split: String?, part: Part, classes: [String]? = nil) {
+        (self.path, self.split, self.part, self.classes) = (path, split, part, classes)
+    }
+
+    enum CodingKeys: String, CodingKey { case path, split, part, classes }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(String.self, forKey: .path)
+        try c.read(.split, into: &split); try c.read(.part, into: &part); try c.read(.classes, into: &classes)
+    }
+
+    func samples() throws -> [Sample] {
+        var out: [Sample]
+        switch part {
+        case .test: out = try evaluationSamples(path: path, split: split, part: .test)
+        case .validation: out = try evaluationSamples(path: path, split: split, part: .validation)
+        case .all: out = try evaluationSamples(path: path, split: nil, part: .all)
+        case .development:
+            let test = Set(try evaluationSamples(path: path, split: split, part: .test).map(\.id))
+            out = try evaluationSamples(path: path, split: nil, part: .all).filter { !test.contains($0.id) }
+        }
+        if let classes { out = out.filter { classes.contains($0.className ?? "") } }
+        return out
+    }
+}
+
+/// How a diagnosis bundle is made (`recipes/diagnosis/bundle.json`): the trained networks, and the held-out
+/// images on which their probabilities are calibrated and lesion presence is fitted.
+public struct DiagnosisRecipe: Codable, Sendable, Equatable {
+    /// The segmenter whose maps give presence and the classifiers' windows ("default": the bundled model).
+    public var segmenter = "default"
+    /// Lesion-crop pathology classifier (model file or run folder).
+    public var pathology: String
+    public var birads: String?
+    /// Images for the temperatures and the presence regression (never the test images).
+    public var calibration: [DiagnosisImages]
+    /// Share of validation lesion images the presence threshold must keep.
+    public var presenceSensitivity = 0.97
+
+    enum CodingKeys: String, CodingKey { case segmenter, pathology, birads, calibration, presenceSensitivity }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        pathology = try c.decode(String.self, forKey: .pathology)
+        calibration = try c.decode([DiagnosisImages].self, forKey: .calibration)
+        try c.read(.segmenter, into: &segmenter); try c.read(.birads, into: &birads)
+        try c.read(.presenceSensitivity, into: &presenceSensitivity)
+    }
+
+    public static func load(_ url: URL) throws -> DiagnosisRecipe {
+        let r = try RecipeFile.decode(DiagnosisRecipe.self, from: url, what: "diagnosis recipe")
+        guard (0.5...1).contains(r.presenceSensitivity) else {
+            throw PipelineError.invalidConfig("\(url.path): presenceSensitivity is \(r.presenceSensitivity); allowed: 0.5-1")
+        }
+        return r
+    }
+}
+
+/// One image seen through the segmenter and the classifiers.
+struct DiagnosisRow {
+    var sample: Sample
+    var hasLesion: Bool
+    var features: PresenceFeatures
+    /// Per-class probabilities of the window around the segmenter's largest region (nil for normal images).
+    var pathology: [Float]?
+    var birads: [Float]?
+}
+
+/// Runs the segmenter and the classifiers over `images`; lesion images only get class probabilities.
+func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, pathology: LoadedModel, birads: LoadedModel?,
+                   log: (String) -> Void) throws -> [DiagnosisRow] {
+    var rows: [DiagnosisRow] = []
+    for set in images {
+        let samples = try set.samples()
+        log("\(set.path) \(set.part.rawValue)\(set.classes.map { " (\($0.joined(separator: ", ")))" } ?? ""): \(samples.count) images")
+        _ = try predictSamples(segmenter, samples, flipTTA: false, onError: .fail,
+                               progress: ProgressBar(total: samples.count, label: "diagnose")) { _, sample, loaded, prediction in
+            let probability = prediction.lesion!
+            let mask = MaskPostprocessing(fillHoles: true, largestComponent: true).mask(from: probability, threshold: segmenter.threshold)
+            var row = DiagnosisRow(sample: sample, hasLesion: !loaded.mask.isEmpty,
+                                   features: PresenceFeatures(probability: probability, threshold: segmenter.threshold))
+            if row.hasLesion {
+                row.pathology = try pathology.classify(image: loaded.image, lesion: mask)
+                if let birads, sample.birads != nil { row.birads = try birads.classify(image: loaded.image, lesion: mask) }
+            }
+            rows.append(row)
+            return ""
+        }
+    }
+    return rows
+}
+
+/// The segmenter a recipe or a command names ("default": the bundled one).
+public func segmenterModel(_ path: String) throws -> ImagePredictor {
+    try loadPredictor(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
+}
+
+/// Makes a diagnosis bundle in `out`: the classifiers copied with temperatures fitted on the calibration images,
+/// the presence regression, `diagnosis.json`, and `fit.md` with the calibration images' figures.
+public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> Void) throws -> DiagnosisManifest {
+    let segmenter = try segmenterModel(recipe.segmenter)
+    let pathology = try LoadedModel(URL(fileURLWithPath: recipe.pathology))
+    let birads = try recipe.birads.map { try LoadedModel(URL(fileURLWithPath: $0)) }
+    for m in [pathology] + (birads.map { [$0] } ?? []) where m.info.temperature != nil {
+        throw PipelineError.invalidConfig("\(m.url.path) is already calibrated; fit from the trained model")
+    }
+    let rows = try diagnosisRows(recipe.calibration, segmenter: segmenter, pathology: pathology, birads: birads, log: log)
+    try Folders.create(out)
+
+    // Presence: every calibration image, lesion or not.
+    var presence = PresenceModel.fit(rows.map(\.features), labels: rows.map(\.hasLesion))
+    let presenceProbabilities = rows.map { presence.probability($0.features) }
+    presence.threshold = PresenceModel.threshold(probabilities: presenceProbabilities, labels: rows.map(\.hasLesion),
+                                                 sensitivity: recipe.presenceSensitivity)
+    log(String(format: "presence: %d lesion and %d lesion-free images; threshold %.3f", rows.filter(\.hasLesion).count,
+               rows.filter { !$0.hasLesion }.count, presence.threshold))
+
+    var report = "# Diagnosis bundle: calibration images\n\n"
+    func calibrate(_ model: LoadedModel, probabilities: [[Float]], labels: [Int], file: String, title: String) throws -> String {
+        let t = TemperatureScaling.fit(logits: TemperatureScaling.logits(probabilities), labels: labels)
+        let names = model.classNames!
+        let positive = names.firstIndex(of: "malignant") ?? min(1, names.count - 1)
+        let before = try ClassificationReport(probabilities: probabilities, labels: labels, classNames: names, positiveClass: positive)
+        let after = try ClassificationReport(probabilities: TemperatureScaling.apply(TemperatureScaling.logits(probabilities), temperature: t),
+                                             labels: labels, classNames: names, positiveClass: positive)
+        log(String(format: "%@: temperature %.3f; ECE %.3f → %.3f on %d images", title, t, before.calibration?.ece ?? .nan, after.calibration?.ece ?? .nan, labels.count))
+        report += "## \(title) (temperature \(String(format: "%.3f", t)))\n\n"
+        report += MetricsMarkdown.diagnosisTable([(name: "before calibration", report: before), (name: "after", report: after)]) + "\n"
+        var info = model.info
+        info.temperature = t
+        let (tensors, _) = try Safetensors.read(model.url)
+        try Safetensors.write(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: try info.metadata(),
+                              to: out.appendingPathComponent(file))
+        return file
+    }
+    let lesions = rows.filter { $0.pathology != nil && ["benign", "malignant"].contains($0.sample.className ?? "") }
+    let pathologyNames = pathology.classNames!
+    let pathologyFile = try calibrate(pathology, probabilities: lesions.map { $0.pathology! },
+                                      labels: try classLabels(lesions.map(\.sample), classNames: pathologyNames),
+                                      file: "pathology.safetensors", title: "Pathology")
+    var biradsFile: String?
+    if let birads {
+        let graded = LabelSource.birads.relabel(rows.filter { $0.birads != nil }.map(\.sample)).samples
+        let probabilities = rows.filter { $0.birads != nil }.map { $0.birads! }
+        biradsFile = try calibrate(birads, probabilities: probabilities, labels: try classLabels(graded, classNames: birads.classNames!),
+                                   file: "birads.safetensors", title: "BI-RADS")
+    }
+    let manifest = DiagnosisManifest(pathology: pathologyFile, birads: biradsFile, presence: presence,
+                                     segmenterThreshold: segmenter.threshold, segmenterSHA256: try SHA256.hex(file: segmenter.url))
+    try JSONFiles.write(manifest, to: out.appendingPathComponent(Diagnoser.manifestName))
+    try AtomicFile.write(Data(report.utf8), to: out.appendingPathComponent("fit.md"))
+    return manifest
+}

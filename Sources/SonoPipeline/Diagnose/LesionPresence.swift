@@ -1,0 +1,102 @@
+import Foundation
+import SonoImaging
+
+/// What a segmenter's probability map says about whether there is a lesion at all. A lesion image gives one
+/// confident, compact region; a normal image gives faint or scattered responses.
+public struct PresenceFeatures: Codable, Sendable, Equatable {
+    /// Highest pixel probability.
+    public var maxProbability: Double
+    /// Mean probability inside the largest thresholded region (0 when there is none).
+    public var largestMeanProbability: Double
+    /// log10 of the largest region's area as a fraction of the image (−5 when there is none).
+    public var logLargestAreaFraction: Double
+    /// Share of the thresholded pixels that the largest region holds (1: one region; 0: none).
+    public var largestShare: Double
+
+    public static let names = ["maxProbability", "largestMeanProbability", "logLargestAreaFraction", "largestShare"]
+
+    public init(probability: GrayImage, threshold: Float) {
+        let all = Mask(width: probability.width, height: probability.height, pixels: probability.pixels.map { $0 >= threshold ? 1 : 0 })
+        let largest = all.largestComponent()
+        let inside = zip(probability.pixels, largest.pixels).filter { $0.1 != 0 }.map { Double($0.0) }
+        let (a, total) = (largest.area, all.area)
+        maxProbability = Double(probability.pixels.max() ?? 0)
+        largestMeanProbability = inside.isEmpty ? 0 : inside.reduce(0, +) / Double(inside.count)
+        logLargestAreaFraction = a == 0 ? -5 : log10(Double(a) / Double(max(1, probability.pixels.count)))
+        largestShare = total == 0 ? 0 : Double(a) / Double(total)
+    }
+
+    public var vector: [Double] { [maxProbability, largestMeanProbability, logLargestAreaFraction, largestShare] }
+}
+
+/// Logistic regression on `PresenceFeatures`: P(lesion) = σ(w · (x − μ) / σ + b), fitted by Newton's method on
+/// the log-likelihood with a small ridge, so its output is a calibrated probability on the data it was fitted
+/// to. `threshold` is the probability above which an image is called a lesion image.
+public struct PresenceModel: Codable, Sendable, Equatable {
+    public var featureNames = PresenceFeatures.names
+    public var mean: [Double]
+    public var scale: [Double]
+    public var weights: [Double]
+    public var bias: Double
+    public var threshold: Double
+
+    public func probability(_ f: PresenceFeatures) -> Double {
+        var z = bias
+        for (i, x) in f.vector.enumerated() { z += weights[i] * (x - mean[i]) / scale[i] }
+        return 1 / (1 + exp(-z))
+    }
+
+    /// Fits the regression to `features` with `labels` (true: lesion). The threshold starts at 0.5.
+    public static func fit(_ features: [PresenceFeatures], labels: [Bool], ridge: Double = 1e-2) -> PresenceModel {
+        let x = features.map(\.vector), d = PresenceFeatures.names.count, n = Double(max(1, x.count))
+        let mean = (0..<d).map { j in x.reduce(0) { $0 + $1[j] } / n }
+        let scale = (0..<d).map { j in max(1e-6, sqrt(x.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n)) }
+        let z = x.map { row in [1.0] + (0..<d).map { (row[$0] - mean[$0]) / scale[$0] } }
+        var w = [Double](repeating: 0, count: d + 1)
+        for _ in 0..<50 {
+            var g = [Double](repeating: 0, count: d + 1)
+            var h = [[Double]](repeating: [Double](repeating: 0, count: d + 1), count: d + 1)
+            for (row, y) in zip(z, labels) {
+                let p = 1 / (1 + exp(-zip(w, row).reduce(0) { $0 + $1.0 * $1.1 }))
+                for i in 0...d {
+                    g[i] += (p - (y ? 1 : 0)) * row[i]
+                    for j in 0...d { h[i][j] += p * (1 - p) * row[i] * row[j] }
+                }
+            }
+            for i in 1...d { g[i] += ridge * w[i]; h[i][i] += ridge }
+            h[0][0] += 1e-9
+            guard let step = solve(h, g) else { break }
+            for i in 0...d { w[i] -= step[i] }
+            if step.map(abs).max() ?? 0 < 1e-9 { break }
+        }
+        return PresenceModel(mean: mean, scale: scale, weights: Array(w[1...]), bias: w[0], threshold: 0.5)
+    }
+
+    /// The highest threshold at which at least `sensitivity` of the lesion images are called lesions.
+    public static func threshold(probabilities: [Double], labels: [Bool], sensitivity: Double) -> Double {
+        let positives = zip(probabilities, labels).filter(\.1).map(\.0).sorted()
+        guard !positives.isEmpty else { return 0.5 }
+        let allowedMisses = Int((Double(positives.count) * (1 - sensitivity)).rounded(.down))
+        return positives[allowedMisses]
+    }
+}
+
+/// Gaussian elimination with partial pivoting; nil for a singular system.
+private func solve(_ a: [[Double]], _ b: [Double]) -> [Double]? {
+    var m = a, v = b
+    let n = v.count
+    for c in 0..<n {
+        guard let p = (c..<n).max(by: { abs(m[$0][c]) < abs(m[$1][c]) }), abs(m[p][c]) > 1e-12 else { return nil }
+        m.swapAt(c, p); v.swapAt(c, p)
+        for r in (c + 1)..<n {
+            let f = m[r][c] / m[c][c]
+            for k in c..<n { m[r][k] -= f * m[c][k] }
+            v[r] -= f * v[c]
+        }
+    }
+    var x = [Double](repeating: 0, count: n)
+    for r in stride(from: n - 1, through: 0, by: -1) {
+        x[r] = (v[r] - ((r + 1)..<n).reduce(0) { $0 + m[r][$1] * x[$1] }) / m[r][r]
+    }
+    return x
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import SonoPipeline
+
+struct DiagnosisCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagnosis",
+        abstract: "Make and score the diagnosis bundle that `segment` runs: lesion presence, benign/malignant, BI-RADS.",
+        subcommands: [Fit.self, Evaluate.self])
+
+    struct Fit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Calibrate trained classifiers and fit lesion presence on held-out images (recipes/diagnosis/bundle.json).",
+            discussion: "Writes diagnosis.json, pathology.safetensors, birads.safetensors (temperatures in their headers) and fit.md to --out.")
+        @Argument(help: "Diagnosis recipe (JSON).") var recipe: String
+        @Option(help: "Bundle folder to write (e.g. models/diagnosis).") var out: String
+        @OptionGroup var threading: ThreadOptions
+
+        func run() throws {
+            threading.apply()
+            let m = try fitDiagnosis(try DiagnosisRecipe.load(URL(fileURLWithPath: recipe)), out: URL(fileURLWithPath: out), log: stderrLog)
+            print("diagnosis bundle in \(out)/ (presence threshold \(String(format: "%.3f", m.presence.threshold)))")
+        }
+    }
+
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a diagnosis bundle as `segment` runs it: pathology, BI-RADS and presence with 95% bootstrap CIs, ECE and reliability diagrams.",
+            discussion: "Writes diagnosis.md, diagnosis.json, predictions.csv and reliability-*.svg to --out.")
+        @Option(help: "Diagnosis bundle folder (default: the bundled models/diagnosis).") var diagnosis: String?
+        @Option(help: "Segmenter ('default': the bundled model).") var segmenter = "default"
+        @Option(help: "Dataset folder.") var data: String
+        @Option(help: "Split file.") var split: String?
+        @Option(help: "Which images: test, validation, development, all.") var part: DiagnosisImages.Part = .test
+        @Option(help: "Only these classes, comma separated.") var classes: String?
+        @Option(help: "Name in the tables.") var name = "diagnosis"
+        @Option(help: "Output folder.") var out: String
+        @OptionGroup var threading: ThreadOptions
+
+        func run() throws {
+            threading.apply()
+            let bundle = try diagnosis.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate("models/diagnosis")
+            let images = DiagnosisImages(path: data, split: split, part: part, classes: classes?.split(separator: ",").map(String.init))
+            let e = try evaluateDiagnosis(try Diagnoser(bundle), segmenter: try segmenterModel(segmenter), images: [images], log: stderrLog)
+            try e.write(to: URL(fileURLWithPath: out), name: name)
+            print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("diagnosis.md"), encoding: .utf8))
+        }
+    }
+}
+
+extension DiagnosisImages.Part: ExpressibleByArgument {}
