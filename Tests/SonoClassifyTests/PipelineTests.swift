@@ -45,7 +45,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(rows[0].classProbability!, 0.5)
         XCTAssertTrue(lines[0].contains("class \(rows[0].className!)"), lines[0])
         let csv = try String(contentsOf: run.appendingPathComponent("seg/summary.csv"), encoding: .utf8).split(separator: "\n")
-        XCTAssertTrue(csv[0].hasPrefix("image,width,height,lesion_found,area_px,") && csv[0].hasSuffix(",mean_probability,class,class_probability"), String(csv[0]))
+        XCTAssertTrue(csv[0].hasPrefix("image,width,height,lesion_found,area_px,") && csv[0].contains(",mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability"), String(csv[0]))
         XCTAssertTrue(csv[1].contains(",\(rows[0].className!),"))
         let json = try String(contentsOf: run.appendingPathComponent("seg/summary.json"), encoding: .utf8)
         XCTAssertTrue(json.contains("\"class\"") && json.contains("\"classProbability\""))

@@ -18,12 +18,15 @@ final class HelpTests: XCTestCase {
 
         For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability) and
         STEM_overlay.png (outline on the image), then summary.csv and summary.json with lesion measurements. Without
-        --model the bundled default model is used. An implicit model (NISF, Byra) segments by latent optimisation
-        with its own settings (K steps chosen on validation) and also writes STEM_reconstruction.png and, for a
+        --model the bundled default model is used. The bundled diagnosis (models/diagnosis) adds to each image a
+        calibrated probability that it shows a lesion (an image called lesion-free gets an empty mask), benign or
+        malignant with the probability of malignancy, and the BI-RADS category, in the summary and the overlay's
+        caption; --no-diagnosis leaves them out. An implicit model (NISF, Byra) segments by latent optimisation with
+        its own settings (K steps chosen on validation) and also writes STEM_reconstruction.png and, for a
         conditioned model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the
         latent-fitting options.
 
-        USAGE: sonoseg segment <inputs> ... [--model <model>] [--out <out>] [--threshold <threshold>] [--largest-component] [--no-fill-holes] [--tta] [--spacing <spacing>] [--max-pixels <max-pixels>] [--recursive] [--on-error <on-error>] [--threads <threads>]
+        USAGE: sonoseg segment [<options>] <inputs> ...
 
         ARGUMENTS:
           <inputs>                Image files or folders.
@@ -43,6 +46,9 @@ final class HelpTests: XCTestCase {
                                   collide).
           --on-error <on-error>   On an unreadable image: fail, or skip it (listed in skipped.csv) and go on.
                                   (default: fail)
+          --diagnosis <folder>    Diagnosis bundle: lesion presence, benign/malignant, BI-RADS (default: the bundled
+                                  models/diagnosis).
+          --no-diagnosis          Outline only: no lesion presence, pathology or BI-RADS.
           --threads <threads>     Worker threads (default: all cores).
           -h, --help              Show help information.
 

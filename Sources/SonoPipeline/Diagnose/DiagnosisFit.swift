@@ -60,6 +60,10 @@ public struct DiagnosisRecipe: Codable, Sendable, Equatable {
     /// Share of validation lesion images the presence threshold must keep.
     public var presenceSensitivity = 0.97
 
+    public init(segmenter: String, pathology: String, birads: String?, calibration: [DiagnosisImages]) {
+        (self.segmenter, self.pathology, self.birads, self.calibration) = (segmenter, pathology, birads, calibration)
+    }
+
     enum CodingKeys: String, CodingKey { case segmenter, pathology, birads, calibration, presenceSensitivity }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

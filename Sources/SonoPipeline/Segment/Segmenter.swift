@@ -151,8 +151,16 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
         var mask = options.postprocessing.mask(from: probability, threshold: threshold)
         let found = try diagnoser?.diagnose(image: grey.image, probability: probability, mask: mask)
         if let found, !found.lesionPresent { mask = Mask(width: mask.width, height: mask.height) }
+        var caption = [String(format: "model %@, threshold %.2f", model.name, threshold)]
+        if let found {
+            var line = String(format: "P(lesion) %.2f", found.lesionProbability)
+            if let p = found.pathology, let m = found.malignancyProbability { line += String(format: "  %@, P(malignant) %.2f", p, m) }
+            if let b = found.birads, let bp = found.biradsProbability { line += String(format: "  BI-RADS %@ (%.2f)", b, bp) }
+            caption.append(line)
+        }
         var (_, row) = try writeLesionFiles(url, name: name, grey: grey, probability: probability, mask: mask,
-                                            pixelSpacingMM: options.pixelSpacingMM, seconds: { Date().timeIntervalSince(started) }, out: out)
+                                            pixelSpacingMM: options.pixelSpacingMM, caption: caption,
+                                            seconds: { Date().timeIntervalSince(started) }, out: out)
         (row.className, row.classProbability) = (predicted?.0, predicted?.1)
         if let found {
             (row.lesionProbability, row.pathology, row.malignancyProbability) = (found.lesionProbability, found.pathology, found.malignancyProbability)
@@ -182,11 +190,15 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
 /// (STEM_overlay.png), and the image's summary row (measurements in mm when the pixel spacing is known;
 /// `seconds` is read once the files are written).
 func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, probability: GrayImage, mask: Mask,
-                      pixelSpacingMM: Double?, seconds: () -> Double, out: URL) throws -> (mask: Mask, summary: LesionSummary) {
+                      pixelSpacingMM: Double?, caption: [String] = [], seconds: () -> Double, out: URL) throws -> (mask: Mask, summary: LesionSummary) {
+    let m = LesionMeasurements(mask: mask, spacing: pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
-    try ImageIO.writePNG(try Overlay.render(grey.image, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
-    let m = LesionMeasurements(mask: mask, spacing: pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
+    let size = m.areaPixels == 0 ? "no lesion found"
+        : m.maxDiameterMM.map { String(format: "lesion %.1f mm across, %.0f mm2", $0, m.areaMM2 ?? 0) }
+          ?? String(format: "lesion %.0f px across, %d px", m.maxDiameterPixels, m.areaPixels)
+    let overlay = Overlay.captioned(try Overlay.render(grey.image, mask: mask), lines: [url.lastPathComponent + "  " + size] + caption)
+    try ImageIO.writePNG(overlay, to: out.appendingPathComponent("\(stem)_overlay.png"))
     let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
     let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
     // The input's file name, with the folders its output name needed to be unique ("a/x.png").
