@@ -83,8 +83,10 @@ struct ClassifyCommand: ParsableCommand {
         @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
         @Option(help: ArgumentHelp("For a lesion-crop classifier: the segmenter whose mask gives the window ('default': the bundled model; without it, the ground-truth mask).", valueName: "model"))
         var cropFrom: String?
+        @OptionGroup var threading: ThreadOptions
 
         func run() throws {
+            threading.apply()
             let loaded = try LoadedModel(URL(fileURLWithPath: model))
             let lesions = try cropFrom.map { LesionSource(try loadPredictor($0 == "default" ? DefaultModel.locate() : URL(fileURLWithPath: $0))) }
             var excluded: [String] = []

@@ -72,7 +72,7 @@ final class DiagnosisBundleTests: XCTestCase {
             XCTAssertTrue(lines.contains { $0.contains("P(malignant)") }, "\(lines)")
         }
         let csv = try String(contentsOf: out.appendingPathComponent("summary.csv"), encoding: .utf8)
-        XCTAssertTrue(csv.split(separator: "\n")[0].hasSuffix("lesion_probability,pathology,malignancy_probability,birads,birads_probability"))
+        XCTAssertTrue(csv.split(separator: "\n")[0].contains("lesion_probability,pathology,malignancy_probability,birads,birads_probability,model,model_sha256"))
         let overlay = try ImageIO.read(out.appendingPathComponent("malignant (1)_overlay.png"))
         XCTAssertGreaterThan(overlay.height, 64, "the overlay carries a caption band")
 

@@ -48,7 +48,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(csv[0].hasPrefix("image,width,height,lesion_found,area_px,") && csv[0].contains(",mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability"), String(csv[0]))
         XCTAssertTrue(csv[1].contains(",\(rows[0].className!),"))
         let json = try String(contentsOf: run.appendingPathComponent("seg/summary.json"), encoding: .utf8)
-        XCTAssertTrue(json.contains("\"class\"") && json.contains("\"classProbability\""))
+        XCTAssertTrue(json.contains("\"class\"") && json.contains("\"class_probability\"") && json.contains("\"model_sha256\""))
     }
 
     func testClassifierRunResumesExactlyAndCannotSegment() throws {

@@ -50,6 +50,7 @@ final class HelpTests: XCTestCase {
                                   models/diagnosis).
           --no-diagnosis          Outline only: no lesion presence, pathology or BI-RADS.
           --threads <threads>     Worker threads (default: all cores).
+          --version               Show the version.
           -h, --help              Show help information.
 
         """

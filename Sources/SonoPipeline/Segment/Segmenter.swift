@@ -50,11 +50,23 @@ public struct LesionSummary: Codable, Sendable {
     public var birads: String? = nil
     public var biradsProbability: Double? = nil
 
+    /// Which model made the row, at which threshold, with which SonoSeg, when (ISO 8601, UTC).
+    public var model = ""
+    public var modelSHA256 = ""
+    public var threshold: Float = 0
+    public var sonosegVersion = SonoSegVersion.current
+    public var processedAt = ""
+
+    /// The same names as summary.csv's columns (the bounding box is one array here, four columns there).
     enum CodingKeys: String, CodingKey {
-        case image, width, height, lesionFound, areaPixels, areaMM2, maxDiameterPixels, maxDiameterMM, boundingBox
-        case orientationDegrees, components, meanProbability, channelsDiffered, seconds
-        case className = "class", classProbability
-        case lesionProbability, pathology, malignancyProbability, birads, biradsProbability
+        case image, width, height, lesionFound = "lesion_found", areaPixels = "area_px", areaMM2 = "area_mm2"
+        case maxDiameterPixels = "max_diameter_px", maxDiameterMM = "max_diameter_mm", boundingBox = "bbox"
+        case orientationDegrees = "orientation_deg", components, meanProbability = "mean_probability"
+        case channelsDiffered = "channels_differed", seconds
+        case className = "class", classProbability = "class_probability"
+        case lesionProbability = "lesion_probability", pathology, malignancyProbability = "malignancy_probability", birads
+        case biradsProbability = "birads_probability"
+        case model, modelSHA256 = "model_sha256", threshold, sonosegVersion = "sonoseg_version", processedAt = "processed_at"
     }
 }
 
@@ -133,6 +145,7 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
     let lock = try FolderLock(out, purpose: "segmenting")
     defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.threshold
+    let provenance = Provenance(model: model, threshold: threshold)
     var rows: [LesionSummary] = [], skipped: [(String, String)] = []
     for (url, name) in zip(images, outputNames(images)) {
         let started = Date()
@@ -162,6 +175,7 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
                                             pixelSpacingMM: options.pixelSpacingMM, caption: caption,
                                             seconds: { Date().timeIntervalSince(started) }, out: out)
         (row.className, row.classProbability) = (predicted?.0, predicted?.1)
+        provenance.stamp(&row)
         if let found {
             (row.lesionProbability, row.pathology, row.malignancyProbability) = (found.lesionProbability, found.pathology, found.malignancyProbability)
             (row.birads, row.biradsProbability) = (found.birads, found.biradsProbability)
@@ -222,14 +236,38 @@ func writeSummaries<Row: Encodable>(_ rows: [Row], lesions: [LesionSummary], to 
 func summaryCSV(_ rows: [LesionSummary]) -> String {
     func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
     func f4(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }
-    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability\n"
+    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability,model,model_sha256,threshold,sonoseg_version,processed_at\n"
     for r in rows {
         let name = r.image.contains(",") || r.image.contains("\"") ? "\"\(r.image.replacingOccurrences(of: "\"", with: "\"\""))\"" : r.image
         let b = r.boundingBox.count == 4 ? r.boundingBox.map(String.init) : ["", "", "", ""]
         s += "\(name),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
         s += b.joined(separator: ",") + ",\(f(r.orientationDegrees)),\(r.components),\(f(r.meanProbability)),"
         s += "\(r.className ?? ""),\(r.classProbability.map { String(format: "%.4f", $0) } ?? ""),"
-        s += "\(f4(r.lesionProbability)),\(r.pathology ?? ""),\(f4(r.malignancyProbability)),\(r.birads ?? ""),\(f4(r.biradsProbability))\n"
+        s += "\(f4(r.lesionProbability)),\(r.pathology ?? ""),\(f4(r.malignancyProbability)),\(r.birads ?? ""),\(f4(r.biradsProbability)),"
+        s += [CSVField.escape(r.model), r.modelSHA256, String(format: "%.4f", r.threshold), r.sonosegVersion, r.processedAt].joined(separator: ",") + "\n"
     }
     return s
+}
+
+/// SonoSeg's release, written into every result (`sonoseg --version`).
+public enum SonoSegVersion {
+    public static let current = "0.10.0"
+}
+
+/// What every summary row records about how it was made.
+struct Provenance {
+    var model: String
+    var sha256: String
+    var threshold: Float
+
+    init(model: ImagePredictor, threshold: Float) {
+        self.model = model.url.path
+        sha256 = (try? SHA256.hex(file: model.url)) ?? ""
+        self.threshold = threshold
+    }
+
+    func stamp(_ row: inout LesionSummary) {
+        (row.model, row.modelSHA256, row.threshold) = (model, sha256, threshold)
+        row.processedAt = ISO8601DateFormatter().string(from: Date())
+    }
 }
