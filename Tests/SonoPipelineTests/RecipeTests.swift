@@ -40,10 +40,11 @@ final class RecipeTests: XCTestCase {
     /// Every shipped training recipe loads through `Recipe.load` (so the unknown-key check knows all their keys),
     /// and a misspelt key is an error naming the file and the nearest known key.
     func testEveryShippedRecipeLoadsAndUnknownKeysAreRefused() throws {
-        for folder in ["recipes", "recipes/implicit", "recipes/classify"] {
+        for folder in ["recipes", "recipes/implicit", "recipes/classify", "recipes/diagnosis"] {
             let dir = root.appendingPathComponent(folder)
             for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where file.hasSuffix(".json") {
                 if file == "jimenez-xu.json" { continue }   // a grid (`classify grid`), checked by GridTests
+                if file == "bundle.json" { XCTAssertNoThrow(try DiagnosisRecipe.load(dir.appendingPathComponent(file))); continue }
                 XCTAssertNoThrow(try Recipe.load(dir.appendingPathComponent(file)), "\(folder)/\(file)")
             }
         }
@@ -60,6 +61,21 @@ final class RecipeTests: XCTestCase {
                 XCTAssertTrue("\(error)".hasPrefix(url.path) && "\(error)".contains(message), "\(error)")
             }
         }
+    }
+
+    /// Relative paths in a recipe resolve from the recipe's folder or the nearest parent where they exist, not
+    /// from the working folder, so a recipe runs from anywhere.
+    func testRecipePathsResolveFromTheRecipesFolder() throws {
+        let top = FileManager.default.temporaryDirectory.appendingPathComponent("anchor-\(UUID().uuidString)")
+        let recipes = top.appendingPathComponent("recipes/sub")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: top.appendingPathComponent("data"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: top) }
+        let url = recipes.appendingPathComponent("r.json")
+        try Data(#"{"data": [{"path": "data"}, {"path": "nowhere"}, {"path": "/abs"}], "labels": "birads", "task": "classify"}"#.utf8).write(to: url)
+        let c = try ClassifyConfig.load(url)
+        XCTAssertEqual(c.data.map(\.path), [top.appendingPathComponent("data").standardizedFileURL.path, "nowhere", "/abs"])
+        XCTAssertEqual(c.labels, .birads, "values of other keys are left alone")
     }
 
     func testRepeatsMustBePositive() {

@@ -10,13 +10,39 @@ public enum RecipeFile {
     public static func data(_ url: URL) throws -> Data {
         let url = url.standardizedFileURL
         let (data, fields) = try read(url)
-        guard case .string = fields["base"] else { return data }
-        return try JSONEncoder().encode(resolve(url, chain: []))
+        guard case .string = fields["base"] else { return try anchoringPaths(data, at: url.deletingLastPathComponent()) }
+        return try anchoringPaths(JSONEncoder().encode(resolve(url, chain: [])), at: url.deletingLastPathComponent())
     }
 
     /// The recipe at `url` as a `T` (`what` names the kind of recipe in errors).
     static func decode<T: Codable>(_ type: T.Type, from url: URL, what: String) throws -> T {
         try decode(T.self, data: data(url), path: url.path, what: what)
+    }
+
+    /// Keys whose string values are file or folder paths.
+    static let pathKeys: Set<String> = ["path", "split", "initialWeights", "segmenter", "pathology", "birads"]
+
+    /// The recipe with each relative path made absolute: resolved against the recipe's folder, then each of its
+    /// parent folders, the first place it exists winning, so a recipe runs from any working folder (the
+    /// repository's recipes name data as "../shared/data/…" from the repository root). A path found nowhere is
+    /// left as written and reported by whatever reads it.
+    static func anchoringPaths(_ data: Data, at folder: URL) throws -> Data {
+        guard let object = try? JSONSerialization.jsonObject(with: data) else { return data }
+        var changed = false
+        func anchor(_ value: Any, key: String?) -> Any {
+            if let d = value as? [String: Any] { return Dictionary(uniqueKeysWithValues: d.map { ($0.key, anchor($0.value, key: $0.key)) }) }
+            if let a = value as? [Any] { return a.map { anchor($0, key: key) } }
+            guard let key, pathKeys.contains(key), let p = value as? String, !p.isEmpty, !p.hasPrefix("/") else { return value }
+            var dir = folder
+            for _ in 0..<6 {
+                let candidate = dir.appendingPathComponent(p).standardizedFileURL
+                if FileManager.default.fileExists(atPath: candidate.path) { changed = true; return candidate.path }
+                dir.deleteLastPathComponent()
+            }
+            return value
+        }
+        let anchored = anchor(object, key: nil)
+        return changed ? try JSONSerialization.data(withJSONObject: anchored, options: [.sortedKeys]) : data
     }
 
     /// Resolved recipe bytes as a `T`; errors name the file and the key at fault. A key the recipe type does not

@@ -154,9 +154,10 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
         report += MetricsMarkdown.diagnosisTable([(name: "before calibration", report: before), (name: "after", report: after)]) + "\n"
         var info = model.info
         info.temperature = t
+        // Shipped at float16 (half the size; `writeModelFile` keeps any tensor beyond f16's range in f32).
         let (tensors, _) = try Safetensors.read(model.url)
-        try Safetensors.write(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: try info.metadata(),
-                              to: out.appendingPathComponent(file))
+        try writeModelFile(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: try info.metadata(),
+                           dtype: .f16, to: out.appendingPathComponent(file))
         return file
     }
     let lesions = rows.filter { $0.pathology != nil && ["benign", "malignant"].contains($0.sample.className ?? "") }
