@@ -47,13 +47,21 @@ final class DiagnosisBundleTests: XCTestCase {
         XCTAssertEqual(scored.classification?.samples, 20)
         XCTAssertNotNil(scored.classification?.calibration)
 
+        var p = tinyRecipe(data: data, task: .classify, model: .cnn, epochs: 2)
+        (p.labels, p.classNames, p.positiveClass) = (.presence, ["normal", "lesion"], "lesion")
+        (p.preprocess.width, p.preprocess.height) = (32, 32)
+        let presenceRun = tmp("presence")
+        XCTAssertEqual(try trainTask(p, folder: presenceRun, quiet: true, log: { _ in }).classNames, ["normal", "lesion"])
+
         let bundle = tmp("bundle")
-        let recipe = DiagnosisRecipe(segmenter: segRun.path, pathology: clsRun.path, birads: nil,
+        var recipe = DiagnosisRecipe(segmenter: segRun.path, pathology: clsRun.path, birads: nil,
                                      calibration: [DiagnosisImages(path: data.path, split: nil, part: .all)])
+        recipe.presenceClassifier = presenceRun.path
         let manifest = try fitDiagnosis(recipe, out: bundle, log: { _ in })
         XCTAssertEqual(manifest.pathology, "pathology.safetensors")
         XCTAssertEqual(manifest.segmenterSHA256, try SHA256.hex(file: segmenter.url))
-        for f in ["diagnosis.json", "pathology.safetensors", "fit.md"] {
+        XCTAssertEqual(manifest.presence.featureNames.last, PresenceFeatures.classifierName)
+        for f in ["diagnosis.json", "pathology.safetensors", "presence.safetensors", "fit.md"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: bundle.appendingPathComponent(f).path), f)
         }
         let diagnoser = try Diagnoser(bundle)

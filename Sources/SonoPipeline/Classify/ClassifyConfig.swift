@@ -131,7 +131,7 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
         if classWeighting == .given && classWeights == nil { try fail("classWeighting 'given' needs classWeights") }
         if let names = classNames, names.count < 2 && classifies { try fail("classNames needs at least two classes, got \(names)") }
         if settings.preprocess.crop != nil && task != .classify { try fail("preprocess.crop needs task classify (a crop has no full-size mask to learn)") }
-        if labels == .birads && task != .classify { try fail("labels 'birads' needs task classify") }
+        if labels != .className && task != .classify { try fail("labels '\(labels.rawValue)' needs task classify") }
         if segmentationWeight < 0 || classificationWeight < 0 { try fail("loss weights must be ≥ 0") }
     }
 

@@ -20,7 +20,7 @@ public enum RecipeFile {
     }
 
     /// Keys whose string values are file or folder paths.
-    static let pathKeys: Set<String> = ["path", "split", "initialWeights", "segmenter", "pathology", "birads"]
+    static let pathKeys: Set<String> = ["path", "split", "initialWeights", "segmenter", "pathology", "birads", "presenceClassifier"]
 
     /// The recipe with each relative path made absolute: resolved against the recipe's folder, then each of its
     /// parent folders, the first place it exists winning, so a recipe runs from any working folder (the

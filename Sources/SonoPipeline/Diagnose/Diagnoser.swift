@@ -24,8 +24,10 @@ public struct DiagnosisManifest: Codable, Sendable, Equatable {
     public var pathology: String
     /// The lesion-crop BI-RADS classifier, if any.
     public var birads: String?
-    /// Lesion presence from the segmenter's probability map.
+    /// Lesion presence from the segmenter's probability map and, if given, a whole-image lesion/normal
+    /// classifier (a model file beside the manifest) whose logit is one more feature.
     public var presence: PresenceModel
+    public var presenceClassifier: String? = nil
     /// The segmenter threshold the presence features were computed at.
     public var segmenterThreshold: Float
     /// SHA-256 of the segmenter the bundle was fitted with: presence is calibrated for that model's maps.
@@ -40,6 +42,7 @@ public final class Diagnoser {
     public let manifest: DiagnosisManifest
     let pathology: LoadedModel
     let birads: LoadedModel?
+    let presenceClassifier: LoadedModel?
 
     public static let manifestName = "diagnosis.json"
 
@@ -53,13 +56,24 @@ public final class Diagnoser {
         guard manifest.format == "sonoseg.diagnosis/1" else {
             throw PipelineError.noModel("\(url.path): format '\(manifest.format)' is not sonoseg.diagnosis/1")
         }
-        let p = manifest.presence, d = PresenceFeatures.names.count
-        guard [p.mean.count, p.scale.count, p.weights.count].allSatisfy({ $0 == d }), (p.weights + p.mean + p.scale + [p.bias, p.threshold]).allSatisfy(\.isFinite),
+        let p = manifest.presence, d = PresenceFeatures.names.count + (manifest.presenceClassifier == nil ? 0 : 1)
+        guard p.featureNames == PresenceFeatures.names + (manifest.presenceClassifier == nil ? [] : [PresenceFeatures.classifierName]),
+              [p.mean.count, p.scale.count, p.weights.count].allSatisfy({ $0 == d }), (p.weights + p.mean + p.scale + [p.bias, p.threshold]).allSatisfy(\.isFinite),
               p.scale.allSatisfy({ $0 > 0 }), (0...1).contains(p.threshold), (0...1).contains(manifest.malignancyThreshold) else {
             throw PipelineError.noModel("\(url.path): invalid presence model (needs \(d) finite weights, positive scales, thresholds in 0-1)")
         }
         pathology = try Self.classifier(manifest.pathology, in: folder, names: ["benign", "malignant"])
         birads = try manifest.birads.map { try Self.classifier($0, in: folder, names: nil) }
+        presenceClassifier = try manifest.presenceClassifier.map { try Self.classifier($0, in: folder, names: ["normal", "lesion"]) }
+    }
+
+    /// The presence features of an image: the segmenter map's, plus the whole-image classifier's logit.
+    public func presenceFeatures(image: GrayImage, probability: GrayImage) throws -> PresenceFeatures {
+        var f = PresenceFeatures(probability: probability, threshold: manifest.segmenterThreshold)
+        if let m = presenceClassifier {
+            f.classifierLogit = PresenceFeatures.logit(try m.classify(image: image, lesion: Mask(width: 1, height: 1))[m.classNames!.firstIndex(of: "lesion")!])
+        }
+        return f
     }
 
     private static func classifier(_ name: String, in folder: URL, names: [String]?) throws -> LoadedModel {
@@ -73,7 +87,7 @@ public final class Diagnoser {
     /// The diagnosis of `image` from the segmenter's `probability` map and the `mask` made of it (its largest
     /// region gives the classifiers' window).
     public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask) throws -> Diagnosis {
-        let presence = manifest.presence.probability(PresenceFeatures(probability: probability, threshold: manifest.segmenterThreshold))
+        let presence = manifest.presence.probability(try presenceFeatures(image: image, probability: probability))
         var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= manifest.presence.threshold)
         guard d.lesionPresent, !mask.isEmpty else { d.lesionPresent = false; return d }
         let c = try classifyLesion(image: image, mask: mask)

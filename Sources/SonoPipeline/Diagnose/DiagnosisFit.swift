@@ -55,6 +55,9 @@ public struct DiagnosisRecipe: Codable, Sendable, Equatable {
     /// Lesion-crop pathology classifier (model file or run folder).
     public var pathology: String
     public var birads: String?
+    /// Whole-image lesion/normal classifier whose logit joins the presence features (optional). Calibrate on
+    /// images it did not train on.
+    public var presenceClassifier: String?
     /// Images for the temperatures and the presence regression (never the test images).
     public var calibration: [DiagnosisImages]
     /// Share of validation lesion images the presence threshold must keep.
@@ -64,12 +67,12 @@ public struct DiagnosisRecipe: Codable, Sendable, Equatable {
         (self.segmenter, self.pathology, self.birads, self.calibration) = (segmenter, pathology, birads, calibration)
     }
 
-    enum CodingKeys: String, CodingKey { case segmenter, pathology, birads, calibration, presenceSensitivity }
+    enum CodingKeys: String, CodingKey { case segmenter, pathology, birads, presenceClassifier, calibration, presenceSensitivity }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         pathology = try c.decode(String.self, forKey: .pathology)
         calibration = try c.decode([DiagnosisImages].self, forKey: .calibration)
-        try c.read(.segmenter, into: &segmenter); try c.read(.birads, into: &birads)
+        try c.read(.segmenter, into: &segmenter); try c.read(.birads, into: &birads); try c.read(.presenceClassifier, into: &presenceClassifier)
         try c.read(.presenceSensitivity, into: &presenceSensitivity)
     }
 
@@ -94,7 +97,7 @@ struct DiagnosisRow {
 
 /// Runs the segmenter and the classifiers over `images`; lesion images only get class probabilities.
 func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, pathology: LoadedModel, birads: LoadedModel?,
-                   log: (String) -> Void) throws -> [DiagnosisRow] {
+                   presenceClassifier: LoadedModel?, log: (String) -> Void) throws -> [DiagnosisRow] {
     var rows: [DiagnosisRow] = []
     for set in images {
         let samples = try set.samples()
@@ -105,6 +108,10 @@ func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, patho
             let mask = MaskPostprocessing(fillHoles: true, largestComponent: true).mask(from: probability, threshold: segmenter.threshold)
             var row = DiagnosisRow(sample: sample, hasLesion: !loaded.mask.isEmpty,
                                    features: PresenceFeatures(probability: probability, threshold: segmenter.threshold))
+            if let m = presenceClassifier {
+                let p = try m.classify(image: loaded.image, lesion: mask)
+                row.features.classifierLogit = PresenceFeatures.logit(p[m.classNames!.firstIndex(of: "lesion")!])
+            }
             if row.hasLesion {
                 row.pathology = try pathology.classify(image: loaded.image, lesion: mask)
                 if let birads, sample.birads != nil { row.birads = try birads.classify(image: loaded.image, lesion: mask) }
@@ -127,10 +134,15 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
     let segmenter = try segmenterModel(recipe.segmenter)
     let pathology = try LoadedModel(URL(fileURLWithPath: recipe.pathology))
     let birads = try recipe.birads.map { try LoadedModel(URL(fileURLWithPath: $0)) }
+    let presenceClassifier = try recipe.presenceClassifier.map { try LoadedModel(URL(fileURLWithPath: $0)) }
+    if let m = presenceClassifier, Set(m.classNames ?? []) != ["normal", "lesion"] {
+        throw PipelineError.invalidConfig("\(m.url.path): a presence classifier has classes normal and lesion, not \(m.classNames ?? [])")
+    }
     for m in [pathology] + (birads.map { [$0] } ?? []) where m.info.temperature != nil {
         throw PipelineError.invalidConfig("\(m.url.path) is already calibrated; fit from the trained model")
     }
-    let rows = try diagnosisRows(recipe.calibration, segmenter: segmenter, pathology: pathology, birads: birads, log: log)
+    let rows = try diagnosisRows(recipe.calibration, segmenter: segmenter, pathology: pathology, birads: birads,
+                                 presenceClassifier: presenceClassifier, log: log)
     try Folders.create(out)
 
     // Presence: every calibration image, lesion or not.
@@ -142,6 +154,13 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
                rows.filter { !$0.hasLesion }.count, presence.threshold))
 
     var report = "# Diagnosis bundle: calibration images\n\n"
+    let called = presenceProbabilities.map { [Float(presence.threshold), Float($0)] }
+    if let r = try? ClassificationReport(probabilities: called, labels: rows.map { $0.hasLesion ? 1 : 0 }, classNames: ["no lesion", "lesion"]) {
+        report += "## Lesion presence (threshold \(String(format: "%.3f", presence.threshold)))\n\n"
+        report += MetricsMarkdown.diagnosisTable([(name: "presence", report: r)]) + "\n"
+        log(String(format: "presence on the calibration images: sensitivity %.3f, specificity %.3f, AUC %.3f",
+                   r.sensitivity ?? .nan, r.specificity ?? .nan, r.auc ?? .nan))
+    }
     func calibrate(_ model: LoadedModel, probabilities: [[Float]], labels: [Int], file: String, title: String) throws -> String {
         let t = TemperatureScaling.fit(logits: TemperatureScaling.logits(probabilities), labels: labels)
         let names = model.classNames!
@@ -172,8 +191,14 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
         biradsFile = try calibrate(birads, probabilities: probabilities, labels: try classLabels(graded, classNames: birads.classNames!),
                                    file: "birads.safetensors", title: "BI-RADS")
     }
-    let manifest = DiagnosisManifest(pathology: pathologyFile, birads: biradsFile, presence: presence,
+    var manifest = DiagnosisManifest(pathology: pathologyFile, birads: biradsFile, presence: presence,
                                      segmenterThreshold: segmenter.threshold, segmenterSHA256: try SHA256.hex(file: segmenter.url))
+    if let m = presenceClassifier {
+        let (tensors, metadata) = try Safetensors.read(m.url)
+        try writeModelFile(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, dtype: .f16,
+                           to: out.appendingPathComponent("presence.safetensors"))
+        manifest.presenceClassifier = "presence.safetensors"
+    }
     try JSONFiles.write(manifest, to: out.appendingPathComponent(Diagnoser.manifestName))
     try AtomicFile.write(Data(report.utf8), to: out.appendingPathComponent("fit.md"))
     return manifest

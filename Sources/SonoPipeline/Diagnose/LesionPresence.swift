@@ -12,8 +12,11 @@ public struct PresenceFeatures: Codable, Sendable, Equatable {
     public var logLargestAreaFraction: Double
     /// Share of the thresholded pixels that the largest region holds (1: one region; 0: none).
     public var largestShare: Double
+    /// Logit of a whole-image lesion/normal classifier's P(lesion), when the bundle has one.
+    public var classifierLogit: Double? = nil
 
     public static let names = ["maxProbability", "largestMeanProbability", "logLargestAreaFraction", "largestShare"]
+    public static let classifierName = "classifierLogit"
 
     public init(probability: GrayImage, threshold: Float) {
         let all = Mask(width: probability.width, height: probability.height, pixels: probability.pixels.map { $0 >= threshold ? 1 : 0 })
@@ -26,7 +29,15 @@ public struct PresenceFeatures: Codable, Sendable, Equatable {
         largestShare = total == 0 ? 0 : Double(a) / Double(total)
     }
 
-    public var vector: [Double] { [maxProbability, largestMeanProbability, logLargestAreaFraction, largestShare] }
+    public var vector: [Double] {
+        [maxProbability, largestMeanProbability, logLargestAreaFraction, largestShare] + (classifierLogit.map { [$0] } ?? [])
+    }
+
+    /// The logit of a probability, clipped so a certain classifier stays finite.
+    public static func logit(_ p: Float) -> Double {
+        let q = min(max(Double(p), 1e-6), 1 - 1e-6)
+        return log(q / (1 - q))
+    }
 }
 
 /// Logistic regression on `PresenceFeatures`: P(lesion) = σ(w · (x − μ) / σ + b), fitted by Newton's method on
@@ -48,7 +59,7 @@ public struct PresenceModel: Codable, Sendable, Equatable {
 
     /// Fits the regression to `features` with `labels` (true: lesion). The threshold starts at 0.5.
     public static func fit(_ features: [PresenceFeatures], labels: [Bool], ridge: Double = 1e-2) -> PresenceModel {
-        let x = features.map(\.vector), d = PresenceFeatures.names.count, n = Double(max(1, x.count))
+        let x = features.map(\.vector), d = x.first?.count ?? PresenceFeatures.names.count, n = Double(max(1, x.count))
         let mean = (0..<d).map { j in x.reduce(0) { $0 + $1[j] } / n }
         let scale = (0..<d).map { j in max(1e-6, sqrt(x.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n)) }
         let z = x.map { row in [1.0] + (0..<d).map { (row[$0] - mean[$0]) / scale[$0] } }
@@ -69,7 +80,9 @@ public struct PresenceModel: Codable, Sendable, Equatable {
             for i in 0...d { w[i] -= step[i] }
             if step.map(abs).max() ?? 0 < 1e-9 { break }
         }
-        return PresenceModel(mean: mean, scale: scale, weights: Array(w[1...]), bias: w[0], threshold: 0.5)
+        var model = PresenceModel(mean: mean, scale: scale, weights: Array(w[1...]), bias: w[0], threshold: 0.5)
+        if d > PresenceFeatures.names.count { model.featureNames.append(PresenceFeatures.classifierName) }
+        return model
     }
 
     /// The highest threshold at which at least `sensitivity` of the lesion images are called lesions.
