@@ -164,7 +164,8 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
         var mask = options.postprocessing.mask(from: probability, threshold: threshold)
         let found = try diagnoser?.diagnose(image: grey.image, probability: probability, mask: mask)
         if let found, !found.lesionPresent { mask = Mask(width: mask.width, height: mask.height) }
-        var caption = [String(format: "model %@, threshold %.2f", model.name, threshold)]
+        let modelName = model.url.deletingLastPathComponent().lastPathComponent + "/" + model.url.lastPathComponent
+        var caption = [String(format: "model %@, threshold %.2f", modelName, threshold)]
         if let found {
             var line = String(format: "P(lesion) %.2f", found.lesionProbability)
             if let p = found.pathology, let m = found.malignancyProbability { line += String(format: "  %@, P(malignant) %.2f", p, m) }
