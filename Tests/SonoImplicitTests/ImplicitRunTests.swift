@@ -121,7 +121,8 @@ final class ImplicitRunTests: XCTestCase {
         XCTAssertNoThrow(try busi.validate())
         let nisfBusi = try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/nisf-busi.json"))
         XCTAssertFalse(nisfBusi.model.isConditioned)
-        XCTAssertEqual(nisfBusi.data.first?.split, "splits/busi-lesions.json")
+        XCTAssertEqual(nisfBusi.data.first?.split, root.appendingPathComponent("splits/busi-lesions.json").standardizedFileURL.path,
+                       "relative paths resolve from the recipe's folder or a parent")
         XCTAssertThrowsError(try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/missing.json"))) {
             XCTAssertTrue("\($0)".contains("missing.json"))
         }
