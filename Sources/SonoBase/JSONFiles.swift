@@ -20,7 +20,7 @@ public enum JSONFiles {
     public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw FileReadError(path: url.path, reason: "cannot read it") }
-        do { return try decoder().decode(T.self, from: data) } catch let error as DecodingError {
+        do { return try decoder().decode(T.self, from: data) } catch {
             throw FileReadError(path: url.path, reason: "not a valid \(T.self): \(describeDecoding(error))")
         }
     }
@@ -74,15 +74,16 @@ public struct FileReadError: Error, CustomStringConvertible {
     public var description: String { "\(path): \(reason)" }
 }
 
-/// A decoding error in words: the key path and what was wrong there.
-public func describeDecoding(_ error: DecodingError) -> String {
-    func path(_ c: DecodingError.Context) -> String {
-        let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        return p.isEmpty ? "" : "at \(p): "
-    }
+/// A decoding error in words a user can act on: the key path and what was wrong there (other errors as they
+/// describe themselves).
+public func describeDecoding(_ error: Error) -> String {
     switch error {
-    case .keyNotFound(let key, let c): return path(c) + "missing key '\(key.stringValue)'"
-    case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return path(c) + c.debugDescription
-    @unknown default: return "\(error)"
+    case let DecodingError.typeMismatch(_, c), let DecodingError.valueNotFound(_, c), let DecodingError.dataCorrupted(c):
+        let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+        return (path.isEmpty ? "" : "at '\(path)': ") + c.debugDescription
+    case let DecodingError.keyNotFound(key, c):
+        let path = (c.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+        return "missing key '\(path)'"
+    default: return "\(error)"
     }
 }

@@ -6,6 +6,17 @@ import Foundation
 /// change splits, augmentations and initial weights.
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    /// Set for a network whose every weight is about to be read from a file: random tensors drawn from it are
+    /// zeros, made without drawing (a tenth of a one-image `segment` went on initial weights it then overwrote).
+    public private(set) var skipsTensorDraws = false
+
+    /// The generator to build a network with just before loading all its weights (`Tensor.normal`/`uniform`
+    /// give zeros; scalar draws are unaffected).
+    public static var forLoadedWeights: RandomGenerator {
+        var g = RandomGenerator(seed: 0)
+        g.skipsTensorDraws = true
+        return g
+    }
 
     public init(seed: UInt64) {
         var sm = SplitMix64(seed: seed)

@@ -17,17 +17,28 @@ public enum SHA256 {
     /// The digest of `data` as 64 lowercase hex digits.
     public static func hex(_ data: Data) -> String {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var message = [UInt8](data)
-        let bits = UInt64(message.count) * 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        let whole = data.count / 64 * 64
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            for chunk in stride(from: 0, to: whole, by: 64) { compress(&h, UnsafeRawBufferPointer(rebasing: bytes[chunk..<(chunk + 64)])) }
+        }
+        // The tail, 0x80, zeros and the bit length make one or two more blocks.
+        var tail = [UInt8](data[data.startIndex.advanced(by: whole)...])
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        let bits = UInt64(data.count) * 8
+        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        tail.withUnsafeBytes { bytes in
+            for chunk in stride(from: 0, to: bytes.count, by: 64) { compress(&h, UnsafeRawBufferPointer(rebasing: bytes[chunk..<(chunk + 64)])) }
+        }
+        return h.map { String(format: "%08x", $0) }.joined()
+    }
+
+    /// One 64-byte block into the state `h`.
+    private static func compress(_ h: inout [UInt32], _ block: UnsafeRawBufferPointer) {
         @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for i in 0..<16 {
-                let j = chunk + 4 * i
-                w[i] = UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8 | UInt32(message[j + 3])
+                w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
             }
             for i in 16..<64 {
                 let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
@@ -42,7 +53,6 @@ public enum SHA256 {
             }
             for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
         }
-        return h.map { String(format: "%08x", $0) }.joined()
     }
 
     /// The digest of the file at `url`.

@@ -53,14 +53,13 @@ struct SegmentCommand: ParsableCommand {
         (options.maxPixels, options.onError) = (maxPixels, onError)
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
-        let rows = try segment(images, model: loaded, options: options, diagnoser: try diagnoser(segmenter: loaded, log: log),
+        let rows = try segment(images, model: loaded, options: options, diagnoser: try diagnoser(log: log),
                                out: URL(fileURLWithPath: out), log: log)
         print("\(rows.count) images, \(rows.filter(\.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
     }
 
     /// The bundle asked for, or the bundled one (absent from a checkout without it: a note, no diagnosis).
-    /// Presence is calibrated on one segmenter's maps, so another segmenter gets a warning.
-    private func diagnoser(segmenter: ImagePredictor, log: (String) -> Void) throws -> Diagnoser? {
+    private func diagnoser(log: (String) -> Void) throws -> Diagnoser? {
         if noDiagnosis {
             if diagnosis != nil { throw ValidationError("--diagnosis and --no-diagnosis contradict each other") }
             return nil
@@ -72,11 +71,7 @@ struct SegmentCommand: ParsableCommand {
             }
             folder = found.deletingLastPathComponent()
         }
-        let d = try Diagnoser(folder)
-        if try SHA256.hex(file: segmenter.url) != d.manifest.segmenterSHA256 {
-            log("note: \(folder.path) was calibrated on another segmenter's maps; lesion presence probabilities may be off for \(segmenter.url.lastPathComponent)")
-        }
-        return d
+        return try Diagnoser(folder)
     }
 
     /// The same outputs from an implicit network, by latent optimisation.

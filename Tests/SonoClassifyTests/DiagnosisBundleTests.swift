@@ -8,13 +8,7 @@ import XCTest
 
 /// A lesion-crop classifier and a diagnosis bundle end to end on shapes (discs benign, squares malignant,
 /// noise-only normals), with `segment` running the bundle.
-final class DiagnosisBundleTests: XCTestCase {
-    var threads = 0
-    override func setUp() { threads = Parallel.threads; Parallel.threads = 1 }
-    override func tearDown() { Parallel.threads = threads }
-
-    func tmp(_ name: String) -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-\(name)-\(UUID().uuidString)") }
-
+final class DiagnosisBundleTests: SingleThreadedRunTestCase {
     func testCropClassifierBundleAndSegmentWithDiagnosis() throws {
         let data = try makeShapeBUSI(perClass: 10)
         let normals = data.appendingPathComponent("normal")

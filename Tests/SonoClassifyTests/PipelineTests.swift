@@ -7,13 +7,7 @@ import SonoModels
 import SonoNN
 
 /// The classify pipeline end to end on a BUSI-layout folder of discs (benign) and squares (malignant).
-final class PipelineTests: XCTestCase {
-    var threads = 0
-    override func setUp() { threads = Parallel.threads; Parallel.threads = 1 }
-    override func tearDown() { Parallel.threads = threads }
-
-    func tmp(_ name: String) -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-\(name)-\(UUID().uuidString)") }
-
+final class PipelineTests: SingleThreadedRunTestCase {
     func testMultitaskRunWritesModelThatSegmentPrintsClassFrom() throws {
         let data = try makeShapeBUSI(perClass: 10)
         let run = tmp("mt")

@@ -4,6 +4,8 @@ import SonoImaging
 import SonoPipeline
 import SonoModels
 import SonoTensor
+import SonoKernels
+import XCTest
 
 /// A bright disc (class 0) or square (class 1) of random size and place on a noisy background, and its mask.
 func shape(square: Bool, size: Int, rng: inout RandomGenerator) -> (GrayImage, Mask) {
@@ -61,4 +63,13 @@ func tinyRecipe(data: URL, task: ClassifyTask, model: ClassifyModelKind, epochs:
     (c.optimizer.learningRate, c.optimizer.schedule) = (3e-3, .constant)
     (c.split.folds, c.split.testFraction, c.split.validationFraction) = (0, 0.25, 0.25)
     return c
+}
+
+/// Tests that train: one worker thread (bit-identical runs whatever the machine) and fresh temporary folders.
+class SingleThreadedRunTestCase: XCTestCase {
+    private var threads = 0
+    override func setUp() { threads = Parallel.threads; Parallel.threads = 1 }
+    override func tearDown() { Parallel.threads = threads }
+
+    func tmp(_ name: String) -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-\(name)-\(UUID().uuidString)") }
 }

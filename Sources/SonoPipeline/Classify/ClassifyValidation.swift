@@ -42,7 +42,8 @@ func validateTask(_ network: TaskNetwork, loader: BatchLoader, loss: TaskLoss, c
     var v = TaskValidation(loss: batches > 0 ? lossSum / Double(batches) : 0, score: 0)
     var scores: [Double] = []
     if !labels.isEmpty {
-        let r = try ClassificationReport(probabilities: probabilities, labels: labels, classNames: classNames, positiveClass: positiveClass)
+        let r = try ClassificationReport(probabilities: probabilities, labels: labels, classNames: classNames, positiveClass: positiveClass,
+                                         bootstrap: nil)
         (v.accuracy, v.balancedAccuracy, v.macroF1, v.auc) = (r.accuracy, r.balancedAccuracy, r.macroF1, r.auc)
         scores.append(r.balancedAccuracy)
     }

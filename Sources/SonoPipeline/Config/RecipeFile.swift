@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 
 /// A recipe file's JSON with its `base` resolved. `"base": "default.json"` (a path relative to the recipe's
 /// own folder) starts from that recipe and lets this file override it: objects merge key by key, arrays and
@@ -51,7 +52,7 @@ public enum RecipeFile {
     static func decode<T: Codable>(_ type: T.Type, data: Data, path: String, what: String) throws -> T {
         let value: T
         do { value = try JSONDecoder().decode(T.self, from: data) } catch {
-            throw PipelineError.unreadable(path, "not a valid \(what): \(describe(error))")
+            throw PipelineError.unreadable(path, "not a valid \(what): \(describeDecoding(error))")
         }
         // Every key the type reads appears when the decoded value is written back (optional ones once set).
         let given = try JSONSerialization.jsonObject(with: data)
@@ -107,7 +108,7 @@ public enum RecipeFile {
         }
         let value: JSONValue
         do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw PipelineError.unreadable(url.path, "not valid JSON: \(describe(error))")
+            throw PipelineError.unreadable(url.path, "not valid JSON: \(describeDecoding(error))")
         }
         guard case let .object(fields) = value else { throw PipelineError.unreadable(url.path, "a recipe is a JSON object") }
         return (data, fields)

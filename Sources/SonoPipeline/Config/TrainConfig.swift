@@ -185,19 +185,6 @@ public struct TrainConfig: Codable, Equatable, Sendable, HasTrainingSettings {
     }
 }
 
-/// A decoding error in words a user can act on.
-func describe(_ error: Error) -> String {
-    switch error {
-    case let DecodingError.typeMismatch(_, c), let DecodingError.valueNotFound(_, c), let DecodingError.dataCorrupted(c):
-        let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-        return (path.isEmpty ? "" : "at '\(path)': ") + c.debugDescription
-    case let DecodingError.keyNotFound(key, c):
-        let path = (c.codingPath + [key]).map(\.stringValue).joined(separator: ".")
-        return "missing key '\(path)'"
-    default: return "\(error)"
-    }
-}
-
 public enum PipelineError: Error, CustomStringConvertible, LocalizedError {
     case invalidConfig(String)
     case unreadable(String, String)

@@ -67,14 +67,7 @@ public final class Diagnoser {
         presenceClassifier = try manifest.presenceClassifier.map { try Self.classifier($0, in: folder, names: ["normal", "lesion"]) }
     }
 
-    /// The presence features of an image: the segmenter map's, plus the whole-image classifier's logit.
-    public func presenceFeatures(image: GrayImage, probability: GrayImage) throws -> PresenceFeatures {
-        var f = PresenceFeatures(probability: probability, threshold: manifest.segmenterThreshold)
-        if let m = presenceClassifier {
-            f.classifierLogit = PresenceFeatures.logit(try m.classify(image: image, lesion: Mask(width: 1, height: 1))[m.classNames!.firstIndex(of: "lesion")!])
-        }
-        return f
-    }
+
 
     private static func classifier(_ name: String, in folder: URL, names: [String]?) throws -> LoadedModel {
         guard !name.contains("/") else { throw PipelineError.noModel("\(folder.path)/\(manifestName): '\(name)' must be a file beside it") }
@@ -87,7 +80,9 @@ public final class Diagnoser {
     /// The diagnosis of `image` from the segmenter's `probability` map and the `mask` made of it (its largest
     /// region gives the classifiers' window).
     public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask) throws -> Diagnosis {
-        let presence = manifest.presence.probability(try presenceFeatures(image: image, probability: probability))
+        let features = try PresenceFeatures(image: image, probability: probability, threshold: manifest.segmenterThreshold,
+                                            classifier: presenceClassifier)
+        let presence = manifest.presence.probability(features)
         var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= manifest.presence.threshold)
         guard d.lesionPresent, !mask.isEmpty else { d.lesionPresent = false; return d }
         let c = try classifyLesion(image: image, mask: mask)

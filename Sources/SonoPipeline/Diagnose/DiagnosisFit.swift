@@ -107,11 +107,8 @@ func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, patho
             let probability = prediction.lesion!
             let mask = MaskPostprocessing(fillHoles: true, largestComponent: true).mask(from: probability, threshold: segmenter.threshold)
             var row = DiagnosisRow(sample: sample, hasLesion: !loaded.mask.isEmpty,
-                                   features: PresenceFeatures(probability: probability, threshold: segmenter.threshold))
-            if let m = presenceClassifier {
-                let p = try m.classify(image: loaded.image, lesion: mask)
-                row.features.classifierLogit = PresenceFeatures.logit(p[m.classNames!.firstIndex(of: "lesion")!])
-            }
+                                   features: try PresenceFeatures(image: loaded.image, probability: probability,
+                                                                  threshold: segmenter.threshold, classifier: presenceClassifier))
             if row.hasLesion {
                 row.pathology = try pathology.classify(image: loaded.image, lesion: mask)
                 if let birads, sample.birads != nil { row.birads = try birads.classify(image: loaded.image, lesion: mask) }
@@ -145,7 +142,8 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
                                  presenceClassifier: presenceClassifier, log: log)
     try Folders.create(out)
 
-    // Presence: every calibration image, lesion or not.
+    // Presence: every calibration image, lesion or not. The classifiers ship at float16 (half the size;
+    // `exportModel` keeps any tensor beyond f16's range in f32).
     var presence = PresenceModel.fit(rows.map(\.features), labels: rows.map(\.hasLesion))
     let presenceProbabilities = rows.map { presence.probability($0.features) }
     presence.threshold = PresenceModel.threshold(probabilities: presenceProbabilities, labels: rows.map(\.hasLesion),
@@ -173,10 +171,7 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
         report += MetricsMarkdown.diagnosisTable([(name: "before calibration", report: before), (name: "after", report: after)]) + "\n"
         var info = model.info
         info.temperature = t
-        // Shipped at float16 (half the size; `writeModelFile` keeps any tensor beyond f16's range in f32).
-        let (tensors, _) = try Safetensors.read(model.url)
-        try writeModelFile(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: try info.metadata(),
-                           dtype: .f16, to: out.appendingPathComponent(file))
+        try exportModel(model.url, to: out.appendingPathComponent(file), dtype: .f16, metadata: try info.metadata())
         return file
     }
     let lesions = rows.filter { $0.pathology != nil && ["benign", "malignant"].contains($0.sample.className ?? "") }
@@ -194,9 +189,7 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
     var manifest = DiagnosisManifest(pathology: pathologyFile, birads: biradsFile, presence: presence,
                                      segmenterThreshold: segmenter.threshold, segmenterSHA256: try SHA256.hex(file: segmenter.url))
     if let m = presenceClassifier {
-        let (tensors, metadata) = try Safetensors.read(m.url)
-        try writeModelFile(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, dtype: .f16,
-                           to: out.appendingPathComponent("presence.safetensors"))
+        try exportModel(m.url, to: out.appendingPathComponent("presence.safetensors"), dtype: .f16)
         manifest.presenceClassifier = "presence.safetensors"
     }
     try JSONFiles.write(manifest, to: out.appendingPathComponent(Diagnoser.manifestName))

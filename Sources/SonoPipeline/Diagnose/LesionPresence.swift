@@ -29,6 +29,16 @@ public struct PresenceFeatures: Codable, Sendable, Equatable {
         largestShare = total == 0 ? 0 : Double(a) / Double(total)
     }
 
+    /// The features of one image: its segmenter map's, plus the logit of `classifier`'s P(lesion) when given
+    /// (a whole-image normal/lesion model).
+    public init(image: GrayImage, probability: GrayImage, threshold: Float, classifier: LoadedModel?) throws {
+        self.init(probability: probability, threshold: threshold)
+        if let classifier, let lesion = classifier.classNames?.firstIndex(of: "lesion"),
+           let p = try classifier.predict(image: image).classes {
+            classifierLogit = Self.logit(p[lesion])
+        }
+    }
+
     public var vector: [Double] {
         [maxProbability, largestMeanProbability, logLargestAreaFraction, largestShare] + (classifierLogit.map { [$0] } ?? [])
     }

@@ -52,12 +52,12 @@ public final class ImplicitModel {
         }
         let info: ImplicitModelInfo
         do { info = try JSONDecoder().decode(ImplicitModelInfo.self, from: Data(json.utf8)) } catch {
-            throw ImplicitModelError.invalidInfo(file: file, detail: describe(error))
+            throw ImplicitModelError.invalidInfo(file: file, detail: describeDecoding(error))
         }
         let problems = info.network.problems + info.inference.problems
         guard problems.isEmpty else { throw ImplicitModelError.invalidInfo(file: file, detail: problems.joined(separator: "; ")) }
         if let problem = invalidStateValues(tensors) { throw ImplicitModelError.weightsMismatch(file: file, detail: "unusable weights: \(problem)") }
-        var rng = RandomGenerator(seed: 0)
+        var rng = RandomGenerator.forLoadedWeights   // every weight is read below, strictly
         let network = ImplicitNetwork(info.network, rng: &rng)
         do { try network.load(stateDict: tensors, strict: true) } catch {
             throw ImplicitModelError.weightsMismatch(file: file, detail: "\(error)")

@@ -55,29 +55,26 @@ public struct ClassificationReport: Codable, Sendable, Equatable {
     public var calibration: Calibration? = nil
 
     /// `probabilities[i]` holds sample i's score per class (same order as `classNames`); `labels[i]` is its
-    /// true class index.
-    public init(probabilities: [[Float]], labels: [Int], classNames: [String], positiveClass: Int = 1) throws {
+    /// true class index. `bootstrap` draws the intervals (nil: none, e.g. for a training run's per-epoch
+    /// validation, which reads the point figures only).
+    public init(probabilities: [[Float]], labels: [Int], classNames: [String], positiveClass: Int = 1,
+                bootstrap: BootstrapSettings? = BootstrapSettings()) throws {
         try self.init(core: probabilities, labels: labels, classNames: classNames, positiveClass: positiveClass)
         let (k, n) = (classNames.count, labels.count)
         if k == 2 { (sensitivity, specificity) = (perClass[positiveClass].recall, perClass[1 - positiveClass].recall) }
         calibration = Calibration(probabilities: probabilities, labels: labels)
-        if n >= 10 {
-            var rng = SplitMix64(seed: 0, label: "classification")
-            var aucs: [Double] = [], balanced: [Double] = []
-            for _ in 0..<1000 {
-                let pick = (0..<n).map { _ in rng.nextIndex(below: n) }
-                guard let r = try? ClassificationReport(core: pick.map { probabilities[$0] }, labels: pick.map { labels[$0] },
-                                                        classNames: classNames, positiveClass: positiveClass) else { continue }
-                balanced.append(r.balancedAccuracy)
-                if let a = r.auc { aucs.append(a) }
-            }
-            func interval(_ v: [Double]) -> [Double]? {
-                let s = v.sorted()
-                guard let lo = Quantile.linear(sorted: s, 0.025), let hi = Quantile.linear(sorted: s, 0.975) else { return nil }
-                return [lo, hi]
-            }
-            (aucInterval, balancedAccuracyInterval) = (interval(aucs), interval(balanced))
+        guard let bootstrap, n >= 10 else { return }
+        var rng = SplitMix64(seed: bootstrap.seed, label: "classification")
+        var aucs: [Double] = [], balanced: [Double] = []
+        for _ in 0..<bootstrap.resamples {
+            let pick = (0..<n).map { _ in rng.nextIndex(below: n) }
+            guard let r = try? ClassificationReport(core: pick.map { probabilities[$0] }, labels: pick.map { labels[$0] },
+                                                    classNames: classNames, positiveClass: positiveClass) else { continue }
+            balanced.append(r.balancedAccuracy)
+            if let a = r.auc { aucs.append(a) }
         }
+        aucInterval = Bootstrap.percentiles(aucs, confidence: bootstrap.confidence).map { [$0.lower, $0.upper] }
+        balancedAccuracyInterval = Bootstrap.percentiles(balanced, confidence: bootstrap.confidence).map { [$0.lower, $0.upper] }
     }
 
     /// The point figures alone (what each bootstrap resample needs).

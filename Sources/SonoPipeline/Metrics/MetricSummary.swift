@@ -71,8 +71,14 @@ public enum Bootstrap {
             for _ in 0..<n { sum += values[rng.nextIndex(below: n)] }
             means[b] = sum / Double(n)
         }
-        means.sort()
-        let tail = (1 - settings.confidence) / 2
-        return (Quantile.linear(sorted: means, tail)!, Quantile.linear(sorted: means, 1 - tail)!)
+        return percentiles(means, confidence: settings.confidence)
+    }
+
+    /// The percentile-method interval of resampled statistics: their (1 − c)/2 and (1 + c)/2 quantiles (linear
+    /// interpolation); nil for none.
+    public static func percentiles(_ statistics: [Double], confidence: Double) -> (lower: Double, upper: Double)? {
+        let sorted = statistics.sorted(), tail = (1 - confidence) / 2
+        guard let lower = Quantile.linear(sorted: sorted, tail), let upper = Quantile.linear(sorted: sorted, 1 - tail) else { return nil }
+        return (lower, upper)
     }
 }

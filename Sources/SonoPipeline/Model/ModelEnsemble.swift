@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoImaging
 import SonoNN
 import SonoTensor
@@ -36,7 +37,7 @@ public final class ModelEnsemble: ImagePredictor {
     static func header(_ metadata: [String: String], of url: URL) throws -> Header {
         let header: Header
         do { header = try JSONDecoder().decode(Header.self, from: Data((metadata[key] ?? "").utf8)) } catch {
-            throw PipelineError.noModel("\(url.path): unreadable ensemble description: \(describe(error))")
+            throw PipelineError.noModel("\(url.path): unreadable ensemble description: \(describeDecoding(error))")
         }
         guard !header.members.isEmpty else { throw PipelineError.noModel("\(url.path): an ensemble with no members") }
         return header

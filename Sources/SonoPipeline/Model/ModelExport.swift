@@ -16,9 +16,12 @@ public func modelFile(_ path: URL) -> URL {
 /// Rewrites a model file's weights at another precision and keeps its header (what the model is, how to
 /// preprocess, its threshold): float16 halves a shipped model and loads back as Float32. Works for every
 /// SonoSeg model file (U-Net, classification, implicit). Returns the number of tensors and the new file size.
+/// `metadata` replaces the header (a calibrated copy of a classifier).
 @discardableResult
-public func exportModel(_ source: URL, to destination: URL, dtype: Safetensors.Precision) throws -> (tensors: Int, bytes: Int) {
-    let (tensors, metadata) = try Safetensors.read(source)
+public func exportModel(_ source: URL, to destination: URL, dtype: Safetensors.Precision,
+                        metadata replacement: [String: String]? = nil) throws -> (tensors: Int, bytes: Int) {
+    let (tensors, original) = try Safetensors.read(source)
+    let metadata = replacement ?? original
     guard !metadata.isEmpty else {
         throw PipelineError.noModel("\(source.path): no SonoSeg header (a model file carries its configuration in __metadata__)")
     }

@@ -44,7 +44,7 @@ public struct ModelInfo: Codable, Equatable, Sendable {
         }
         let info: ModelInfo
         do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
-            throw PipelineError.noModel("\(url.path): unreadable model description: \(describe(error))")
+            throw PipelineError.noModel("\(url.path): unreadable model description: \(describeDecoding(error))")
         }
         var problems = info.preprocess.problems
         if info.classifier == nil {
@@ -93,7 +93,7 @@ public final class LoadedModel: ImagePredictor {
     init(tensors: [String: Tensor], info: ModelInfo, url: URL) throws {
         (self.info, self.url) = (info, url)
         if let problem = invalidStateValues(tensors) { throw PipelineError.noModel("\(url.path): unusable weights: \(problem)") }
-        var rng = RandomGenerator(seed: 0)
+        var rng = RandomGenerator.forLoadedWeights   // every weight is read below, strictly
         let module: Module
         if let classifier = info.classifier {
             let net = TaskNetwork(classifier, rng: &rng)

@@ -146,6 +146,9 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
     defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.threshold
     let provenance = Provenance(model: model, threshold: threshold)
+    if let diagnoser, provenance.sha256 != diagnoser.manifest.segmenterSHA256 {
+        log("note: \(diagnoser.folder.path) was calibrated on another segmenter's maps; lesion presence probabilities may be off for \(model.url.lastPathComponent)")
+    }
     var rows: [LesionSummary] = [], skipped: [(String, String)] = []
     for (url, name) in zip(images, outputNames(images)) {
         let started = Date()

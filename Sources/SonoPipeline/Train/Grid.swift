@@ -26,7 +26,7 @@ public struct GridRecipeOf<Config: Codable>: Codable, Sendable {
     public static func load(_ url: URL) throws -> Self {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw PipelineError.unreadable(url.path, "file not found") }
         do { return try JSONDecoder().decode(Self.self, from: data) } catch {
-            throw PipelineError.unreadable(url.path, "not a grid recipe: \(describe(error))")
+            throw PipelineError.unreadable(url.path, "not a grid recipe: \(describeDecoding(error))")
         }
     }
 
