@@ -110,13 +110,16 @@ func taskMarkdown(_ c: ClassificationReport, name: String) -> String {
 /// Where a lesion-crop classifier's window comes from at evaluation: a segmenter's mask, as in `segment`.
 public struct LesionSource {
     public var segmenter: ImagePredictor
-    /// The largest lesion alone: one window per image.
-    public var postprocessing = MaskPostprocessing(fillHoles: true, largestComponent: true)
+    /// As `segment` makes its mask (the classifier takes the largest region's window).
+    public var postprocessing = MaskPostprocessing(fillHoles: true)
     public init(_ segmenter: ImagePredictor) { self.segmenter = segmenter }
 
     public func mask(_ image: GrayImage) throws -> Mask {
         let p = try segmenter.predict(image: image, flipTTA: false)
         guard let lesion = p.lesion else { throw PipelineError.invalidConfig("\(segmenter.url.path) does not segment") }
-        return postprocessing.mask(from: lesion, threshold: segmenter.threshold)
+        return mask(from: lesion)
     }
+
+    /// The mask of a probability map the segmenter already gave.
+    public func mask(from probability: GrayImage) -> Mask { postprocessing.mask(from: probability, threshold: segmenter.threshold) }
 }

@@ -98,8 +98,7 @@ public final class Diagnoser {
     /// Calibrated class probabilities of the window around `mask`'s largest region: pathology in the
     /// classifier's class order, BI-RADS in its own (nil without a BI-RADS model).
     public func classifyLesion(image: GrayImage, mask: Mask) throws -> (pathology: [Float], birads: [Float]?) {
-        let window = mask.largestComponent()
-        return (try pathology.classify(image: image, lesion: window), try birads?.classify(image: image, lesion: window))
+        (try pathology.classify(image: image, lesion: mask), try birads?.classify(image: image, lesion: mask))
     }
 
     public var pathologyClasses: [String] { pathology.classNames! }

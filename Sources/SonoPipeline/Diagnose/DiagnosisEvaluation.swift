@@ -59,13 +59,14 @@ public func evaluateDiagnosis(_ diagnoser: Diagnoser, segmenter: ImagePredictor,
     var rows: [DiagnosisEvaluation.Row] = []
     var pathology: ([[Float]], [Int]) = ([], []), birads: ([[Float]], [Int]) = ([], []), presence: ([[Float]], [Int]) = ([], [])
     let biradsNames = diagnoser.biradsClasses ?? []
+    let windows = LesionSource(segmenter)   // the mask as `segment` makes it
     for set in images {
         let samples = try set.samples()
         log("\(set.path) \(set.part.rawValue): \(samples.count) images")
         _ = try predictSamples(segmenter, samples, flipTTA: false, onError: .fail,
                                progress: ProgressBar(total: samples.count, label: "diagnose")) { _, sample, loaded, prediction in
             let probability = prediction.lesion!
-            let mask = MaskPostprocessing(fillHoles: true).mask(from: probability, threshold: segmenter.threshold)
+            let mask = windows.mask(from: probability)
             let d = try diagnoser.diagnose(image: loaded.image, probability: probability, mask: mask)
             let hasLesion = !loaded.mask.isEmpty
             presence.0.append([Float(1 - d.lesionProbability), Float(d.lesionProbability)]); presence.1.append(hasLesion ? 1 : 0)

@@ -99,13 +99,14 @@ struct DiagnosisRow {
 func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, pathology: LoadedModel, birads: LoadedModel?,
                    presenceClassifier: LoadedModel?, log: (String) -> Void) throws -> [DiagnosisRow] {
     var rows: [DiagnosisRow] = []
+    let windows = LesionSource(segmenter)
     for set in images {
         let samples = try set.samples()
         log("\(set.path) \(set.part.rawValue)\(set.classes.map { " (\($0.joined(separator: ", ")))" } ?? ""): \(samples.count) images")
         _ = try predictSamples(segmenter, samples, flipTTA: false, onError: .fail,
                                progress: ProgressBar(total: samples.count, label: "diagnose")) { _, sample, loaded, prediction in
             let probability = prediction.lesion!
-            let mask = MaskPostprocessing(fillHoles: true, largestComponent: true).mask(from: probability, threshold: segmenter.threshold)
+            let mask = windows.mask(from: probability)
             var row = DiagnosisRow(sample: sample, hasLesion: !loaded.mask.isEmpty,
                                    features: try PresenceFeatures(image: loaded.image, probability: probability,
                                                                   threshold: segmenter.threshold, classifier: presenceClassifier))

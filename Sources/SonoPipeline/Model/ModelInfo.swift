@@ -140,8 +140,8 @@ public final class LoadedModel: ImagePredictor {
             classes: classes?.first)
     }
 
-    /// Class probabilities of a lesion-crop classifier for the window around `lesion` (the whole frame for
-    /// an empty mask); a whole-image classifier ignores `lesion`.
+    /// Class probabilities of a lesion-crop classifier for the window around `lesion`'s largest region (one
+    /// lesion per window; the whole frame for an empty mask); a whole-image classifier ignores `lesion`.
     public func classify(image: GrayImage, lesion: Mask, flipTTA: Bool = false) throws -> [Float] {
         guard info.preprocess.crop != nil else {
             guard let c = try predict(image: image, flipTTA: flipTTA).classes else {
@@ -149,7 +149,7 @@ public final class LoadedModel: ImagePredictor {
             }
             return c
         }
-        let input = Preprocessor(info.preprocess).prepare(image, lesion: lesion)
+        let input = Preprocessor(info.preprocess).prepare(image, lesion: lesion.largestComponent())
         guard let c = predict(Tensor(input.pixels, shape: [1, 1, input.height, input.width]), flipTTA: flipTTA).classes?.first else {
             throw PipelineError.invalidConfig("\(url.path) has no classification head")
         }
