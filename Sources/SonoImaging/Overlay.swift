@@ -36,3 +36,23 @@ public enum Overlay {
         try render(image, outlines: [(mask, colour)], thickness: thickness)
     }
 }
+
+extension Image {
+    /// A 2-pixel-wide straight line between two points (pixel coordinates) in `colour`, clipped to the image;
+    /// RGB images only.
+    public mutating func drawLine(from a: (Double, Double), to b: (Double, Double), colour: RGB) {
+        guard channels == 3, case var .uint8(p) = pixels else { return }
+        let steps = Int(max(abs(b.0 - a.0), abs(b.1 - a.1)).rounded(.up)) + 1
+        for k in 0...steps {
+            let t = Double(k) / Double(max(steps, 1))
+            let x = Int((a.0 + (b.0 - a.0) * t).rounded()), y = Int((a.1 + (b.1 - a.1) * t).rounded())
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let px = x + dx, py = y + dy
+                guard px >= 0, py >= 0, px < width, py < height else { continue }
+                let i = (py * width + px) * 3
+                p[i] = colour.r; p[i + 1] = colour.g; p[i + 2] = colour.b
+            }
+        }
+        pixels = .uint8(p)
+    }
+}

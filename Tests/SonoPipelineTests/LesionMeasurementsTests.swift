@@ -11,6 +11,33 @@ final class LesionMeasurementsTests: XCTestCase {
         }
     }
 
+    /// A plus sign: a 41-pixel bar across and a 21-pixel bar down through its middle.
+    func testRadiologistsAxesDepthAndTallerThanWide() throws {
+        var mask = [UInt8](repeating: 0, count: 60 * 50)
+        for x in 0...40 { mask[20 * 60 + x] = 1 }
+        for y in 10...30 { mask[y * 60 + 20] = 1 }
+        let m = try LesionMeasurements(mask: mask, width: 60, height: 50, spacing: PixelSpacing(isotropic: 0.5))
+        XCTAssertEqual(Set([m.longAxis![0], m.longAxis![2]]), [0, 40])
+        XCTAssertEqual(m.longAxis![1], 20); XCTAssertEqual(m.longAxis![3], 20)
+        XCTAssertEqual(m.shortAxisPixels, 20, accuracy: 1e-9)
+        XCTAssertEqual(m.shortAxisMM!, 10, accuracy: 1e-9)
+        let a = m.shortAxis!
+        XCTAssertEqual(a[0], 20, accuracy: 1e-9); XCTAssertEqual(a[2], 20, accuracy: 1e-9)
+        XCTAssertEqual(Set([a[1], a[3]]), [10, 30])
+        XCTAssertEqual(m.depthPixels, 10); XCTAssertEqual(m.depthMM!, 5, accuracy: 1e-9)
+        XCTAssertEqual(m.tallerThanWide!, 0.5, accuracy: 1e-9)
+        // Turned a quarter: taller than wide.
+        var turned = [UInt8](repeating: 0, count: 60 * 50)
+        for y in 0...40 { turned[y * 60 + 20] = 1 }
+        for x in 10...30 { turned[20 * 60 + x] = 1 }
+        let t = try LesionMeasurements(mask: turned, width: 60, height: 50)
+        XCTAssertEqual(t.tallerThanWide!, 2, accuracy: 1e-9)
+        XCTAssertEqual(t.shortAxisPixels, 20, accuracy: 1e-9)
+        XCTAssertNil(t.shortAxisMM)
+        let empty = try LesionMeasurements(mask: [UInt8](repeating: 0, count: 16), width: 4, height: 4)
+        XCTAssertNil(empty.longAxis); XCTAssertNil(empty.depthPixels); XCTAssertNil(empty.tallerThanWide)
+    }
+
     func testRectangle() throws {
         let mask = Grid.rectangle(width: 12, height: 10, x0: 2, y0: 4, w: 5, h: 3)
         let m = try LesionMeasurements(mask: mask, width: 12, height: 10)

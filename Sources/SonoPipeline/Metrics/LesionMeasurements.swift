@@ -37,6 +37,22 @@ public struct LesionMeasurements: Codable, Sendable, Equatable {
     /// 0 for a lesion wider than tall, 90 for one taller than wide. Computed in millimetres when spacing is known.
     /// nil for an empty mask or when the moments are isotropic (a disc or square has no major axis).
     public var orientationDegrees: Double?
+    /// The long axis as a radiologist draws it: the two lesion pixel centres farthest apart (x1, y1, x2, y2,
+    /// the pair `maxDiameterPixels` measures); nil for an empty mask.
+    public var longAxis: [Int]? = nil
+    /// The short axis: the longest chord of lesion pixels perpendicular to the long axis (pixel centres binned
+    /// by their position along the long axis; within one bin, the span across it), as x1, y1, x2, y2 in pixel
+    /// coordinates, and its length (0 for a lesion one pixel wide). nil / 0 for an empty mask.
+    public var shortAxis: [Double]? = nil
+    public var shortAxisPixels: Double = 0
+    public var shortAxisMM: Double? = nil
+    /// Depth of the lesion below the skin line, taken as the top row of the image: the distance from row 0 to
+    /// the lesion's topmost pixel centre (pixels, and mm with spacing). nil for an empty mask.
+    public var depthPixels: Double? = nil
+    public var depthMM: Double? = nil
+    /// Height over width of the lesion's bounding extent (pixel centres; in mm with spacing): above 1, the
+    /// lesion is "taller than wide", a BI-RADS sign of malignancy. nil for an empty or one-pixel-wide mask.
+    public var tallerThanWide: Double? = nil
     /// Connected lesion regions.
     public var componentCount: Int
     /// Neighbourhood used to count components.
@@ -92,17 +108,23 @@ public struct LesionMeasurements: Codable, Sendable, Equatable {
         var points = [ConvexHull.Point]()
         for i in 0..<boundary.count where boundary[i] { points.append(ConvexHull.Point(x: i % w, y: i / w)) }
         let hull = ConvexHull.hull(points)
-        var farthestPixels = 0, farthestMM = 0.0
+        var farthestPixels = 0, farthestMM = 0.0, ends = (hull[0], hull[0])
         for i in 0..<hull.count {
             for j in (i + 1)..<Swift.max(i + 1, hull.count) {
                 let dx = hull[i].x - hull[j].x, dy = hull[i].y - hull[j].y
-                farthestPixels = Swift.max(farthestPixels, dx * dx + dy * dy)
+                if dx * dx + dy * dy > farthestPixels { (farthestPixels, ends) = (dx * dx + dy * dy, (hull[i], hull[j])) }
                 let mx = Double(dx) * sx, my = Double(dy) * sy
                 farthestMM = Swift.max(farthestMM, mx * mx + my * my)
             }
         }
         maxDiameterPixels = Double(farthestPixels).squareRoot()
         maxDiameterMM = spacing == nil ? nil : farthestMM.squareRoot()
+        longAxis = [ends.0.x, ends.0.y, ends.1.x, ends.1.y]
+        depthPixels = Double(minY)
+        depthMM = spacing.map { Double(minY) * $0.y }
+        let (tall, wide) = (Double(maxY - minY) * sy, Double(maxX - minX) * sx)
+        tallerThanWide = wide > 0 ? tall / wide : nil
+        measureShortAxis(mask, along: ends, sx: sx, sy: sy)
 
         // Second central moments in physical units, y flipped to point up on screen.
         let meanX = sumX / Double(area), meanY = sumY / Double(area)
@@ -123,6 +145,39 @@ public struct LesionMeasurements: Codable, Sendable, Equatable {
             if degrees < 0 { degrees += 180 }
             if degrees >= 180 { degrees -= 180 }
             orientationDegrees = degrees
+        }
+    }
+
+    /// The longest chord perpendicular to the long axis `ends`: pixel centres binned by their rounded position
+    /// along the axis (one-pixel bins); in each bin the two extremes across it.
+    private mutating func measureShortAxis(_ mask: Mask, along ends: (ConvexHull.Point, ConvexHull.Point), sx: Double, sy: Double) {
+        let ax = Double(ends.1.x - ends.0.x), ay = Double(ends.1.y - ends.0.y), length = (ax * ax + ay * ay).squareRoot()
+        guard length > 0 else { shortAxis = [Double(ends.0.x), Double(ends.0.y), Double(ends.0.x), Double(ends.0.y)]; return }
+        let (ux, uy) = (ax / length, ay / length)          // along the long axis
+        let (ox, oy) = (Double(ends.0.x), Double(ends.0.y))
+        var lowest: [Int: (Double, Int, Int)] = [:], highest: [Int: (Double, Int, Int)] = [:]
+        for y in 0..<mask.height {
+            for x in 0..<mask.width where mask.pixels[y * mask.width + x] != 0 {
+                let dx = Double(x) - ox, dy = Double(y) - oy
+                let bin = Int((dx * ux + dy * uy).rounded()), across = -dx * uy + dy * ux
+                if lowest[bin].map({ across < $0.0 }) ?? true { lowest[bin] = (across, x, y) }
+                if highest[bin].map({ across > $0.0 }) ?? true { highest[bin] = (across, x, y) }
+            }
+        }
+        var best: (span: Double, a: (Double, Int, Int), b: (Double, Int, Int))?
+        for (bin, lo) in lowest {
+            let hi = highest[bin]!
+            if hi.0 - lo.0 > (best?.span ?? -1) { best = (hi.0 - lo.0, lo, hi) }
+        }
+        guard let best else { return }
+        // The chord's ends on the perpendicular line through the bin's centre, as a radiologist's calipers sit.
+        let bin = (Double(best.a.1) - ox) * ux + (Double(best.a.2) - oy) * uy
+        let cx = ox + bin.rounded() * ux, cy = oy + bin.rounded() * uy
+        shortAxis = [cx - best.a.0 * uy, cy + best.a.0 * ux, cx - best.b.0 * uy, cy + best.b.0 * ux]
+        shortAxisPixels = best.span
+        if spacing != nil {
+            let dx = (shortAxis![2] - shortAxis![0]) * sx, dy = (shortAxis![3] - shortAxis![1]) * sy
+            shortAxisMM = (dx * dx + dy * dy).squareRoot()
         }
     }
 }

@@ -30,6 +30,14 @@ public struct LesionSummary: Codable, Sendable {
     public var areaMM2: Double?
     public var maxDiameterPixels: Double
     public var maxDiameterMM: Double?
+    /// The short axis (longest chord perpendicular to the long axis, the maximum diameter), depth of the lesion's
+    /// top below the image's top row (the skin line), and height / width (above 1: taller than wide); see
+    /// `LesionMeasurements`.
+    public var shortAxisPixels: Double = 0
+    public var shortAxisMM: Double? = nil
+    public var depthPixels: Double? = nil
+    public var depthMM: Double? = nil
+    public var tallerThanWide: Double? = nil
     /// x, y, width, height of the lesion's bounding box (pixels).
     public var boundingBox: [Int]
     /// Major-axis angle in degrees, counter-clockwise on screen from the x axis, in [0, 180); nil for round lesions.
@@ -61,6 +69,8 @@ public struct LesionSummary: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case image, width, height, lesionFound = "lesion_found", areaPixels = "area_px", areaMM2 = "area_mm2"
         case maxDiameterPixels = "max_diameter_px", maxDiameterMM = "max_diameter_mm", boundingBox = "bbox"
+        case shortAxisPixels = "short_axis_px", shortAxisMM = "short_axis_mm", depthPixels = "depth_px", depthMM = "depth_mm"
+        case tallerThanWide = "taller_than_wide"
         case orientationDegrees = "orientation_deg", components, meanProbability = "mean_probability"
         case channelsDiffered = "channels_differed", seconds
         case className = "class", classProbability = "class_probability"
@@ -213,9 +223,13 @@ func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, proba
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
     let size = m.areaPixels == 0 ? "no lesion found"
-        : m.maxDiameterMM.map { String(format: "lesion %.1f mm across, %.0f mm2", $0, m.areaMM2 ?? 0) }
-          ?? String(format: "lesion %.0f px across, %d px", m.maxDiameterPixels, m.areaPixels)
-    let overlay = Overlay.captioned(try Overlay.render(grey.image, mask: mask), lines: [url.lastPathComponent + "  " + size] + caption)
+        : m.maxDiameterMM.map { String(format: "lesion %.1f x %.1f mm, %.0f mm2, depth %.1f mm", $0, m.shortAxisMM ?? 0, m.areaMM2 ?? 0, m.depthMM ?? 0) }
+          ?? String(format: "lesion %.0f x %.0f px, depth %.0f px", m.maxDiameterPixels, m.shortAxisPixels, m.depthPixels ?? 0)
+    var drawn = try Overlay.render(grey.image, mask: mask)
+    // The calipers: long axis yellow, short axis cyan.
+    if let l = m.longAxis { drawn.drawLine(from: (Double(l[0]), Double(l[1])), to: (Double(l[2]), Double(l[3])), colour: .yellow) }
+    if let a = m.shortAxis { drawn.drawLine(from: (a[0], a[1]), to: (a[2], a[3]), colour: RGB(0, 220, 255)) }
+    let overlay = Overlay.captioned(drawn, lines: [url.lastPathComponent + "  " + size] + caption)
     try ImageIO.writePNG(overlay, to: out.appendingPathComponent("\(stem)_overlay.png"))
     let lesionProbs = zip(probability.pixels, mask.pixels).filter { $0.1 == 1 }.map { Double($0.0) }
     let box = m.boundingBox.map { [$0.x, $0.y, $0.width, $0.height] } ?? []
@@ -224,7 +238,9 @@ func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, proba
     let image = folders + url.lastPathComponent
     let row = LesionSummary(image: image, width: grey.image.width, height: grey.image.height,
                             lesionFound: m.areaPixels > 0, areaPixels: m.areaPixels, areaMM2: m.areaMM2,
-                            maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM, boundingBox: box,
+                            maxDiameterPixels: m.maxDiameterPixels, maxDiameterMM: m.maxDiameterMM,
+                            shortAxisPixels: m.shortAxisPixels, shortAxisMM: m.shortAxisMM, depthPixels: m.depthPixels,
+                            depthMM: m.depthMM, tallerThanWide: m.tallerThanWide, boundingBox: box,
                             orientationDegrees: m.orientationDegrees, components: m.componentCount,
                             meanProbability: lesionProbs.isEmpty ? 0 : lesionProbs.reduce(0, +) / Double(lesionProbs.count),
                             channelsDiffered: grey.channelsDiffered, seconds: seconds())
@@ -240,11 +256,11 @@ func writeSummaries<Row: Encodable>(_ rows: [Row], lesions: [LesionSummary], to 
 func summaryCSV(_ rows: [LesionSummary]) -> String {
     func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
     func f4(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }
-    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability,model,model_sha256,threshold,sonoseg_version,processed_at\n"
+    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,short_axis_px,short_axis_mm,depth_px,depth_mm,taller_than_wide,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability,model,model_sha256,threshold,sonoseg_version,processed_at\n"
     for r in rows {
-        let name = r.image.contains(",") || r.image.contains("\"") ? "\"\(r.image.replacingOccurrences(of: "\"", with: "\"\""))\"" : r.image
         let b = r.boundingBox.count == 4 ? r.boundingBox.map(String.init) : ["", "", "", ""]
-        s += "\(name),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
+        s += "\(CSVField.escape(r.image)),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
+        s += "\(f(r.shortAxisPixels)),\(f(r.shortAxisMM)),\(f(r.depthPixels)),\(f(r.depthMM)),\(f(r.tallerThanWide)),"
         s += b.joined(separator: ",") + ",\(f(r.orientationDegrees)),\(r.components),\(f(r.meanProbability)),"
         s += "\(r.className ?? ""),\(r.classProbability.map { String(format: "%.4f", $0) } ?? ""),"
         s += "\(f4(r.lesionProbability)),\(r.pathology ?? ""),\(f4(r.malignancyProbability)),\(r.birads ?? ""),\(f4(r.biradsProbability)),"
