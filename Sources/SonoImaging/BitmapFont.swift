@@ -92,3 +92,48 @@ extension Overlay {
         return out
     }
 }
+
+extension Overlay {
+    /// The inferno colour map (matplotlib's, five stops, linear between them): dark for 0, pale yellow for 1,
+    /// readable in grey print and by colour-blind readers.
+    public static func inferno(_ v: Float) -> RGB {
+        let stops: [(Float, Float, Float)] = [(0, 0, 4), (87, 16, 110), (188, 55, 84), (249, 142, 9), (252, 255, 164)]
+        let t = min(max(v.isFinite ? v : 0, 0), 1) * Float(stops.count - 1)
+        let i = min(Int(t), stops.count - 2), f = t - Float(i)
+        let (a, b) = (stops[i], stops[i + 1])
+        return RGB(UInt8(a.0 + (b.0 - a.0) * f), UInt8(a.1 + (b.1 - a.1) * f), UInt8(a.2 + (b.2 - a.2) * f))
+    }
+
+    /// The probability map in colour over the grey image (each pixel blended by its own probability, so the
+    /// background stays readable), with a colour scale bar from 0 to 1 on the right.
+    public static func heatmap(_ image: GrayImage, probability: GrayImage) throws -> Image {
+        guard image.width == probability.width, image.height == probability.height else {
+            throw ImageError.incompatible("probability map is \(probability.width)×\(probability.height) but the image is \(image.width)×\(image.height)")
+        }
+        let scale = max(1, min(3, image.width / 320))
+        let bar = 10 * scale, margin = 6 * scale, labels = 4 * (BitmapFont.width + 1) * scale
+        let w = image.width + margin + bar + margin + labels, h = image.height
+        var p = [UInt8](repeating: 24, count: w * h * 3)
+        for y in 0..<h {
+            for x in 0..<image.width {
+                let i = y * image.width + x, q = min(max(probability.pixels[i], 0), 1)
+                let g = min(max(image.pixels[i], 0), 1) * 255, c = inferno(q), alpha = 0.15 + 0.7 * q
+                let o = (y * w + x) * 3
+                p[o] = UInt8(g * (1 - alpha) + Float(c.r) * alpha)
+                p[o + 1] = UInt8(g * (1 - alpha) + Float(c.g) * alpha)
+                p[o + 2] = UInt8(g * (1 - alpha) + Float(c.b) * alpha)
+            }
+        }
+        let top = 8 * scale, bottom = h - 8 * scale, x0 = image.width + margin
+        for y in top..<max(top + 1, bottom) {
+            let c = inferno(Float(bottom - y) / Float(max(1, bottom - top)))
+            for x in x0..<(x0 + bar) where y < h { let o = (y * w + x) * 3; p[o] = c.r; p[o + 1] = c.g; p[o + 2] = c.b }
+        }
+        var out = Image(width: w, height: h, channels: 3, pixels: .uint8(p))
+        let lx = x0 + bar + margin / 2, half = BitmapFont.height * scale / 2
+        for (text, y) in [("1.0", top), ("0.5", (top + bottom) / 2), ("0.0", bottom)] {
+            out.draw(text, x: lx, y: y - half, scale: scale, colour: RGB(235, 235, 235))
+        }
+        return out
+    }
+}

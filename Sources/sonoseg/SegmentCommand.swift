@@ -11,8 +11,9 @@ struct SegmentCommand: ParsableCommand {
         commandName: "segment",
         abstract: "Segment breast-ultrasound images.",
         discussion: """
-        For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability) \
-        and STEM_overlay.png (outline on the image), then summary.csv and summary.json with lesion measurements. \
+        For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability × \
+        255), STEM_heatmap.png (the probability in colour with a scale bar) and STEM_overlay.png (outline, long and \
+        short axes, caption), then summary.csv and summary.json with lesion measurements. \
         Without --model the bundled default model is used. The bundled diagnosis (models/diagnosis) adds to each \
         image a calibrated probability that it shows a lesion (an image called lesion-free gets an empty mask), \
         benign or malignant with the probability of malignancy, and the BI-RADS category, in the summary and the \

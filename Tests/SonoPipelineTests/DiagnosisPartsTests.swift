@@ -111,6 +111,19 @@ final class DiagnosisPartsTests: XCTestCase {
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
+    func testHeatmapHasAScaleBarAndKeepsTheImageSize() throws {
+        XCTAssertEqual(Overlay.inferno(0), RGB(0, 0, 4))
+        XCTAssertEqual(Overlay.inferno(1), RGB(252, 255, 164))
+        let probability = GrayImage(width: 100, height: 60, pixels: (0..<6000).map { Float($0 % 100) / 99 })
+        let h = try Overlay.heatmap(GrayImage(width: 100, height: 60, value: 0.5), probability: probability)
+        XCTAssertEqual(h.height, 60)
+        XCTAssertGreaterThan(h.width, 100)
+        guard case let .uint8(p) = h.pixels else { return XCTFail() }
+        let left = Array(p[(30 * h.width) * 3..<(30 * h.width) * 3 + 3]), right = Array(p[(30 * h.width + 99) * 3..<(30 * h.width + 99) * 3 + 3])
+        XCTAssertNotEqual(left, right, "probability 0 and 1 look different")
+        XCTAssertThrowsError(try Overlay.heatmap(GrayImage(width: 10, height: 10), probability: probability))
+    }
+
     func testCaptionAddsABandWithText() throws {
         let overlay = try Overlay.render(GrayImage(width: 120, height: 80, value: 0.5), mask: Mask(width: 120, height: 80))
         let captioned = Overlay.captioned(overlay, lines: ["B22.PNG 12.5 MM", "P(LESION) 0.91"])

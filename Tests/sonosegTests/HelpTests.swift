@@ -16,15 +16,15 @@ final class HelpTests: XCTestCase {
         let expected = """
         OVERVIEW: Segment breast-ultrasound images.
 
-        For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability) and
-        STEM_overlay.png (outline on the image), then summary.csv and summary.json with lesion measurements. Without
-        --model the bundled default model is used. The bundled diagnosis (models/diagnosis) adds to each image a
-        calibrated probability that it shows a lesion (an image called lesion-free gets an empty mask), benign or
-        malignant with the probability of malignancy, and the BI-RADS category, in the summary and the overlay's
-        caption; --no-diagnosis leaves them out. An implicit model (NISF, Byra) segments by latent optimisation with
-        its own settings (K steps chosen on validation) and also writes STEM_reconstruction.png and, for a
-        conditioned model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the
-        latent-fitting options.
+        For each input STEM writes STEM_mask.png (0/255, the input's size), STEM_prob.png (lesion probability × 255),
+        STEM_heatmap.png (the probability in colour with a scale bar) and STEM_overlay.png (outline, long and short
+        axes, caption), then summary.csv and summary.json with lesion measurements. Without --model the bundled
+        default model is used. The bundled diagnosis (models/diagnosis) adds to each image a calibrated probability
+        that it shows a lesion (an image called lesion-free gets an empty mask), benign or malignant with the
+        probability of malignancy, and the BI-RADS category, in the summary and the overlay's caption; --no-diagnosis
+        leaves them out. An implicit model (NISF, Byra) segments by latent optimisation with its own settings (K
+        steps chosen on validation) and also writes STEM_reconstruction.png and, for a conditioned model, the
+        predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the latent-fitting options.
 
         USAGE: sonoseg segment [<options>] <inputs> ...
 

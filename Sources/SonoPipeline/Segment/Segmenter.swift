@@ -214,14 +214,16 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
     return rows
 }
 
-/// What `segment` writes for one image, whatever the model: the `mask` (STEM_mask.png, 0/255 at the input's size), the probability (STEM_prob.png, × 255), the outline on the image
-/// (STEM_overlay.png), and the image's summary row (measurements in mm when the pixel spacing is known;
+/// What `segment` writes for one image, whatever the model: the `mask` (STEM_mask.png, 0/255 at the input's
+/// size), the probability (STEM_prob.png, × 255, exact for tools; STEM_heatmap.png, in colour over the image with
+/// a scale bar, for people), the outline and calipers on the image with a caption (STEM_overlay.png), and the image's summary row (measurements in mm when the pixel spacing is known;
 /// `seconds` is read once the files are written).
 func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, probability: GrayImage, mask: Mask,
                       pixelSpacingMM: Double?, caption: [String] = [], seconds: () -> Double, out: URL) throws -> (mask: Mask, summary: LesionSummary) {
     let m = LesionMeasurements(mask: mask, spacing: pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
+    try ImageIO.writePNG(try Overlay.heatmap(grey.image, probability: probability), to: out.appendingPathComponent("\(stem)_heatmap.png"))
     let size = m.areaPixels == 0 ? "no lesion found"
         : m.maxDiameterMM.map { String(format: "lesion %.1f x %.1f mm, %.0f mm2, depth %.1f mm", $0, m.shortAxisMM ?? 0, m.areaMM2 ?? 0, m.depthMM ?? 0) }
           ?? String(format: "lesion %.0f x %.0f px, depth %.0f px", m.maxDiameterPixels, m.shortAxisPixels, m.depthPixels ?? 0)
