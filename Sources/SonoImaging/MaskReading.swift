@@ -1,5 +1,5 @@
 /// A mask decoded from an image file: lesion where the brightest colour channel is above half scale (alpha
-/// ignored). The brightest channel rather than luminance, so that coloured masks count whatever their colour
+/// ignored), or, for a label map whose values are all at most 15 (0/1 masks), wherever it is not 0. The brightest channel rather than luminance, so that coloured masks count whatever their colour
 /// (BUS-UCLM marks malignant lesions in pure red, whose luminance is only 0.3). `isBinary` is false when
 /// the file held values other than black and the brightest value present (anti-aliased or JPEG masks), which
 /// the dataset inspector reports.
@@ -15,10 +15,14 @@ public struct MaskReading: Sendable {
         // Up to three distinct levels is all the binary check needs; a fixed array keeps this loop cheap
         // (a Set insert per pixel dominated loader profiles).
         var levels = [Float](), out = [UInt8](repeating: 0, count: grey.pixels.count)
+        // A label map (0/1, or small class numbers, as nnU-Net and many tools save masks) is nearly black: any
+        // non-zero label is lesion. Otherwise the file is a picture of a mask: lesion above half scale.
+        let brightest = grey.pixels.max() ?? 0
+        let cut: Float = brightest > 0 && brightest <= Self.largestLabel / 255 ? 0 : 0.5
         grey.pixels.withUnsafeBufferPointer { values in
             for i in 0..<values.count {
                 let v = values[i]
-                if v > 0.5 { out[i] = 1 }
+                if v > cut { out[i] = 1 }
                 if levels.count < 3 && !levels.contains(v) { levels.append(v) }
             }
         }
@@ -26,6 +30,9 @@ public struct MaskReading: Sendable {
         distinctLevels = levels.count
         isBinary = levels.count == 1 || (levels.count == 2 && levels.contains(0))
     }
+
+    /// The highest value (on the 8-bit scale) a file may hold and still be read as a label map.
+    static let largestLabel: Float = 15.5
 
     static func brightestChannel(_ image: Image) -> GrayImage {
         guard image.channels > 1 else { return image.toGray() }

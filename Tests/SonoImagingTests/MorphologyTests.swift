@@ -85,4 +85,17 @@ final class MaskReadingTests: XCTestCase {
         XCTAssertEqual(soft.distinctLevels, 3)
         XCTAssertEqual(soft.mask.pixels, [0, 0, 1])
     }
+
+    /// Label maps (0/1, or class numbers up to 15) read as masks: any non-zero label is lesion.
+    func testLabelMapsReadAsMasks() {
+        let binary = MaskReading(Image(width: 4, height: 1, channels: 1, pixels: .uint8([0, 1, 1, 0])))
+        XCTAssertEqual(binary.mask.pixels, [0, 1, 1, 0])
+        XCTAssertTrue(binary.isBinary)
+        XCTAssertEqual(MaskReading(Image(width: 3, height: 1, channels: 1, pixels: .uint8([0, 2, 1]))).mask.pixels, [0, 1, 1])
+        XCTAssertEqual(MaskReading(Image(width: 2, height: 1, channels: 1, pixels: .float([0, 1.0 / 65535]))).mask.pixels, [0, 1],
+                       "16-bit 0/1")
+        XCTAssertEqual(MaskReading(Image(width: 3, height: 1, channels: 1, pixels: .uint8([0, 16, 200]))).mask.pixels, [0, 0, 1],
+                       "a picture of a mask still cuts at half scale")
+        XCTAssertTrue(MaskReading(Image(width: 2, height: 1, channels: 1, pixels: .uint8([0, 0]))).mask.isEmpty)
+    }
 }
