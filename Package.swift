@@ -42,9 +42,11 @@ let package = Package(
         .systemLibrary(name: "COneDNN", path: "Sources/COneDNN"),
         // Compiled for the generic x86-64 baseline: names a CPU below x86-64-v3 before any AVX2 code runs.
         .target(name: "CCPUCheck", path: "Sources/CCPUCheck"),
+        .target(name: "CDicom", path: "Sources/CDicom", cxxSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: ["dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd"].map { .linkedLibrary($0) }),
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 cSettings: [.unsafeFlags(["-O2"])],
-                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("tiff")]),
 
         // MARK: - Utilities every layer shares
         .target(name: "SonoBase", swiftSettings: swift5 + optimized),
@@ -57,7 +59,7 @@ let package = Package(
         .target(name: "SonoNN", dependencies: ["SonoTensor", "SonoBase"], swiftSettings: swift5 + optimized),
 
         // MARK: - Images and data
-        .target(name: "SonoImaging", dependencies: ["CImageCodecs", "SonoBase"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoImaging", dependencies: ["CImageCodecs", "CDicom", "SonoBase"], swiftSettings: swift5 + optimized),
         .target(name: "SonoData", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + optimized),
 
         // MARK: - Models, pipeline, CLI

@@ -3,6 +3,7 @@
 #include <jerror.h>
 #include <png.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,4 +237,103 @@ int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, Sono
     out->source_palette = 0;
     jpeg_destroy_decompress(&info);
     return 0;
+}
+
+// MARK: - TIFF
+
+#include <tiffio.h>
+
+// libtiff reports through process-wide handlers; the message of the decode running on this thread lands here.
+static _Thread_local char *tiff_error_target = NULL;
+
+static void tiff_error_fn(const char *module, const char *format, va_list args) {
+    (void)module;
+    if (tiff_error_target && tiff_error_target[0] == 0) vsnprintf(tiff_error_target, SONO_ERROR_CAPACITY, format, args);
+}
+
+// Warnings (unknown tags, odd but readable layouts) are not errors in TIFF, unlike corrupt JPEG data.
+static void tiff_warning_fn(const char *module, const char *format, va_list args) { (void)module; (void)format; (void)args; }
+
+typedef struct {
+    const uint8_t *data;
+    size_t length;
+    size_t offset;
+} TiffSource;
+
+static tmsize_t tiff_read(thandle_t h, void *buffer, tmsize_t size) {
+    TiffSource *s = (TiffSource *)h;
+    if (size < 0 || s->offset >= s->length) return 0;
+    size_t n = (size_t)size < s->length - s->offset ? (size_t)size : s->length - s->offset;
+    memcpy(buffer, s->data + s->offset, n);
+    s->offset += n;
+    return (tmsize_t)n;
+}
+static tmsize_t tiff_write(thandle_t h, void *buffer, tmsize_t size) { (void)h; (void)buffer; (void)size; return -1; }
+static toff_t tiff_seek(thandle_t h, toff_t offset, int whence) {
+    TiffSource *s = (TiffSource *)h;
+    uint64_t base = whence == SEEK_CUR ? s->offset : whence == SEEK_END ? s->length : 0;
+    uint64_t target = base + offset;
+    if (target > s->length) return (toff_t)-1;
+    s->offset = (size_t)target;
+    return target;
+}
+static int tiff_close(thandle_t h) { (void)h; return 0; }
+static toff_t tiff_size(thandle_t h) { return ((TiffSource *)h)->length; }
+static int tiff_map(thandle_t h, void **base, toff_t *size) { (void)h; (void)base; (void)size; return 0; }
+static void tiff_unmap(thandle_t h, void *base, toff_t size) { (void)h; (void)base; (void)size; }
+
+int sono_decode_tiff(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
+                     char error[SONO_ERROR_CAPACITY]) {
+    memset(out, 0, sizeof(*out));
+    error[0] = 0;
+    if (length < 8 || !((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M'))) {
+        set_error(error, "not a TIFF signature");
+        return 1;
+    }
+    TIFFSetErrorHandler(tiff_error_fn);
+    TIFFSetWarningHandler(tiff_warning_fn);
+    tiff_error_target = error;
+    TiffSource source = {data, length, 0};
+    TIFF *tif = TIFFClientOpen("memory", "rm", (thandle_t)&source, tiff_read, tiff_write, tiff_seek, tiff_close,
+                               tiff_size, tiff_map, tiff_unmap);
+    int status = 1;
+    uint32_t *rgba = NULL;
+    if (!tif) { if (error[0] == 0) set_error(error, "corrupt TIFF header"); goto done; }
+    uint32_t width = 0, height = 0;
+    uint16_t samples = 1;
+    if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) || !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height) || width == 0 || height == 0) {
+        if (error[0] == 0) set_error(error, "TIFF without a width or height");
+        goto done;
+    }
+    if (over_pixel_limit(width, height, max_pixels, error)) { status = 2; goto done; }
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples);
+    char message[1024] = {0};
+    if (!TIFFRGBAImageOK(tif, message)) { snprintf(error, SONO_ERROR_CAPACITY, "unsupported TIFF: %s", message); goto done; }
+    rgba = (uint32_t *)malloc((size_t)width * height * sizeof(uint32_t));
+    if (!rgba) { set_error(error, "out of memory"); goto done; }
+    // The first page, top row first, whatever the file's photometric interpretation, bit depth or compression.
+    if (!TIFFReadRGBAImageOriented(tif, width, height, rgba, ORIENTATION_TOPLEFT, 1) || error[0] != 0) {
+        if (error[0] == 0) set_error(error, "corrupt TIFF image data");
+        goto done;
+    }
+    int grey = samples == 1;
+    uint8_t *pixels = (uint8_t *)malloc((size_t)width * height * (grey ? 1 : 3));
+    if (!pixels) { set_error(error, "out of memory"); goto done; }
+    for (size_t i = 0; i < (size_t)width * height; i++) {
+        uint32_t p = rgba[i];
+        if (grey) pixels[i] = (uint8_t)TIFFGetR(p);
+        else { pixels[3 * i] = (uint8_t)TIFFGetR(p); pixels[3 * i + 1] = (uint8_t)TIFFGetG(p); pixels[3 * i + 2] = (uint8_t)TIFFGetB(p); }
+    }
+    out->pixels = pixels;
+    out->width = (int)width;
+    out->height = (int)height;
+    out->channels = grey ? 1 : 3;
+    out->bytes_per_sample = 1;
+    out->source_bit_depth = 8;
+    status = 0;
+done:
+    free(rgba);
+    if (tif) TIFFClose(tif);
+    tiff_error_target = NULL;
+    return status;
 }

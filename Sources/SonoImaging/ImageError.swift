@@ -21,7 +21,7 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case let .unreadable(path, reason): return "\(path): cannot read file (\(reason))"
         case let .emptyFile(path): return "\(path): file is empty (0 bytes)"
-        case let .notAnImage(path): return "\(path): not a PNG/JPEG/BMP image"
+        case let .notAnImage(path): return "\(path): not a PNG/JPEG/BMP/TIFF/DICOM image"
         case let .corrupt(path, format, reason): return "\(path): corrupt \(format) (\(reason))"
         case let .tooLarge(path, reason): return "\(path): too large to read (\(reason))"
         case let .writeFailed(path, reason): return "\(path): cannot write file (\(reason))"

@@ -3,7 +3,7 @@ import Foundation
 import SonoBase
 
 /// Reading and writing image files. The format is detected from the file's first bytes, so a PNG named
-/// `.jpg` still reads; anything else is reported as "not a PNG/JPEG/BMP image" with the file's path.
+/// `.jpg` still reads; anything else is reported as "not a PNG/JPEG/BMP/TIFF/DICOM image" with the file's path.
 public enum ImageIO {
     /// The largest image read unless a caller says otherwise (`--max-pixels`): 100 megapixels, over ten times
     /// the largest ultrasound frame, so a file of a few kilobytes cannot claim gigabytes of memory.
@@ -34,7 +34,8 @@ public enum ImageIO {
         guard let format = ImageFormat.detect(bytes) else { throw ImageError.notAnImage(path: path) }
         switch format {
         case .bmp: return try BMPDecoder.decode(bytes, path: path, maxPixels: maxPixels)
-        case .png, .jpeg: return try decodeWithC(bytes, format: format, path: path, maxPixels: maxPixels)
+        case .png, .jpeg, .tiff: return try decodeWithC(bytes, format: format, path: path, maxPixels: maxPixels)
+        case .dicom: return try DICOMScan.decode(bytes, path: path, maxPixels: maxPixels).frames[0]
         }
     }
 
@@ -43,9 +44,11 @@ public enum ImageIO {
         var message = [CChar](repeating: 0, count: Int(SONO_ERROR_CAPACITY))
         let status: Int32 = bytes.withUnsafeBufferPointer { buffer in
             message.withUnsafeMutableBufferPointer { error in
-                format == .png
-                    ? sono_decode_png(buffer.baseAddress, buffer.count, 1, max(maxPixels, 1), &decoded, error.baseAddress)
-                    : sono_decode_jpeg(buffer.baseAddress, buffer.count, max(maxPixels, 1), &decoded, error.baseAddress)
+                switch format {
+                case .png: return sono_decode_png(buffer.baseAddress, buffer.count, 1, max(maxPixels, 1), &decoded, error.baseAddress)
+                case .tiff: return sono_decode_tiff(buffer.baseAddress, buffer.count, max(maxPixels, 1), &decoded, error.baseAddress)
+                default: return sono_decode_jpeg(buffer.baseAddress, buffer.count, max(maxPixels, 1), &decoded, error.baseAddress)
+                }
             }
         }
         guard status == 0, let raw = decoded.pixels else {

@@ -89,7 +89,7 @@ final class LoaderTests: XCTestCase {
         XCTAssertNotNil(try stream.next(), "the batch before the broken file arrives")
         XCTAssertThrowsError(try stream.next()) { error in
             XCTAssertEqual("\(error)", "\(data.path("set/images/s3.png")): sample s3 failed "
-                + "(\(data.path("set/images/s3.png")): not a PNG/JPEG/BMP image)")
+                + "(\(data.path("set/images/s3.png")): not a PNG/JPEG/BMP/TIFF/DICOM image)")
         }
     }
 
@@ -102,7 +102,7 @@ final class LoaderTests: XCTestCase {
         while let batch = try stream.next() { counts.append(batch.count) }
         XCTAssertEqual(counts, [3, 4, 2])
         XCTAssertEqual(loader.skipped, [SkippedSample(id: "s3", path: data.path("set/images/s3.png"),
-                                                      reason: "\(data.path("set/images/s3.png")): not a PNG/JPEG/BMP image")])
+                                                      reason: "\(data.path("set/images/s3.png")): not a PNG/JPEG/BMP/TIFF/DICOM image")])
     }
 
     func testDiskCacheIsUsedAndKeyedByFileAndSettings() throws {

@@ -37,7 +37,7 @@ final class ReaderTests: XCTestCase {
         func problem(_ kind: DatasetProblem.Kind) -> DatasetProblem { report.problems.first { $0.kind == kind }! }
         XCTAssertEqual(problem(.duplicateImage).files, ["\(base)/benign/benign (1).png", "\(base)/malignant/malignant (2).png"])
         XCTAssertTrue(problem(.duplicateImage).message.contains("labelled benign and malignant"))
-        XCTAssertEqual(problem(.unreadableFile).message, "\(base)/normal/normal (2).png: not a PNG/JPEG/BMP image")
+        XCTAssertEqual(problem(.unreadableFile).message, "\(base)/normal/normal (2).png: not a PNG/JPEG/BMP/TIFF/DICOM image")
         XCTAssertTrue(problem(.sizeMismatch).message.hasPrefix("\(base)/malignant/malignant (1)_mask.png: mask is 8×8"))
         XCTAssertEqual(problem(.nonBinaryMask).files, ["\(base)/benign/benign (2)_mask.png"])
         XCTAssertEqual(problem(.emptyMaskOnLesion).files, ["\(base)/benign/benign (10)_mask.png"])

@@ -79,7 +79,7 @@ final class CodecFixtureTests: XCTestCase {
 
     func testBrokenFilesGiveErrorsNamingTheFile() throws {
         for (name, fragment) in [("truncated.png", "corrupt PNG"), ("truncated.jpg", "corrupt JPEG"),
-                                 ("text.png", "not a PNG/JPEG/BMP image")] {
+                                 ("text.png", "not a PNG/JPEG/BMP/TIFF/DICOM image")] {
             let url = try TestPaths.fixture(name)
             XCTAssertThrowsError(try ImageIO.read(url), name) { error in
                 let message = "\(error)"

@@ -36,6 +36,12 @@ int sono_decode_png(const uint8_t *data, size_t length, int keep16, size_t max_p
 int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
                      char error[SONO_ERROR_CAPACITY]);
 
+/// Decodes the first page of a TIFF held in memory (any photometric interpretation, bit depth and compression
+/// libtiff reads) to 8-bit grey (1 channel, one-sample files) or RGB (3 channels). Errors of libtiff are errors;
+/// more than `max_pixels` pixels is an error found from the header.
+int sono_decode_tiff(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
+                     char error[SONO_ERROR_CAPACITY]);
+
 /// Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels as PNG into a malloc'd buffer (free with
 /// sono_free).
 int sono_encode_png(const uint8_t *pixels, int width, int height, int channels, uint8_t **out_data,
