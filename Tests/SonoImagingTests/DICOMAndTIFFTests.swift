@@ -109,4 +109,25 @@ final class DICOMAndTIFFTests: XCTestCase {
         try Data(tiff(width: 40, height: 30, pixels: pixels).prefix(20)).write(to: cut)
         XCTAssertThrowsError(try ImageIO.read(cut)) { XCTAssertTrue("\($0)".contains("TIFF"), "\($0)") }
     }
+
+    /// The seeds scripts/make-dicom-fixtures.py wrote with pydicom, an independent writer: the same pixels and
+    /// spacing come back.
+    func testFilesWrittenByPydicomReadTheSame() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fuzz/corpus")
+        func expected(frame f: Int) -> [UInt8] {
+            (0..<(48 * 32)).map { i in
+                let (x, y) = (i % 48, i / 48)
+                let base = (8..<20).contains(y) && (12..<30).contains(x) ? 30 : (x + y) * 3 % 256
+                return UInt8(min(255, base + 8 * f))
+            }
+        }
+        let single = try ImageIO.readScan(corpus.appendingPathComponent("us-regions.dcm"))
+        XCTAssertEqual(single.frames.map(\.pixels), [.uint8(expected(frame: 0))])
+        XCTAssertEqual(single.spacingMM!.y, 0.2, accuracy: 1e-9)
+        let cine = try ImageIO.readScan(corpus.appendingPathComponent("cine-rle.dcm"))
+        XCTAssertEqual(cine.frames.map(\.pixels), (0..<3).map { .uint8(expected(frame: $0)) })
+        XCTAssertEqual(cine.spacingSource, "pixel spacing")
+        XCTAssertEqual(try ImageIO.read(corpus.appendingPathComponent("grey8.tif")).pixels, .uint8(expected(frame: 0)))
+    }
 }

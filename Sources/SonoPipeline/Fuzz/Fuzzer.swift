@@ -24,7 +24,7 @@ public enum Fuzzer {
 
         init?(_ file: URL) {
             switch file.pathExtension.lowercased() {
-            case "png", "jpg", "jpeg", "bmp": self = .image
+            case "png", "jpg", "jpeg", "bmp", "tif", "tiff", "dcm": self = .image
             case "safetensors": self = .safetensors
             case "json": self = file.lastPathComponent.hasPrefix("model-header") ? .modelHeader : .recipe
             default: return nil
@@ -59,7 +59,7 @@ public enum Fuzzer {
     public static func run(corpus: URL, runs: Int, seed: UInt64, only: Int? = nil, log: (String) -> Void) throws -> Report {
         let files = try FileManager.default.contentsOfDirectory(at: corpus, includingPropertiesForKeys: nil)
             .filter { Target($0) != nil }.sorted { $0.lastPathComponent < $1.lastPathComponent }
-        guard !files.isEmpty else { throw PipelineError.emptyDataset("\(corpus.path): no fuzz seeds (.png .jpg .bmp .safetensors .json)") }
+        guard !files.isEmpty else { throw PipelineError.emptyDataset("\(corpus.path): no fuzz seeds (.png .jpg .bmp .tif .dcm .safetensors .json)") }
         let seeds = try files.map { [UInt8](try Data(contentsOf: $0)) }
         installCrashReport()
         var report = Report()
