@@ -23,14 +23,15 @@ struct SegmentCommand: ParsableCommand {
         exposes the latent-fitting options.
         """)
 
-    @Argument(help: "Image files or folders.") var inputs: [String]
+    @Argument(help: "Image files or folders: PNG, JPEG, BMP, TIFF, DICOM (every frame; files without an extension are checked for DICOM).")
+    var inputs: [String]
     @Option(help: "Model file or folder (default: the bundled model).") var model: String?
     @Option(help: "Output folder.") var out = "sonoseg-out"
     @Option(help: "Probability threshold (default: the model's).") var threshold: Float?
     @Flag(help: "Keep only the largest lesion.") var largestComponent = false
     @Flag(help: "Do not fill holes in the mask.") var noFillHoles = false
     @Flag(help: "Test-time augmentation: average with the mirrored image.") var tta = false
-    @Option(help: "Pixel spacing in mm, for sizes in mm.") var spacing: Double?
+    @Option(help: "Pixel spacing in mm, for sizes in mm, for files that carry none (a DICOM file's own calibration wins).") var spacing: Double?
     @Option(help: "Largest image accepted, in pixels (width × height); larger files are refused from their header.")
     var maxPixels = ImageIO.defaultMaxPixels
     @Flag(help: "Also read the folders' subfolders (outputs keep folder names where file names would collide).")

@@ -29,7 +29,8 @@ final class HelpTests: XCTestCase {
         USAGE: sonoseg segment [<options>] <inputs> ...
 
         ARGUMENTS:
-          <inputs>                Image files or folders.
+          <inputs>                Image files or folders: PNG, JPEG, BMP, TIFF, DICOM (every frame; files without an
+                                  extension are checked for DICOM).
 
         OPTIONS:
           --model <model>         Model file or folder (default: the bundled model).
@@ -38,7 +39,8 @@ final class HelpTests: XCTestCase {
           --largest-component     Keep only the largest lesion.
           --no-fill-holes         Do not fill holes in the mask.
           --tta                   Test-time augmentation: average with the mirrored image.
-          --spacing <spacing>     Pixel spacing in mm, for sizes in mm.
+          --spacing <spacing>     Pixel spacing in mm, for sizes in mm, for files that carry none (a DICOM file's own
+                                  calibration wins).
           --max-pixels <max-pixels>
                                   Largest image accepted, in pixels (width × height); larger files are refused from
                                   their header. (default: 100000000)

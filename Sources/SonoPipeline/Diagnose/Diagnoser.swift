@@ -15,6 +15,14 @@ public struct Diagnosis: Codable, Sendable, Equatable {
     /// BI-RADS model.
     public var birads: String?
     public var biradsProbability: Double?
+
+    /// One line for logs and captions: "P(lesion) 0.98, malignant (P(malignant) 0.83), BI-RADS 4 (0.61)".
+    public var summary: String {
+        var line = String(format: "P(lesion) %.2f", lesionProbability)
+        if let p = pathology, let m = malignancyProbability { line += String(format: ", %@ (P(malignant) %.2f)", p, m) }
+        if let b = birads, let bp = biradsProbability { line += String(format: ", BI-RADS %@ (%.2f)", b, bp) }
+        return line
+    }
 }
 
 /// The files of a diagnosis bundle (`models/diagnosis/diagnosis.json`), written by `sonoseg diagnosis fit`.

@@ -61,7 +61,7 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
             let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
             let (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability,
                                                    mask: options.postprocessing.mask(from: probability, threshold: threshold),
-                                                   pixelSpacingMM: options.pixelSpacingMM, seconds: { perImage }, out: out)
+                                                   spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) }, seconds: { perImage }, out: out)
             let stem = names[k]
             let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
             try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))

@@ -23,6 +23,8 @@ public struct SegmentOptions: Codable, Sendable {
 /// One row of `summary.csv` / `summary.json`.
 public struct LesionSummary: Codable, Sendable {
     public var image: String
+    /// Frame number (1-based) within a multi-frame file (DICOM cine); nil for a single image.
+    public var frame: Int? = nil
     public var width: Int
     public var height: Int
     public var lesionFound: Bool
@@ -38,6 +40,9 @@ public struct LesionSummary: Codable, Sendable {
     public var depthPixels: Double? = nil
     public var depthMM: Double? = nil
     public var tallerThanWide: Double? = nil
+    /// Where the mm values' pixel size came from: the file ("ultrasound regions", "pixel spacing", "imager pixel
+    /// spacing") or "--spacing"; nil: sizes in pixels only.
+    public var spacingSource: String? = nil
     /// x, y, width, height of the lesion's bounding box (pixels).
     public var boundingBox: [Int]
     /// Major-axis angle in degrees, counter-clockwise on screen from the x axis, in [0, 180); nil for round lesions.
@@ -67,10 +72,10 @@ public struct LesionSummary: Codable, Sendable {
 
     /// The same names as summary.csv's columns (the bounding box is one array here, four columns there).
     enum CodingKeys: String, CodingKey {
-        case image, width, height, lesionFound = "lesion_found", areaPixels = "area_px", areaMM2 = "area_mm2"
+        case image, frame, width, height, lesionFound = "lesion_found", areaPixels = "area_px", areaMM2 = "area_mm2"
         case maxDiameterPixels = "max_diameter_px", maxDiameterMM = "max_diameter_mm", boundingBox = "bbox"
         case shortAxisPixels = "short_axis_px", shortAxisMM = "short_axis_mm", depthPixels = "depth_px", depthMM = "depth_mm"
-        case tallerThanWide = "taller_than_wide"
+        case tallerThanWide = "taller_than_wide", spacingSource = "spacing_source"
         case orientationDegrees = "orientation_deg", components, meanProbability = "mean_probability"
         case channelsDiffered = "channels_differed", seconds
         case className = "class", classProbability = "class_probability"
@@ -84,7 +89,13 @@ public struct LesionSummary: Codable, Sendable {
 /// too). Files whose name marks them as masks (`_mask`) are left out, with a note, since users point at dataset
 /// folders; files of other formats are named in one line.
 public func collectImages(_ paths: [URL], recursive: Bool = false, log: (String) -> Void) throws -> [URL] {
-    let extensions: Set<String> = ["png", "jpg", "jpeg", "bmp"]
+    let extensions: Set<String> = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "dcm", "dicom"]
+    // Hospital exports often name DICOM files without an extension (IM0001): those are told by their content.
+    func isDICOM(_ f: URL) -> Bool {
+        guard f.pathExtension.isEmpty, let h = try? FileHandle(forReadingFrom: f) else { return false }
+        defer { try? h.close() }
+        return (try? h.read(upToCount: 132)).map { ImageFormat.detect([UInt8]($0)) == .dicom } ?? false
+    }
     var out: [URL] = [], skippedMasks = 0, ignored: [String] = []
     func list(_ folder: URL) throws {
         let entries = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: [.isDirectoryKey])
@@ -94,7 +105,7 @@ public func collectImages(_ paths: [URL], recursive: Bool = false, log: (String)
                 if recursive { try list(f) }
                 continue
             }
-            guard extensions.contains(f.pathExtension.lowercased()) else { ignored.append(f.lastPathComponent); continue }
+            guard extensions.contains(f.pathExtension.lowercased()) || isDICOM(f) else { ignored.append(f.lastPathComponent); continue }
             if f.deletingPathExtension().lastPathComponent.contains("_mask") { skippedMasks += 1; continue }
             out.append(f)
         }
@@ -108,10 +119,10 @@ public func collectImages(_ paths: [URL], recursive: Bool = false, log: (String)
     }
     if skippedMasks > 0 { log("left out \(skippedMasks) files named *_mask* (ground-truth masks, not images)") }
     if !ignored.isEmpty {
-        log("ignored \(ignored.count) files that are not PNG, JPEG or BMP: " + ignored.prefix(5).joined(separator: ", ")
+        log("ignored \(ignored.count) files that are not PNG, JPEG, BMP, TIFF or DICOM: " + ignored.prefix(5).joined(separator: ", ")
             + (ignored.count > 5 ? ", …" : ""))
     }
-    if out.isEmpty { throw PipelineError.emptyDataset("no images (.png, .jpg, .jpeg, .bmp) in \(paths.map(\.path).joined(separator: ", "))") }
+    if out.isEmpty { throw PipelineError.emptyDataset("no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .dcm or DICOM without extension) in \(paths.map(\.path).joined(separator: ", "))") }
     return out
 }
 
@@ -160,50 +171,49 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
         log("note: \(diagnoser.folder.path) was calibrated on another segmenter's maps; lesion presence probabilities may be off for \(model.url.lastPathComponent)")
     }
     var rows: [LesionSummary] = [], skipped: [(String, String)] = []
+    let modelName = model.url.deletingLastPathComponent().lastPathComponent + "/" + model.url.lastPathComponent
     for (url, name) in zip(images, outputNames(images)) {
-        let started = Date()
-        let grey: GrayConversion
-        do { grey = try ImageIO.readGray(url, maxPixels: options.maxPixels) } catch {
+        var started = Date()
+        let scan: Scan
+        do { scan = try ImageIO.readScan(url, maxPixels: options.maxPixels) } catch {
             guard options.onError == .skip else { throw error }
             skipped.append((url.path, "\(error)"))
             log("skipped \(error)")
             continue
         }
-        let prediction = try model.predict(image: grey.image, flipTTA: options.flipTTA)
-        let probability = prediction.lesion ?? GrayImage(width: grey.image.width, height: grey.image.height)
-        let predicted = prediction.classes.flatMap { row in
-            model.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
+        // The file's own calibration (DICOM) wins over --spacing, which is for files that carry none.
+        let spacing = scan.spacingMM.map { PixelSpacing(x: $0.x, y: $0.y) } ?? options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) }
+        let spacingSource = scan.spacingSource ?? (options.pixelSpacingMM == nil ? nil : "--spacing")
+        for (k, frame) in scan.frames.enumerated() {
+            let grey = GrayConversion(frame)
+            let prediction = try model.predict(image: grey.image, flipTTA: options.flipTTA)
+            let probability = prediction.lesion ?? GrayImage(width: grey.image.width, height: grey.image.height)
+            let predicted = prediction.classes.flatMap { row in
+                model.classNames.map { names in (names[ClassificationReport.argmax(row)], Double(row.max() ?? 0)) }
+            }
+            var mask = options.postprocessing.mask(from: probability, threshold: threshold)
+            let found = try diagnoser?.diagnose(image: grey.image, probability: probability, mask: mask)
+            if let found, !found.lesionPresent { mask = Mask(width: mask.width, height: mask.height) }
+            let caption = [String(format: "model %@, threshold %.2f", modelName, threshold)] + (found.map { [$0.summary] } ?? [])
+            // A cine loop's frames are STEM_f001, STEM_f002, …
+            let multi = scan.frames.count > 1
+            var (_, row) = try writeLesionFiles(url, name: multi ? name + String(format: "_f%03d", k + 1) : name, grey: grey,
+                                                probability: probability, mask: mask, spacing: spacing, caption: caption,
+                                                seconds: { Date().timeIntervalSince(started) }, out: out)
+            started = Date()
+            (row.frame, row.spacingSource) = (multi ? k + 1 : nil, spacingSource)
+            (row.className, row.classProbability) = (predicted?.0, predicted?.1)
+            provenance.stamp(&row)
+            if let found {
+                (row.lesionProbability, row.pathology, row.malignancyProbability) = (found.lesionProbability, found.pathology, found.malignancyProbability)
+                (row.birads, row.biradsProbability) = (found.birads, found.biradsProbability)
+            }
+            rows.append(row)
+            let diagnosis = (predicted.map { String(format: "; class %@ (p = %.3f)", $0.0, $0.1) } ?? "") + (found.map { "; " + $0.summary } ?? "")
+            log(String(format: "%@%@: %@%@ (%.2fs)", row.image, multi ? " frame \(k + 1)" : "",
+                       row.lesionFound ? "lesion \(row.areaPixels) px, max diameter \(String(format: "%.1f", row.maxDiameterPixels)) px" : "no lesion found",
+                       diagnosis, row.seconds))
         }
-        var mask = options.postprocessing.mask(from: probability, threshold: threshold)
-        let found = try diagnoser?.diagnose(image: grey.image, probability: probability, mask: mask)
-        if let found, !found.lesionPresent { mask = Mask(width: mask.width, height: mask.height) }
-        let modelName = model.url.deletingLastPathComponent().lastPathComponent + "/" + model.url.lastPathComponent
-        var caption = [String(format: "model %@, threshold %.2f", modelName, threshold)]
-        if let found {
-            var line = String(format: "P(lesion) %.2f", found.lesionProbability)
-            if let p = found.pathology, let m = found.malignancyProbability { line += String(format: "  %@, P(malignant) %.2f", p, m) }
-            if let b = found.birads, let bp = found.biradsProbability { line += String(format: "  BI-RADS %@ (%.2f)", b, bp) }
-            caption.append(line)
-        }
-        var (_, row) = try writeLesionFiles(url, name: name, grey: grey, probability: probability, mask: mask,
-                                            pixelSpacingMM: options.pixelSpacingMM, caption: caption,
-                                            seconds: { Date().timeIntervalSince(started) }, out: out)
-        (row.className, row.classProbability) = (predicted?.0, predicted?.1)
-        provenance.stamp(&row)
-        if let found {
-            (row.lesionProbability, row.pathology, row.malignancyProbability) = (found.lesionProbability, found.pathology, found.malignancyProbability)
-            (row.birads, row.biradsProbability) = (found.birads, found.biradsProbability)
-        }
-        rows.append(row)
-        var diagnosis = predicted.map { String(format: "; class %@ (p = %.3f)", $0.0, $0.1) } ?? ""
-        if let found {
-            diagnosis += String(format: "; P(lesion) %.2f", found.lesionProbability)
-            if let p = found.pathology, let m = found.malignancyProbability { diagnosis += String(format: ", %@ (P(malignant) %.2f)", p, m) }
-            if let b = found.birads, let bp = found.biradsProbability { diagnosis += String(format: ", BI-RADS %@ (%.2f)", b, bp) }
-        }
-        log(String(format: "%@: %@%@ (%.2fs)", row.image,
-                   row.lesionFound ? "lesion \(row.areaPixels) px, max diameter \(String(format: "%.1f", row.maxDiameterPixels)) px" : "no lesion found",
-                   diagnosis, row.seconds))
     }
     try writeSummaries(rows, lesions: rows, to: out)
     if !skipped.isEmpty {
@@ -219,8 +229,8 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
 /// a scale bar, for people), the outline and calipers on the image with a caption (STEM_overlay.png), and the image's summary row (measurements in mm when the pixel spacing is known;
 /// `seconds` is read once the files are written).
 func writeLesionFiles(_ url: URL, name stem: String, grey: GrayConversion, probability: GrayImage, mask: Mask,
-                      pixelSpacingMM: Double?, caption: [String] = [], seconds: () -> Double, out: URL) throws -> (mask: Mask, summary: LesionSummary) {
-    let m = LesionMeasurements(mask: mask, spacing: pixelSpacingMM.map { PixelSpacing(isotropic: $0) })
+                      spacing: PixelSpacing?, caption: [String] = [], seconds: () -> Double, out: URL) throws -> (mask: Mask, summary: LesionSummary) {
+    let m = LesionMeasurements(mask: mask, spacing: spacing)
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
     try ImageIO.writePNG(try Overlay.heatmap(grey.image, probability: probability), to: out.appendingPathComponent("\(stem)_heatmap.png"))
@@ -258,11 +268,11 @@ func writeSummaries<Row: Encodable>(_ rows: [Row], lesions: [LesionSummary], to 
 func summaryCSV(_ rows: [LesionSummary]) -> String {
     func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
     func f4(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }
-    var s = "image,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,short_axis_px,short_axis_mm,depth_px,depth_mm,taller_than_wide,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability,model,model_sha256,threshold,sonoseg_version,processed_at\n"
+    var s = "image,frame,width,height,lesion_found,area_px,area_mm2,max_diameter_px,max_diameter_mm,short_axis_px,short_axis_mm,depth_px,depth_mm,taller_than_wide,spacing_source,bbox_x,bbox_y,bbox_w,bbox_h,orientation_deg,components,mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability,model,model_sha256,threshold,sonoseg_version,processed_at\n"
     for r in rows {
         let b = r.boundingBox.count == 4 ? r.boundingBox.map(String.init) : ["", "", "", ""]
-        s += "\(CSVField.escape(r.image)),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
-        s += "\(f(r.shortAxisPixels)),\(f(r.shortAxisMM)),\(f(r.depthPixels)),\(f(r.depthMM)),\(f(r.tallerThanWide)),"
+        s += "\(CSVField.escape(r.image)),\(r.frame.map(String.init) ?? ""),\(r.width),\(r.height),\(r.lesionFound),\(r.areaPixels),\(f(r.areaMM2)),\(f(r.maxDiameterPixels)),\(f(r.maxDiameterMM)),"
+        s += "\(f(r.shortAxisPixels)),\(f(r.shortAxisMM)),\(f(r.depthPixels)),\(f(r.depthMM)),\(f(r.tallerThanWide)),\(r.spacingSource ?? ""),"
         s += b.joined(separator: ",") + ",\(f(r.orientationDegrees)),\(r.components),\(f(r.meanProbability)),"
         s += "\(r.className ?? ""),\(r.classProbability.map { String(format: "%.4f", $0) } ?? ""),"
         s += "\(f4(r.lesionProbability)),\(r.pathology ?? ""),\(f4(r.malignancyProbability)),\(r.birads ?? ""),\(f4(r.biradsProbability)),"
