@@ -75,7 +75,7 @@ int decode(const uint8_t *data, size_t length, size_t max_pixels, SonoDicomImage
     file.transferInit();
     OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
     file.transferEnd();
-    if (status.bad()) { std::snprintf(error, SONO_DICOM_ERROR_CAPACITY, "corrupt DICOM (%s)", status.text()); return 1; }
+    if (status.bad()) { std::snprintf(error, SONO_DICOM_ERROR_CAPACITY, "%s", status.text()); return 1; }
     DcmDataset *ds = file.getDataset();
     Uint16 rows = 0, columns = 0;
     ds->findAndGetUint16(DCM_Rows, rows);
@@ -133,7 +133,7 @@ extern "C" int sono_decode_dicom(const uint8_t *data, size_t length, size_t max_
     try {
         return decode(data, length, max_pixels, out, error);
     } catch (...) {
-        set_error(error, "corrupt DICOM (the decoder failed)");
+        set_error(error, "the decoder failed");
         return 1;
     }
 }
