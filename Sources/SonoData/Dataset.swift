@@ -10,6 +10,8 @@ public enum DatasetLayout: String, Codable, Sendable, CaseIterable {
     case udiat
     /// Generic: `images/` + `masks/` with the same stems, optional `labels.csv` (image,label).
     case paired
+    /// nnU-Net's raw layout: `imagesTr/CASE_0000.png` (the channel suffix) + `labelsTr/CASE.png`, label maps.
+    case nnunet
 }
 
 /// A dataset as read from disk: usable samples plus the problems found while reading.
@@ -37,6 +39,8 @@ public struct Dataset: Sendable {
         case .busBra: return try BUSBRAReader().read(located.folder)
         case .udiat: return try UDIATReader().read(located.folder)
         case .paired: return try PairedFolderReader().read(located.folder)
+        case .nnunet: return try PairedFolderReader(imagesFolder: "imagesTr", masksFolder: "labelsTr", layout: .nnunet,
+                                                    channelSuffix: "_0000").read(located.folder)
         }
     }
 

@@ -16,13 +16,15 @@ public enum DatasetDetector {
             return has("original") && has("GT")
         case .paired:
             return has("images") && has("masks")
+        case .nnunet:
+            return has("imagesTr") && has("labelsTr")
         }
     }
 
     /// The folder and layout found at or below `path`; with `layout` given, only that layout is accepted.
     public static func locate(_ path: URL, layout: DatasetLayout? = nil) throws -> (layout: DatasetLayout, folder: URL) {
         guard FolderListing.isDirectory(path) else { throw DatasetError.notAFolder(path: path.path) }
-        let candidates = layout.map { [$0] } ?? [.busBra, .busi, .udiat, .paired]
+        let candidates = layout.map { [$0] } ?? [.busBra, .busi, .udiat, .nnunet, .paired]
         var level = [path]
         for _ in 0...2 {
             for folder in level {
@@ -43,6 +45,7 @@ public enum DatasetDetector {
         case .busBra: return "bus-bra: Images/ Masks/ bus_data.csv"
         case .udiat: return "udiat: original/ GT/"
         case .paired: return "paired: images/ masks/"
+        case .nnunet: return "nnunet: imagesTr/ labelsTr/"
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Small file-system helpers shared by the readers.
 enum FolderListing {
-    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "bmp"]
+    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "dcm"]
 
     static func isDirectory(_ url: URL) -> Bool {
         var flag: ObjCBool = false

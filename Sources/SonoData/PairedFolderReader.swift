@@ -8,9 +8,18 @@ public struct PairedFolderReader: Sendable {
     public var imagesFolder: String
     public var masksFolder: String
     public var layout: DatasetLayout
+    /// Ending of image stems that the mask stems lack (nnU-Net's channel number, `_0000`).
+    public var channelSuffix: String
 
-    public init(imagesFolder: String = "images", masksFolder: String = "masks", layout: DatasetLayout = .paired) {
-        (self.imagesFolder, self.masksFolder, self.layout) = (imagesFolder, masksFolder, layout)
+    public init(imagesFolder: String = "images", masksFolder: String = "masks", layout: DatasetLayout = .paired,
+                channelSuffix: String = "") {
+        (self.imagesFolder, self.masksFolder, self.layout, self.channelSuffix) = (imagesFolder, masksFolder, layout, channelSuffix)
+    }
+
+    /// The case an image file belongs to: its stem less the channel suffix.
+    private func caseName(_ image: URL) -> String {
+        let stem = FolderListing.stem(image)
+        return !channelSuffix.isEmpty && stem.hasSuffix(channelSuffix) ? String(stem.dropLast(channelSuffix.count)) : stem
     }
 
     public func read(_ folder: URL) throws -> Dataset {
@@ -19,11 +28,11 @@ public struct PairedFolderReader: Sendable {
         var masksByStem = [String: URL]()
         for mask in maskFiles { masksByStem[FolderListing.stem(mask)] = mask }
         var problems = [DatasetProblem]()
-        let labels = try readLabels(folder, problems: &problems, imageStems: Set(imageFiles.map(FolderListing.stem)))
+        let labels = try readLabels(folder, problems: &problems, imageStems: Set(imageFiles.map(caseName)))
 
         var samples = [Sample](), paired = Set<String>()
         for image in imageFiles {
-            let stem = FolderListing.stem(image)
+            let stem = caseName(image)
             guard let mask = masksByStem[stem] else {
                 problems.append(DatasetProblem(kind: .imageWithoutMask, files: [image.path],
                     message: "\(image.path): no mask named \(stem) in \(masksFolder)/"))

@@ -13,7 +13,7 @@ struct DatasetCommand: ParsableCommand {
         @Argument(help: "Dataset folder (or a parent of it).")
         var path: String
 
-        @Option(help: "Layout: busi, bus-bra, udiat or paired (detected when omitted).")
+        @Option(help: "Layout: busi, bus-bra, udiat, nnunet or paired (detected when omitted).")
         var layout: String?
 
         func read() throws -> Dataset {

@@ -82,6 +82,23 @@ final class ReaderTests: XCTestCase {
         XCTAssertTrue(dataset.problems[0].message.contains("GT/000009.png"))
     }
 
+    /// nnU-Net's raw layout: channel-suffixed images, 0/1 label maps, found from a parent folder.
+    func testNNUNetRawLayout() throws {
+        let data = try SyntheticDatasets()
+        let task = "nnUNet_raw/Dataset501_BUS"
+        for (i, name) in ["case_001", "case_002"].enumerated() {
+            try data.write(SyntheticDatasets.image(seed: i), "\(task)/imagesTr/\(name)_0000.png")
+            let labels = SyntheticDatasets.mask().pixels   // 0/1 values, saved as they are
+            try data.write(Image(width: 12, height: 10, channels: 1, pixels: .uint8(labels)), "\(task)/labelsTr/\(name).png")
+        }
+        try data.write(SyntheticDatasets.image(seed: 9), "\(task)/imagesTr/case_003_0000.png")
+        let dataset = try Dataset.read(data.root.appendingPathComponent("nnUNet_raw"))
+        XCTAssertEqual(dataset.layout, .nnunet)
+        XCTAssertEqual(dataset.samples.map(\.id), ["case_001", "case_002"])
+        XCTAssertEqual(dataset.problems.map(\.kind), [.imageWithoutMask])
+        XCTAssertEqual(try dataset.samples[0].load().mask.area, 16, "0/1 labels read as lesion")
+    }
+
     func testPairedReaderWithLabelsAndBrokenFiles() throws {
         let data = try SyntheticDatasets()
         let dataset = try Dataset.read(data.makePaired(), layout: .paired)
