@@ -25,6 +25,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Name of the model in the table.") var name: String?
     @Option(help: "Output folder.") var out: String
     @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
+    @Flag(help: "Also write report.html: the table, the Dice histogram, the best, median and worst cases drawn.") var report = false
 
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
@@ -34,8 +35,26 @@ struct EvaluateCommand: ParsableCommand {
                                              postprocessing: scoring.postprocessing,
                                              spacing: spacing.map { PixelSpacing(isotropic: $0) }, onError: onError)
         let label = name ?? loaded.name
-        try writeEvaluation(report, name: label, skipped: skipped, to: URL(fileURLWithPath: out))
+        let folder = URL(fileURLWithPath: out)
+        try writeEvaluation(report, name: label, skipped: skipped, to: folder)
         print(MetricsMarkdown.segmentationTable([(name: label, report: report)]))
         print("\(report.rows.count) images; per-image metrics in \(out)/metrics.csv")
+        if self.report {
+            try writeCaseOverlays(loaded, samples: samples, report: report, threshold: threshold, postprocessing: scoring.postprocessing, folder: folder)
+            print("report: \(try HTMLReport.write(folder, title: label).path)")
+        }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write report.html for a run or evaluation folder: tables, training curves, Dice histogram, cases, ROC, reliability.",
+        discussion: "Self-contained (images inlined): it opens offline. `evaluate --report` also draws the best, median and worst cases.")
+    @Argument(help: "Run folder (log.jsonl, test/) or evaluation folder (metrics.json, classification.json, diagnosis.md).") var folder: String
+    @Option(help: "Title (default: the folder's name).") var title: String?
+
+    func run() throws {
+        print(try HTMLReport.write(URL(fileURLWithPath: folder), title: title).path)
     }
 }

@@ -40,6 +40,10 @@ final class DiagnosisBundleTests: SingleThreadedRunTestCase {
         let scored = try evaluateTask(crop, samples: samples, lesions: LesionSource(segmenter))
         XCTAssertEqual(scored.classification?.samples, 20)
         XCTAssertNotNil(scored.classification?.calibration)
+        let scoredFolder = tmp("scored")
+        try writeTaskEvaluation(scored, name: "crop", to: scoredFolder)
+        let classReport = try String(contentsOf: try HTMLReport.write(scoredFolder), encoding: .utf8)
+        XCTAssertTrue(classReport.contains("ROC, malignant") && classReport.contains("ECE") && classReport.contains("True \\ Predicted"))
 
         var p = tinyRecipe(data: data, task: .classify, model: .cnn, epochs: 2)
         (p.labels, p.classNames, p.positiveClass) = (.presence, ["normal", "lesion"], "lesion")
@@ -84,6 +88,8 @@ final class DiagnosisBundleTests: SingleThreadedRunTestCase {
         XCTAssertEqual(evaluation.pathology?.samples, 20)
         try evaluation.write(to: out.appendingPathComponent("eval"), name: "shapes")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("eval/reliability-pathology.svg").path))
+        let diagnosisReport = try String(contentsOf: try HTMLReport.write(out.appendingPathComponent("eval")), encoding: .utf8)
+        XCTAssertTrue(diagnosisReport.contains("<h2>Diagnosis</h2>") && diagnosisReport.contains("Lesion presence"))
 
         // A bundle whose presence model is broken is refused with the file named.
         var bad = manifest

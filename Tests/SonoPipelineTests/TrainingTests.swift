@@ -35,6 +35,26 @@ final class TrainingTests: XCTestCase {
         }
         XCTAssertTrue(rows[0].lesionFound)
         XCTAssertEqual(Double(rows[0].areaPixels), Double(truth.area), accuracy: Double(truth.area) * 0.2)
+        for name in ["new_heatmap.png"] { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name) }
+
+        // The run draws its curves each epoch; the report of the run and of an evaluation show what they hold.
+        let curves = try String(contentsOf: run.appendingPathComponent("curves.svg"), encoding: .utf8)
+        XCTAssertTrue(curves.contains("validation Dice") && curves.contains("train loss") && curves.contains("learning rate"))
+        let runReport = try String(contentsOf: try HTMLReport.write(run), encoding: .utf8)
+        XCTAssertTrue(runReport.contains("<h2>Training curves</h2>") && runReport.contains("<polyline"))
+        let samples = try evaluationSamples(path: data.path, split: nil, part: .all)
+        let (report, _) = try evaluate(model, samples: samples)
+        let eval = run.appendingPathComponent("eval")
+        try writeEvaluation(report, name: "tiny", skipped: [], to: eval)
+        try writeCaseOverlays(model, samples: samples, report: report, folder: eval)
+        let cases = try JSONFiles.read([HTMLReport.Case].self, from: eval.appendingPathComponent("cases/cases.json"))
+        XCTAssertEqual(cases.map(\.kind), ["best", "median", "worst"])
+        XCTAssertGreaterThanOrEqual(cases[0].dice, cases[2].dice)
+        let html = try String(contentsOf: try HTMLReport.write(eval, title: "tiny <model>"), encoding: .utf8)
+        XCTAssertTrue(html.contains("tiny &lt;model&gt;") && html.contains("Dice per image") && html.contains("<table>"))
+        XCTAssertEqual(html.components(separatedBy: "data:image/png;base64,").count - 1, 3, "three cases inlined")
+        XCTAssertFalse(html.contains("src=\"http"), "nothing from the network")
+        XCTAssertThrowsError(try HTMLReport.write(run.appendingPathComponent("seg"))) { XCTAssertTrue("\($0)".contains("nothing to report")) }
     }
 
     func testResumeMatchesUninterruptedRun() throws {

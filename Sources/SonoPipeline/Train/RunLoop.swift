@@ -169,6 +169,7 @@ func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: 
                                  best: improved, skipped: model.skipped.map { "\($0.path): \($0.reason)" })
         // The log line goes before the checkpoint of the same epoch, so the log always matches the weights.
         try JSONLines.append(record, to: run.log)
+        TrainingCurves.write(log: run.log)
         stopReason = model.stopReason(state)
         if model.checkpoints(after: epoch) || epoch + 1 == lastEpoch || stopReason != nil {
             try model.saveCheckpoint(state, to: run.last)
