@@ -83,6 +83,9 @@ final class ImplicitRunTests: XCTestCase {
         for f in ["summary.csv", "summary.json", "\(stem)_prob.png", "\(stem)_overlay.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
         }
+        // One flat row in the summary's naming, as `segment` writes for the U-Net.
+        let json = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
+        XCTAssertTrue(json.contains("\"reconstruction_loss\"") && json.contains("\"lesion_found\"") && !json.contains("\"lesion\" :"), json)
         // beyond the plane: a 1.5x wider field at the same pitch whose centre is the reconstruction itself
         o.extent = 1.5
         let wide = runs.appendingPathComponent("wide")

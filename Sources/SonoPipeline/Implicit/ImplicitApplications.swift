@@ -25,14 +25,30 @@ public struct ImplicitSegmentOptions: Sendable {
     public init() {}
 }
 
-/// A `LesionSummary` plus the conditioned model's predicted classes.
-public struct ImplicitLesionSummary: Codable, Sendable {
+/// A `LesionSummary` (whose `birads` and `pathology` the conditioned model's code search fills) plus the
+/// per-class probabilities and the reconstruction loss; summary.json holds them as one flat row, in the
+/// summary's naming.
+public struct ImplicitLesionSummary: Encodable, Sendable {
     public var lesion: LesionSummary
-    public var birads: String?
     public var biradsProbabilities: [String: Float]?
-    public var pathology: String?
     public var pathologyProbabilities: [String: Float]?
     public var reconstructionLoss: Double
+
+    public var birads: String? { lesion.birads }
+    public var pathology: String? { lesion.pathology }
+
+    enum CodingKeys: String, CodingKey {
+        case biradsProbabilities = "birads_probabilities", pathologyProbabilities = "pathology_probabilities"
+        case reconstructionLoss = "reconstruction_loss"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try lesion.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(biradsProbabilities, forKey: .biradsProbabilities)
+        try c.encodeIfPresent(pathologyProbabilities, forKey: .pathologyProbabilities)
+        try c.encode(reconstructionLoss, forKey: .reconstructionLoss)
+    }
 }
 
 /// Segments `images` by latent optimisation and writes what `segment` writes for the U-Net (STEM_mask.png at
@@ -43,6 +59,7 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
     let lock = try FolderLock(out, purpose: "segmenting")
     defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.info.inference.threshold
+    let provenance = Provenance(url: model.url, threshold: threshold)
     let batch = max(1, model.info.inference.batchSize / model.combinations.count)
     var rows: [ImplicitLesionSummary] = []
     let allNames = outputNames(images)
@@ -59,9 +76,10 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
             let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
-            let (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability,
+            var (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability,
                                                    mask: options.postprocessing.mask(from: probability, threshold: threshold),
                                                    spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) }, seconds: { perImage }, out: out)
+            provenance.stamp(&lesion)
             let stem = names[k]
             let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
             try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
@@ -76,9 +94,8 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
             func named(_ probs: [Float]?, _ names: [String]) -> [String: Float]? {
                 probs.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) }
             }
-            rows.append(ImplicitLesionSummary(lesion: lesion, birads: prediction.birads.map { names.b[$0] },
-                                              biradsProbabilities: named(prediction.biradsProbabilities, names.b),
-                                              pathology: prediction.pathology.map { names.p[$0] },
+            (lesion.birads, lesion.pathology) = (prediction.birads.map { names.b[$0] }, prediction.pathology.map { names.p[$0] })
+            rows.append(ImplicitLesionSummary(lesion: lesion, biradsProbabilities: named(prediction.biradsProbabilities, names.b),
                                               pathologyProbabilities: named(prediction.pathologyProbabilities, names.p),
                                               reconstructionLoss: prediction.loss))
             var line = lesion.lesionFound ? "lesion \(lesion.areaPixels) px" : "no lesion found"

@@ -31,6 +31,8 @@ public final class ImplicitModel {
     static let formatKey = "format", infoKey = "implicit"
     public let network: ImplicitNetwork
     public var info: ImplicitModelInfo
+    /// The file it was read from (nil for a model built in memory); results name it and its SHA-256.
+    public private(set) var url: URL?
 
     public init(network: ImplicitNetwork, info: ImplicitModelInfo) {
         precondition(network.config == info.network, "ImplicitModel: info describes another network")
@@ -64,6 +66,7 @@ public final class ImplicitModel {
         }
         network.setTraining(false)
         self.init(network: network, info: info)
+        self.url = url
     }
 
     /// Whether `url` (a file or run folder) holds an implicit model, from its header alone.

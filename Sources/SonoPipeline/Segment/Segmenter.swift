@@ -292,9 +292,11 @@ struct Provenance {
     var sha256: String
     var threshold: Float
 
-    init(model: ImagePredictor, threshold: Float) {
-        self.model = model.url.path
-        sha256 = (try? SHA256.hex(file: model.url)) ?? ""
+    init(model: ImagePredictor, threshold: Float) { self.init(url: model.url, threshold: threshold) }
+
+    init(url: URL?, threshold: Float) {
+        model = url?.path ?? ""
+        sha256 = url.flatMap { try? SHA256.hex(file: $0) } ?? ""
         self.threshold = threshold
     }
 
