@@ -39,7 +39,7 @@ final class PipelineTests: SingleThreadedRunTestCase {
         XCTAssertGreaterThanOrEqual(rows[0].classProbability!, 0.5)
         XCTAssertTrue(lines[0].contains("class \(rows[0].className!)"), lines[0])
         let csv = try String(contentsOf: run.appendingPathComponent("seg/summary.csv"), encoding: .utf8).split(separator: "\n")
-        XCTAssertTrue(csv[0].hasPrefix("image,width,height,lesion_found,area_px,") && csv[0].contains(",mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability"), String(csv[0]))
+        XCTAssertTrue(csv[0].hasPrefix("image,frame,width,height,lesion_found,area_px,") && csv[0].contains(",mean_probability,class,class_probability,lesion_probability,pathology,malignancy_probability,birads,birads_probability"), String(csv[0]))
         XCTAssertTrue(csv[1].contains(",\(rows[0].className!),"))
         let json = try String(contentsOf: run.appendingPathComponent("seg/summary.json"), encoding: .utf8)
         XCTAssertTrue(json.contains("\"class\"") && json.contains("\"class_probability\"") && json.contains("\"model_sha256\""))
@@ -83,6 +83,22 @@ final class PipelineTests: SingleThreadedRunTestCase {
         XCTAssertEqual(partial.model.segmenter.skips, false)
         XCTAssertEqual(partial.model.segmenter.decoderChannels, BackboneSegmenterConfig().decoderChannels, "missing keys keep defaults")
         XCTAssertEqual(partial.epochs, ClassifyConfig().epochs)
+
+        // Every size of the chosen network has a range; the message names key, value and range.
+        var bad = ClassifyConfig()
+        bad.data = [DataSource(path: "/nowhere")]
+        bad.model.kind = .resnet18
+        bad.model.resnet.baseWidth = -8
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("model.resnet.baseWidth is -8; allowed: 1-512"), "\($0)") }
+        (bad.model.kind, bad.model.cnn.widths) = (.cnn, [16, 0])
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("model.cnn.widths[1] is 0"), "\($0)") }
+        (bad.model.kind, bad.model.vit.dim, bad.model.vit.heads) = (.vit, 130, 4)
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("multiple of vit.heads"), "\($0)") }
+        (bad.model.kind, bad.classWeights) = (.resnet18, [1, .nan])
+        bad.model.resnet.baseWidth = 16
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("classWeights"), "\($0)") }
+        (bad.classWeights, bad.classificationWeight) = (nil, 1e9)
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("classificationWeight is"), "\($0)") }
     }
 
     func testGridRecipeParses() throws {

@@ -34,6 +34,37 @@ public struct ClassifyModelConfig: Codable, Hashable, Sendable {
         try c.read(.cnn, into: &cnn); try c.read(.vit, into: &vit); try c.read(.segmenter, into: &segmenter)
     }
 
+    /// Sizes no network can have, each naming the key, the value and the allowed range (empty when fine). Only
+    /// the architecture `kind` names is checked; the others are not built.
+    public var problems: [String] {
+        var out: [String] = []
+        func check<T: Comparable>(_ key: String, _ value: T, _ allowed: ClosedRange<T>) {
+            if !allowed.contains(value) { out.append("model.\(key) is \(value); allowed: \(allowed.lowerBound)-\(allowed.upperBound)") }
+        }
+        switch kind {
+        case .resnet18, .resnet34, .resnet50:
+            check("resnet.baseWidth", resnet.baseWidth, 1...512); check("resnet.dropout", resnet.dropout, 0...0.99)
+        case .vgg16:
+            check("vgg.widthDivisor", vgg.widthDivisor, 1...64); check("vgg.pooledSize", vgg.pooledSize, 1...32)
+            check("vgg.hidden", vgg.hidden, 1...65_536); check("vgg.dropout", vgg.dropout, 0...0.99)
+        case .cnn:
+            check("cnn.widths count", cnn.widths.count, 1...8); check("cnn.dropout", cnn.dropout, 0...0.99)
+            for (i, w) in cnn.widths.enumerated() { check("cnn.widths[\(i)]", w, 1...4096) }
+        case .vit:
+            check("vit.patchSize", vit.patchSize, 1...256); check("vit.dim", vit.dim, 1...4096); check("vit.depth", vit.depth, 1...64)
+            check("vit.heads", vit.heads, 1...64); check("vit.mlpDim", vit.mlpDim, 1...65_536); check("vit.dropout", vit.dropout, 0...0.99)
+            if vit.heads > 0 && vit.dim % vit.heads != 0 { out.append("model.vit.dim \(vit.dim) must be a multiple of vit.heads \(vit.heads)") }
+        case .fcn, .uresnet:
+            check("segmenter.encoder.baseWidth", segmenter.encoder.baseWidth, 1...512)
+            check("segmenter.decoderChannels count", segmenter.decoderChannels.count, 5...5)
+            for (i, c) in segmenter.decoderChannels.enumerated() { check("segmenter.decoderChannels[\(i)]", c, 1...4096) }
+            check("segmenter.headChannels", segmenter.headChannels, 1...4096)
+            check("segmenter.classificationHidden", segmenter.classificationHidden, 1...65_536)
+            check("segmenter.classificationDropout", segmenter.classificationDropout, 0...0.99)
+        }
+        return out
+    }
+
     /// This config for `classes` classes (0: no classifier) on grey images of `size`² pixels.
     public func resolved(task: ClassifyTask, classes: Int, size: Int) -> ClassifyModelConfig {
         var c = self
@@ -118,6 +149,8 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
     public func validate() throws {
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
         try settings.validate()
+        if let problem = model.problems.first { try fail(problem) }
+        if let w = classWeights, w.contains(where: { !($0.isFinite && $0 >= 0 && $0 <= 1000) }) { try fail("classWeights must be in 0-1000, got \(w)") }
         if segments && !model.kind.segments {
             try fail("task \(task.rawValue) needs a segmenter (fcn or uresnet), not \(model.kind.rawValue)")
         }
@@ -132,7 +165,9 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
         if let names = classNames, names.count < 2 && classifies { try fail("classNames needs at least two classes, got \(names)") }
         if settings.preprocess.crop != nil && task != .classify { try fail("preprocess.crop needs task classify (a crop has no full-size mask to learn)") }
         if labels != .className && task != .classify { try fail("labels '\(labels.rawValue)' needs task classify") }
-        if segmentationWeight < 0 || classificationWeight < 0 { try fail("loss weights must be ≥ 0") }
+        for (key, w) in [("segmentationWeight", segmentationWeight), ("classificationWeight", classificationWeight)] where !(0...1000).contains(w) {
+            try fail("\(key) is \(w); allowed: 0-1000")
+        }
     }
 
     /// The `TrainConfig` whose data settings `TrainingData.prepare` reads (datasets, split, fold).

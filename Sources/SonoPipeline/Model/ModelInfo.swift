@@ -46,7 +46,8 @@ public struct ModelInfo: Codable, Equatable, Sendable {
         do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
             throw PipelineError.noModel("\(url.path): unreadable model description: \(describeDecoding(error))")
         }
-        var problems = info.preprocess.problems
+        var problems = info.preprocess.problems + (info.classifier?.problems ?? [])
+        if let names = info.classNames, names.isEmpty || Set(names).count != names.count { problems.append("classNames \(names) must be distinct and not empty") }
         if info.classifier == nil {
             problems += info.unet.problems
             let f = 1 << max(0, min(info.unet.depth, 7))
