@@ -32,6 +32,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "sonoseg", targets: ["sonoseg"]),
+        .executable(name: "sonoseg-libfuzzer", targets: ["sonoseg-libfuzzer"]),
         .library(name: "SonoPipeline", targets: ["SonoPipeline"]),
     ],
     dependencies: [
@@ -72,6 +73,10 @@ let package = Package(
             "CCPUCheck", "SonoPipeline", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5 + optimized),
+        // libFuzzer target (`make libfuzzer`); a plain build replays files given as arguments (CFuzzMain).
+        .target(name: "CFuzzMain", path: "Sources/CFuzzMain"),
+        .executableTarget(name: "sonoseg-libfuzzer", dependencies: ["CFuzzMain", "SonoPipeline", "SonoImaging"],
+                          swiftSettings: swift5 + optimized + [.unsafeFlags(["-parse-as-library"])]),
 
         // MARK: - Tests
         // Helpers every test target shares (finite-difference gradient checks, PyTorch golden files).

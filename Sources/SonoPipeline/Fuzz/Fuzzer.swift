@@ -52,6 +52,16 @@ public enum Fuzzer {
         }
     }
 
+    /// Feeds `bytes` to the readers their first bytes point at (an image signature: the image decoders; an
+    /// 8-byte length and "{": safetensors; "{": the recipe and model-header decoders), for libFuzzer, which
+    /// hands over bytes without a file name. Errors are the expected outcome; only a crash or a hang is a bug.
+    public static func readAny(_ bytes: [UInt8]) {
+        if ImageFormat.detect(bytes) != nil { _ = Target.image.accept(bytes); return }
+        if bytes.count > 8, bytes[8] == UInt8(ascii: "{") { _ = Target.safetensors.accept(bytes); return }
+        _ = Target.recipe.accept(bytes)
+        _ = Target.modelHeader.accept(bytes)
+    }
+
     /// The input currently running, for the crash handler to name.
     nonisolated(unsafe) static var current: (target: Int32, index: Int32) = (-1, -1)
 
