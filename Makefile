@@ -42,13 +42,13 @@ bench: build
 fuzz: build
 	$(BIN) fuzz --runs 200000
 
-# The same under AddressSanitizer (our C decoders and Swift code instrumented; a separate build folder).
 # Coverage-guided: libFuzzer + AddressSanitizer over every reader, seeded from a scratch copy of fuzz/corpus/.
 libfuzzer: bootstrap
 	$(SWIFT) build -c release --sanitize=fuzzer --sanitize=address --scratch-path .build-libfuzzer --product sonoseg-libfuzzer
 	rm -rf .build-libfuzzer/corpus && mkdir -p .build-libfuzzer/corpus && cp fuzz/corpus/* .build-libfuzzer/corpus/
 	.build-libfuzzer/release/sonoseg-libfuzzer -runs=100000 -timeout=10 -rss_limit_mb=4096 -max_len=65536 .build-libfuzzer/corpus
 
+# The same under AddressSanitizer (our C decoders and Swift code instrumented; a separate build folder).
 fuzz-asan: bootstrap
 	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product sonoseg
 	.build-asan/release/sonoseg fuzz --runs 200000
