@@ -52,20 +52,34 @@ final class DiagnosisBundleTests: SingleThreadedRunTestCase {
         XCTAssertEqual(try trainTask(p, folder: presenceRun, quiet: true, log: { _ in }).classNames, ["normal", "lesion"])
 
         let bundle = tmp("bundle")
-        var recipe = DiagnosisRecipe(segmenter: segRun.path, pathology: clsRun.path, birads: nil,
+        var recipe = DiagnosisRecipe(segmenter: segRun.path, pathology: [clsRun.path, clsRun.path], birads: nil,
                                      calibration: [DiagnosisImages(path: data.path, split: nil, part: .all)])
         recipe.presenceClassifier = presenceRun.path
         let manifest = try fitDiagnosis(recipe, out: bundle, log: { _ in })
-        XCTAssertEqual(manifest.pathology, "pathology.safetensors")
+        XCTAssertEqual(manifest.pathology.files, ["pathology-1.safetensors", "pathology-2.safetensors"])
+        XCTAssertGreaterThan(manifest.pathology.temperature, 0)
         XCTAssertEqual(manifest.segmenterSHA256, try SHA256.hex(file: segmenter.url))
         XCTAssertEqual(manifest.presence.featureNames.last, PresenceFeatures.classifierName)
-        for f in ["diagnosis.json", "pathology.safetensors", "presence.safetensors", "fit.md"] {
+        for f in ["diagnosis.json", "pathology-1.safetensors", "pathology-2.safetensors", "presence.safetensors", "fit.md"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: bundle.appendingPathComponent(f).path), f)
         }
         let diagnoser = try Diagnoser(bundle)
-        XCTAssertNotNil(try LoadedModel(bundle.appendingPathComponent("pathology.safetensors")).info.temperature)
-        XCTAssertThrowsError(try fitDiagnosis(DiagnosisRecipe(segmenter: segRun.path, pathology: bundle.appendingPathComponent("pathology.safetensors").path,
-                                                              birads: nil, calibration: recipe.calibration), out: tmp("again"), log: { _ in }))
+        // An averaged pair of one network gives that network's probabilities, calibrated by the ensemble's temperature.
+        let window = try LesionSource(segmenter).mask(try ImageIO.readGray(data.appendingPathComponent("malignant/malignant (2).png")).image)
+        let image = try ImageIO.readGray(data.appendingPathComponent("malignant/malignant (2).png")).image
+        let raw = try crop.classify(image: image, lesion: window)
+        let expected = TemperatureScaling.apply(TemperatureScaling.logits([raw]), temperature: manifest.pathology.temperature)[0]
+        let got = try diagnoser.classifyLesion(image: image, mask: window).pathology
+        for (a, b) in zip(got, expected) { XCTAssertEqual(a, b, accuracy: 1e-3) }
+        // A model already calibrated (temperature in its header) is refused as a member.
+        var info = crop.info
+        info.temperature = 2
+        let calibrated = tmp("calibrated.safetensors")
+        try exportModel(crop.url, to: calibrated, dtype: .f32, metadata: try info.metadata())
+        XCTAssertThrowsError(try fitDiagnosis(DiagnosisRecipe(segmenter: segRun.path, pathology: [calibrated.path],
+                                                              birads: nil, calibration: recipe.calibration), out: tmp("again"), log: { _ in })) {
+            XCTAssertTrue("\($0)".contains("already calibrated"), "\($0)")
+        }
 
         let images = [data.appendingPathComponent("malignant/malignant (1).png"), normals.appendingPathComponent("normal (1).png")]
         let out = tmp("out")

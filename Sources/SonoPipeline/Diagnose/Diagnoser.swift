@@ -25,13 +25,22 @@ public struct Diagnosis: Codable, Sendable, Equatable {
     }
 }
 
+/// Classifiers whose class probabilities are averaged, then calibrated by one temperature fitted on
+/// held-out images: softmax(log(mean p) / temperature).
+public struct EnsembleFiles: Codable, Sendable, Equatable {
+    /// Model files beside the manifest.
+    public var files: [String]
+    public var temperature: Float
+}
+
 /// The files of a diagnosis bundle (`models/diagnosis/diagnosis.json`), written by `sonoseg diagnosis fit`.
 public struct DiagnosisManifest: Codable, Sendable, Equatable {
-    public var format = "sonoseg.diagnosis/1"
-    /// The lesion-crop pathology classifier (a model file beside the manifest, temperature in its header).
-    public var pathology: String
-    /// The lesion-crop BI-RADS classifier, if any.
-    public var birads: String?
+    public static let currentFormat = "sonoseg.diagnosis/2"
+    public var format = currentFormat
+    /// Benign vs malignant: lesion-window and/or whole-image classifiers.
+    public var pathology: EnsembleFiles
+    /// BI-RADS category, if any.
+    public var birads: EnsembleFiles?
     /// Lesion presence from the segmenter's probability map and, if given, a whole-image lesion/normal
     /// classifier (a model file beside the manifest) whose logit is one more feature.
     public var presence: PresenceModel
@@ -48,8 +57,8 @@ public struct DiagnosisManifest: Codable, Sendable, Equatable {
 public final class Diagnoser {
     public let folder: URL
     public let manifest: DiagnosisManifest
-    let pathology: LoadedModel
-    let birads: LoadedModel?
+    let pathology: CalibratedEnsemble
+    let birads: CalibratedEnsemble?
     let presenceClassifier: LoadedModel?
 
     public static let manifestName = "diagnosis.json"
@@ -61,8 +70,8 @@ public final class Diagnoser {
             throw PipelineError.noModel("\(folder.path): no \(Self.manifestName) (a diagnosis bundle is made by `sonoseg diagnosis fit`)")
         }
         manifest = try JSONFiles.read(DiagnosisManifest.self, from: url)
-        guard manifest.format == "sonoseg.diagnosis/1" else {
-            throw PipelineError.noModel("\(url.path): format '\(manifest.format)' is not sonoseg.diagnosis/1")
+        guard manifest.format == DiagnosisManifest.currentFormat else {
+            throw PipelineError.noModel("\(url.path): format '\(manifest.format)' is not \(DiagnosisManifest.currentFormat)")
         }
         let p = manifest.presence, d = PresenceFeatures.names.count + (manifest.presenceClassifier == nil ? 0 : 1)
         guard p.featureNames == PresenceFeatures.names + (manifest.presenceClassifier == nil ? [] : [PresenceFeatures.classifierName]),
@@ -70,12 +79,23 @@ public final class Diagnoser {
               p.scale.allSatisfy({ $0 > 0 }), (0...1).contains(p.threshold), (0...1).contains(manifest.malignancyThreshold) else {
             throw PipelineError.noModel("\(url.path): invalid presence model (needs \(d) finite weights, positive scales, thresholds in 0-1)")
         }
-        pathology = try Self.classifier(manifest.pathology, in: folder, names: ["benign", "malignant"])
-        birads = try manifest.birads.map { try Self.classifier($0, in: folder, names: nil) }
+        pathology = try Self.ensemble(manifest.pathology, in: folder, names: ["benign", "malignant"], manifest: url)
+        birads = try manifest.birads.map { try Self.ensemble($0, in: folder, names: nil, manifest: url) }
         presenceClassifier = try manifest.presenceClassifier.map { try Self.classifier($0, in: folder, names: ["normal", "lesion"]) }
     }
 
 
+
+    private static func ensemble(_ files: EnsembleFiles, in folder: URL, names: [String]?, manifest: URL) throws -> CalibratedEnsemble {
+        guard !files.files.isEmpty, files.temperature > 0.01, files.temperature < 100 else {
+            throw PipelineError.noModel("\(manifest.path): an ensemble needs files and a temperature in 0.01-100")
+        }
+        let members = try files.files.map { try classifier($0, in: folder, names: names) }
+        guard Set(members.map { $0.classNames! }).count == 1 else {
+            throw PipelineError.noModel("\(manifest.path): the members of \(files.files) order their classes differently")
+        }
+        return CalibratedEnsemble(members: members, temperature: files.temperature)
+    }
 
     private static func classifier(_ name: String, in folder: URL, names: [String]?) throws -> LoadedModel {
         guard !name.contains("/") else { throw PipelineError.noModel("\(folder.path)/\(manifestName): '\(name)' must be a file beside it") }
@@ -94,7 +114,7 @@ public final class Diagnoser {
         var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= manifest.presence.threshold)
         guard d.lesionPresent, !mask.isEmpty else { d.lesionPresent = false; return d }
         let c = try classifyLesion(image: image, mask: mask)
-        let malignant = Double(c.pathology[pathology.classNames!.firstIndex(of: "malignant")!])
+        let malignant = Double(c.pathology[pathology.classNames.firstIndex(of: "malignant")!])
         (d.malignancyProbability, d.pathology) = (malignant, malignant >= manifest.malignancyThreshold ? "malignant" : "benign")
         if let b = c.birads, let names = birads?.classNames {
             let top = ClassificationReport.argmax(b)
@@ -106,9 +126,30 @@ public final class Diagnoser {
     /// Calibrated class probabilities of the window around `mask`'s largest region: pathology in the
     /// classifier's class order, BI-RADS in its own (nil without a BI-RADS model).
     public func classifyLesion(image: GrayImage, mask: Mask) throws -> (pathology: [Float], birads: [Float]?) {
-        (try pathology.classify(image: image, lesion: mask), try birads?.classify(image: image, lesion: mask))
+        (try pathology.probabilities(image: image, lesion: mask), try birads?.probabilities(image: image, lesion: mask))
     }
 
-    public var pathologyClasses: [String] { pathology.classNames! }
+    public var pathologyClasses: [String] { pathology.classNames }
     public var biradsClasses: [String]? { birads?.classNames }
+}
+
+/// Member classifiers averaged and calibrated (`EnsembleFiles`).
+struct CalibratedEnsemble {
+    var members: [LoadedModel]
+    var temperature: Float
+
+    var classNames: [String] { members[0].classNames! }
+
+    /// The members' mean class probabilities for the image (each on its own input: a lesion window or the whole
+    /// frame), before calibration.
+    static func mean(_ members: [LoadedModel], image: GrayImage, lesion: Mask) throws -> [Float] {
+        var sum = [Float](repeating: 0, count: members[0].classNames!.count)
+        for m in members { for (i, p) in try m.classify(image: image, lesion: lesion).enumerated() { sum[i] += p } }
+        return sum.map { $0 / Float(members.count) }
+    }
+
+    func probabilities(image: GrayImage, lesion: Mask) throws -> [Float] {
+        let p = try Self.mean(members, image: image, lesion: lesion)
+        return TemperatureScaling.apply(TemperatureScaling.logits([p]), temperature: temperature)[0]
+    }
 }

@@ -52,9 +52,10 @@ public struct DiagnosisImages: Codable, Sendable, Equatable {
 public struct DiagnosisRecipe: Codable, Sendable, Equatable {
     /// The segmenter whose maps give presence and the classifiers' windows ("default": the bundled model).
     public var segmenter = "default"
-    /// Lesion-crop pathology classifier (model file or run folder).
-    public var pathology: String
-    public var birads: String?
+    /// Pathology classifiers (model files or run folders; one, or several whose probabilities are averaged).
+    public var pathology: [String]
+    /// BI-RADS classifiers, likewise.
+    public var birads: [String]?
     /// Whole-image lesion/normal classifier whose logit joins the presence features (optional). Calibrate on
     /// images it did not train on.
     public var presenceClassifier: String?
@@ -63,16 +64,17 @@ public struct DiagnosisRecipe: Codable, Sendable, Equatable {
     /// Share of validation lesion images the presence threshold must keep.
     public var presenceSensitivity = 0.97
 
-    public init(segmenter: String, pathology: String, birads: String?, calibration: [DiagnosisImages]) {
+    public init(segmenter: String, pathology: [String], birads: [String]?, calibration: [DiagnosisImages]) {
         (self.segmenter, self.pathology, self.birads, self.calibration) = (segmenter, pathology, birads, calibration)
     }
 
     enum CodingKeys: String, CodingKey { case segmenter, pathology, birads, presenceClassifier, calibration, presenceSensitivity }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        pathology = try c.decode(String.self, forKey: .pathology)
+        pathology = try c.decodeOneOrMany(.pathology)
         calibration = try c.decode([DiagnosisImages].self, forKey: .calibration)
-        try c.read(.segmenter, into: &segmenter); try c.read(.birads, into: &birads); try c.read(.presenceClassifier, into: &presenceClassifier)
+        try c.read(.segmenter, into: &segmenter); try c.read(.presenceClassifier, into: &presenceClassifier)
+        birads = c.contains(.birads) ? try c.decodeOneOrMany(.birads) : nil
         try c.read(.presenceSensitivity, into: &presenceSensitivity)
     }
 
@@ -96,7 +98,7 @@ struct DiagnosisRow {
 }
 
 /// Runs the segmenter and the classifiers over `images`; lesion images only get class probabilities.
-func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, pathology: LoadedModel, birads: LoadedModel?,
+func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, pathology: [LoadedModel], birads: [LoadedModel],
                    presenceClassifier: LoadedModel?, log: (String) -> Void) throws -> [DiagnosisRow] {
     var rows: [DiagnosisRow] = []
     let windows = LesionSource(segmenter)
@@ -111,8 +113,8 @@ func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, patho
                                    features: try PresenceFeatures(image: loaded.image, probability: probability,
                                                                   threshold: segmenter.threshold, classifier: presenceClassifier))
             if row.hasLesion {
-                row.pathology = try pathology.classify(image: loaded.image, lesion: mask)
-                if let birads, sample.birads != nil { row.birads = try birads.classify(image: loaded.image, lesion: mask) }
+                row.pathology = try CalibratedEnsemble.mean(pathology, image: loaded.image, lesion: mask)
+                if !birads.isEmpty, sample.birads != nil { row.birads = try CalibratedEnsemble.mean(birads, image: loaded.image, lesion: mask) }
             }
             rows.append(row)
             return ""
@@ -126,17 +128,21 @@ public func segmenterModel(_ path: String) throws -> ImagePredictor {
     try loadPredictor(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
 }
 
-/// Makes a diagnosis bundle in `out`: the classifiers copied with temperatures fitted on the calibration images,
+/// Makes a diagnosis bundle in `out`: the classifiers copied, a temperature per ensemble fitted on the calibration images,
 /// the presence regression, `diagnosis.json`, and `fit.md` with the calibration images' figures.
 public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> Void) throws -> DiagnosisManifest {
     let segmenter = try segmenterModel(recipe.segmenter)
-    let pathology = try LoadedModel(URL(fileURLWithPath: recipe.pathology))
-    let birads = try recipe.birads.map { try LoadedModel(URL(fileURLWithPath: $0)) }
+    let pathology = try recipe.pathology.map { try LoadedModel(URL(fileURLWithPath: $0)) }
+    let birads = try (recipe.birads ?? []).map { try LoadedModel(URL(fileURLWithPath: $0)) }
+    for group in [pathology, birads] where Set(group.map { $0.classNames ?? [] }).count > 1 {
+        throw PipelineError.invalidConfig("\(group.map(\.url.path)): ensemble members must have the same classes in the same order")
+    }
+    guard !pathology.isEmpty else { throw PipelineError.invalidConfig("a diagnosis recipe needs at least one pathology classifier") }
     let presenceClassifier = try recipe.presenceClassifier.map { try LoadedModel(URL(fileURLWithPath: $0)) }
     if let m = presenceClassifier, Set(m.classNames ?? []) != ["normal", "lesion"] {
         throw PipelineError.invalidConfig("\(m.url.path): a presence classifier has classes normal and lesion, not \(m.classNames ?? [])")
     }
-    for m in [pathology] + (birads.map { [$0] } ?? []) where m.info.temperature != nil {
+    for m in pathology + birads where m.info.temperature != nil {
         throw PipelineError.invalidConfig("\(m.url.path) is already calibrated; fit from the trained model")
     }
     let rows = try diagnosisRows(recipe.calibration, segmenter: segmenter, pathology: pathology, birads: birads,
@@ -160,34 +166,34 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
         log(String(format: "presence on the calibration images: sensitivity %.3f, specificity %.3f, AUC %.3f",
                    r.sensitivity ?? .nan, r.specificity ?? .nan, r.auc ?? .nan))
     }
-    func calibrate(_ model: LoadedModel, probabilities: [[Float]], labels: [Int], file: String, title: String) throws -> String {
+    /// Fits the ensemble's temperature and copies its members (at float16) beside the manifest.
+    func calibrate(_ members: [LoadedModel], probabilities: [[Float]], labels: [Int], name: String, title: String) throws -> EnsembleFiles {
         let t = TemperatureScaling.fit(logits: TemperatureScaling.logits(probabilities), labels: labels)
-        let names = model.classNames!
+        let names = members[0].classNames!
         let positive = names.firstIndex(of: "malignant") ?? min(1, names.count - 1)
         let before = try ClassificationReport(probabilities: probabilities, labels: labels, classNames: names, positiveClass: positive)
         let after = try ClassificationReport(probabilities: TemperatureScaling.apply(TemperatureScaling.logits(probabilities), temperature: t),
                                              labels: labels, classNames: names, positiveClass: positive)
-        log(String(format: "%@: temperature %.3f; ECE %.3f → %.3f on %d images", title, t, before.calibration?.ece ?? .nan, after.calibration?.ece ?? .nan, labels.count))
-        report += "## \(title) (temperature \(String(format: "%.3f", t)))\n\n"
+        log(String(format: "%@ (%d models): temperature %.3f; ECE %.3f → %.3f on %d images", title, members.count, t,
+                   before.calibration?.ece ?? .nan, after.calibration?.ece ?? .nan, labels.count))
+        report += "## \(title): \(members.count) model(s) averaged, temperature \(String(format: "%.3f", t))\n\n"
         report += MetricsMarkdown.diagnosisTable([(name: "before calibration", report: before), (name: "after", report: after)]) + "\n"
-        var info = model.info
-        info.temperature = t
-        try exportModel(model.url, to: out.appendingPathComponent(file), dtype: .f16, metadata: try info.metadata())
-        return file
+        let files = members.indices.map { "\(name)-\($0 + 1).safetensors" }
+        for (m, file) in zip(members, files) { try exportModel(m.url, to: out.appendingPathComponent(file), dtype: .f16) }
+        return EnsembleFiles(files: files, temperature: t)
     }
     let lesions = rows.filter { $0.pathology != nil && ["benign", "malignant"].contains($0.sample.className ?? "") }
-    let pathologyNames = pathology.classNames!
-    let pathologyFile = try calibrate(pathology, probabilities: lesions.map { $0.pathology! },
-                                      labels: try classLabels(lesions.map(\.sample), classNames: pathologyNames),
-                                      file: "pathology.safetensors", title: "Pathology")
-    var biradsFile: String?
-    if let birads {
+    let pathologyFiles = try calibrate(pathology, probabilities: lesions.map { $0.pathology! },
+                                       labels: try classLabels(lesions.map(\.sample), classNames: pathology[0].classNames!),
+                                       name: "pathology", title: "Pathology")
+    var biradsFiles: EnsembleFiles?
+    if !birads.isEmpty {
         let graded = LabelSource.birads.relabel(rows.filter { $0.birads != nil }.map(\.sample)).samples
         let probabilities = rows.filter { $0.birads != nil }.map { $0.birads! }
-        biradsFile = try calibrate(birads, probabilities: probabilities, labels: try classLabels(graded, classNames: birads.classNames!),
-                                   file: "birads.safetensors", title: "BI-RADS")
+        biradsFiles = try calibrate(birads, probabilities: probabilities, labels: try classLabels(graded, classNames: birads[0].classNames!),
+                                    name: "birads", title: "BI-RADS")
     }
-    var manifest = DiagnosisManifest(pathology: pathologyFile, birads: biradsFile, presence: presence,
+    var manifest = DiagnosisManifest(pathology: pathologyFiles, birads: biradsFiles, presence: presence,
                                      segmenterThreshold: segmenter.threshold, segmenterSHA256: try SHA256.hex(file: segmenter.url))
     if let m = presenceClassifier {
         try exportModel(m.url, to: out.appendingPathComponent("presence.safetensors"), dtype: .f16)
@@ -196,4 +202,12 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> V
     try JSONFiles.write(manifest, to: out.appendingPathComponent(Diagnoser.manifestName))
     try AtomicFile.write(Data(report.utf8), to: out.appendingPathComponent("fit.md"))
     return manifest
+}
+
+extension KeyedDecodingContainer {
+    /// A list of strings written as a list or, for one item, as a plain string.
+    func decodeOneOrMany(_ key: Key) throws -> [String] {
+        if let one = try? decode(String.self, forKey: key) { return [one] }
+        return try decode([String].self, forKey: key)
+    }
 }
