@@ -34,6 +34,28 @@ final class ImplicitRunTests: XCTestCase {
         return c
     }
 
+    /// With an encoder (batch-norm statistics, flips, the code head) a resumed run also equals an uninterrupted one.
+    func testEncoderRunResumesExactly() throws {
+        let data = try makeShapeFolder(count: 15, size: 20)
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("implicit-enc-runs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data); try? FileManager.default.removeItem(at: runs) }
+        var c = config(data: data)
+        let e = TinyEncoderModel.config()
+        (c.model, c.flip, c.inference.initialization) = (e.model, true, .encoder)
+        c.model.codeHeadClasses = []
+        let a = runs.appendingPathComponent("a"), b = runs.appendingPathComponent("b")
+        _ = try trainImplicit(c, folder: a, quiet: true, log: { _ in })
+        _ = try trainImplicit(c, folder: b, quiet: true, stopAfter: 6, log: { _ in })
+        _ = try trainImplicit(c, folder: b, resume: true, quiet: true, log: { _ in })
+        let ma = try ImplicitModel(contentsOf: a.appendingPathComponent("model.safetensors"))
+        let mb = try ImplicitModel(contentsOf: b.appendingPathComponent("model.safetensors"))
+        for ((name, x), (_, y)) in zip(ma.network.stateDict(), mb.network.stateDict()) {
+            XCTAssertEqual(x.scalars, y.scalars, "\(name) differs after resume")
+        }
+        XCTAssertTrue(ma.network.stateDict().contains { $0.0.hasPrefix("encoder.") })
+        XCTAssertEqual(ma.info.curve, mb.info.curve)
+    }
+
     func testResumeEqualsUninterruptedRunAndCommandsWriteTheirFiles() throws {
         let data = try makeShapeFolder(count: 15, size: 20)
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("implicit-runs-\(UUID().uuidString)")

@@ -1,3 +1,4 @@
+import Foundation
 import SonoBase
 import SonoNN
 import SonoTensor
@@ -27,6 +28,10 @@ public final class ImplicitNetwork: Module {
     public let intensity: Linear, mask: Linear
     public let birads: ClassCodeTable?, pathology: ClassCodeTable?
     public let fourier: FourierFeatures?
+    /// Amortised inference: image → code (nil for the papers' auto-decoder).
+    public let encoder: ImplicitEncoder?
+    /// code (pooled over a local grid) → pathology logits (nil without `codeHeadClasses`).
+    public let codeHead: Linear?
     public var isTraining = true
 
     public init(_ config: ImplicitNetworkConfig, rng: inout RandomGenerator) {
@@ -40,6 +45,9 @@ public final class ImplicitNetwork: Module {
         mask = Linear(inputFeatures: w, outputFeatures: 1, rng: &rng)
         birads = config.biradsClasses.isEmpty ? nil : ClassCodeTable(names: config.biradsClasses, dims: config.classCodeDims, rng: &rng)
         pathology = config.pathologyClasses.isEmpty ? nil : ClassCodeTable(names: config.pathologyClasses, dims: config.classCodeDims, rng: &rng)
+        // drawn after every other weight, so networks without them keep their initial values
+        encoder = config.encoder.map { ImplicitEncoder($0, latentDims: config.latentDims, grid: config.latentGrid, rng: &rng) }
+        codeHead = config.codeHeadClasses.isEmpty ? nil : Linear(inputFeatures: config.latentDims, outputFeatures: config.codeHeadClasses.count, rng: &rng)
         if config.activation == .sine { sirenInit(rng: &rng) }
     }
 
@@ -50,6 +58,8 @@ public final class ImplicitNetwork: Module {
         if let birads { c.append(("birads", birads)) }
         if let pathology { c.append(("pathology", pathology)) }
         if let fourier { c.append(("fourier", fourier)) }
+        if let encoder { c.append(("encoder", encoder)) }
+        if let codeHead { c.append(("codeHead", codeHead)) }
         return c
     }
 
@@ -67,13 +77,10 @@ public final class ImplicitNetwork: Module {
         }
     }
 
-    /// latents [B, latentDims] + class codes of `classes` → conditioning [B, conditioningDims].
+    /// Class codes of `classes` for `b` images [B, 2·classCodeDims or fewer] (nil when the network has no tables).
     /// A table the network has needs indices for all B images.
-    public func conditioning(latents: Tensor, classes: ClassIndices = ClassIndices()) -> Tensor {
-        precondition(latents.rank == 2 && latents.shape[1] == config.latentDims,
-                     "ImplicitNetwork: latents \(latents.shape) should be [B, \(config.latentDims)]")
-        let b = latents.shape[0]
-        var parts = [latents]
+    func classCodes(_ classes: ClassIndices, images b: Int) -> Tensor? {
+        var parts: [Tensor] = []
         if let birads {
             guard let i = classes.birads, i.count == b else { preconditionFailure("ImplicitNetwork: needs \(b) BI-RADS indices, got \(classes.birads?.count ?? 0)") }
             parts.append(birads(i))
@@ -82,7 +89,56 @@ public final class ImplicitNetwork: Module {
             guard let i = classes.pathology, i.count == b else { preconditionFailure("ImplicitNetwork: needs \(b) pathology indices, got \(classes.pathology?.count ?? 0)") }
             parts.append(pathology(i))
         }
-        return parts.count == 1 ? latents : Tensor.concat(parts, axis: 1)
+        return parts.isEmpty ? nil : parts.count == 1 ? parts[0] : Tensor.concat(parts, axis: 1)
+    }
+
+    /// Global latents [B, latentDims] + class codes of `classes` → conditioning [B, conditioningDims].
+    public func conditioning(latents: Tensor, classes: ClassIndices = ClassIndices()) -> Tensor {
+        precondition(latents.rank == 2 && latents.shape[1] == config.latentDims,
+                     "ImplicitNetwork: latents \(latents.shape) should be [B, \(config.latentDims)]")
+        guard let codes = classCodes(classes, images: latents.shape[0]) else { return latents }
+        return Tensor.concat([latents, codes], axis: 1)
+    }
+
+    /// codes [B, latentSize] → one code per image [B, latentDims] (the mean of a local grid): what the code
+    /// head reads.
+    public func pooledCode(_ latents: Tensor) -> Tensor {
+        guard config.latentGrid > 0 else { return latents }
+        let b = latents.shape[0], g = config.latentGrid
+        return latents.reshaped([b, config.latentDims, g * g]).mean(axes: [2])
+    }
+
+    /// codes [B, latentSize] → pathology logits [B, codeHeadClasses.count].
+    public func classifyCode(_ latents: Tensor) -> Tensor {
+        guard let codeHead else { preconditionFailure("ImplicitNetwork: no code head (model.codeHeadClasses is empty)") }
+        return codeHead(pooledCode(latents))
+    }
+
+    /// The encoder's codes for images [B, 1, H, W] → [B, latentSize].
+    public func encode(_ images: Tensor) -> Tensor {
+        guard let encoder else { preconditionFailure("ImplicitNetwork: no encoder (model.encoder is not set)") }
+        return encoder(images)
+    }
+
+    /// The coordinate input [N, coordinateFeatures]: random Fourier features (relu), the multi-resolution
+    /// encoding, or the coordinates themselves. Coordinates are data, so the encoding is not recorded.
+    func encodeCoordinates(_ coords: Tensor) -> Tensor {
+        if let fourier { return fourier(coords) }
+        let l = config.positionalFrequencies
+        guard l > 0 else { return coords }
+        let xy = coords.scalars, n = coords.shape[0], f = config.coordinateFeatures
+        var out = [Float](repeating: 0, count: n * f)
+        for i in 0..<n {
+            let (x, y) = (xy[2 * i], xy[2 * i + 1])
+            out[i * f] = x; out[i * f + 1] = y
+            var scale = Float.pi
+            for k in 0..<l {
+                let o = i * f + 2 + 4 * k
+                (out[o], out[o + 1], out[o + 2], out[o + 3]) = (sin(scale * x), cos(scale * x), sin(scale * y), cos(scale * y))
+                scale *= 2
+            }
+        }
+        return Tensor(out, shape: [n, f])
     }
 
     private func activate(_ x: Tensor) -> Tensor {
@@ -93,16 +149,40 @@ public final class ImplicitNetwork: Module {
         }
     }
 
-    /// coords [B·P, 2] (image-major: image b owns rows b·P..<(b+1)·P), conditioning [B, conditioningDims]
-    /// → (intensity logits [B·P, 1], mask logits [B·P, 1]).
+    /// coords [B·P, 2] (image-major: image b owns rows b·P..<(b+1)·P), codes [B, latentSize] and the images'
+    /// class indices → (intensity logits [B·P, 1], mask logits [B·P, 1]). A grid of local codes is sampled
+    /// bilinearly at each coordinate.
+    public func callAsFunction(_ coords: Tensor, latents: Tensor, classes: ClassIndices = ClassIndices()) -> (intensity: Tensor, mask: Tensor) {
+        precondition(latents.rank == 2 && latents.shape[1] == config.latentSize,
+                     "ImplicitNetwork: latents \(latents.shape) should be [B, \(config.latentSize)]")
+        guard config.latentGrid > 0 else { return self(coords, conditioning: conditioning(latents: latents, classes: classes)) }
+        let b = latents.shape[0], n = coords.shape[0], w = config.width, d = config.latentDims, g = config.latentGrid
+        precondition(coords.rank == 2 && coords.shape[1] == 2, "ImplicitNetwork: coords \(coords.shape) should be [B·P, 2]")
+        precondition(n % b == 0, "ImplicitNetwork: \(n) points do not split evenly over \(b) images")
+        let p = n / b, f = config.coordinateFeatures
+        let local = latents.reshaped([b, d, g, g]).sampledBilinear(at: coords)           // [B·P, D]
+        let wx = first.weight.slice(axis: 1, 0..<f), wl = first.weight.slice(axis: 1, f..<(f + d))
+        var pre = encodeCoordinates(coords).linear(wx, bias: first.bias) + local.linear(wl)
+        if let codes = classCodes(classes, images: b) {
+            let wc = first.weight.slice(axis: 1, (f + d)..<(f + config.conditioningDims))
+            pre = (pre.reshaped([b, p, w]) + codes.linear(wc).reshaped([b, 1, w])).reshaped([n, w])
+        }
+        var h = activate(pre)
+        if config.latentResidual && d == w { h = h + local }
+        return trunk(h)
+    }
+
+    /// coords [B·P, 2] (image-major: image b owns rows b·P..<(b+1)·P), conditioning [B, conditioningDims] of
+    /// global codes → (intensity logits [B·P, 1], mask logits [B·P, 1]).
     public func callAsFunction(_ coords: Tensor, conditioning: Tensor) -> (intensity: Tensor, mask: Tensor) {
         let b = conditioning.shape[0], n = coords.shape[0], w = config.width
+        precondition(config.latentGrid == 0, "ImplicitNetwork: a network with local codes takes latents, not a conditioning vector")
         precondition(coords.rank == 2 && coords.shape[1] == 2, "ImplicitNetwork: coords \(coords.shape) should be [B·P, 2]")
         precondition(conditioning.rank == 2 && conditioning.shape[1] == config.conditioningDims,
                      "ImplicitNetwork: conditioning \(conditioning.shape) should be [B, \(config.conditioningDims)]")
         precondition(b > 0 && n % b == 0, "ImplicitNetwork: \(n) points do not split evenly over \(b) images")
         let p = n / b, f = config.coordinateFeatures
-        let x = fourier.map { $0(coords) } ?? coords
+        let x = encodeCoordinates(coords)
         let wx = first.weight.slice(axis: 1, 0..<f), wc = first.weight.slice(axis: 1, f..<(f + config.conditioningDims))
         let perImage = conditioning.linear(wc)                                    // [B, W]
         var pre = x.linear(wx, bias: first.bias).reshaped([b, p, w]) + perImage.reshaped([b, 1, w])
@@ -112,6 +192,12 @@ public final class ImplicitNetwork: Module {
             let z = conditioning.slice(axis: 1, 0..<w)
             h = (h.reshaped([b, p, w]) + z.reshaped([b, 1, w])).reshaped([n, w])
         }
+        return trunk(h)
+    }
+
+    /// Residual hidden layers and the two heads.
+    private func trunk(_ input: Tensor) -> (intensity: Tensor, mask: Tensor) {
+        var h = input
         for layer in hidden { h = h + activate(layer(h)) }
         return (intensity(h), mask(h))
     }

@@ -39,8 +39,24 @@ public struct ImplicitNetworkConfig: Codable, Hashable, Sendable {
     public var pathologyClasses: [String] = []
     /// Size of each class code.
     public var classCodeDims = 16
+    /// Local latents: each image's code is a g×g grid of `latentDims` codes, bilinearly interpolated at each
+    /// coordinate (local implicit functions); 0 keeps the papers' single global code.
+    public var latentGrid = 0
+    /// Multi-resolution coordinate encoding: [x, y, sin(2^k πx), cos(2^k πx), sin(2^k πy), cos(2^k πy)] for
+    /// k < this; 0 feeds the raw coordinates (the papers' Gabor input). Not used with `relu`, which has its own
+    /// random Fourier features.
+    public var positionalFrequencies = 0
+    /// Amortised inference: a CNN that predicts the code from the image (nil: the papers' auto-decoder, codes
+    /// start at zero and only optimisation finds them).
+    public var encoder: ImplicitEncoderConfig?
+    /// Pathology classes predicted from the image's code by a linear head (the code must carry the label;
+    /// empty: no head), e.g. ["benign", "malignant"].
+    public var codeHeadClasses: [String] = []
 
     public init() {}
+
+    /// Values in one image's code: latentDims, times g² for a grid of local codes.
+    public var latentSize: Int { latentDims * max(latentGrid, 1) * max(latentGrid, 1) }
 
     /// ω0 in use.
     public var effectiveOmega: Float { omega ?? (activation == .sine ? 30 : 10) }
@@ -51,11 +67,11 @@ public struct ImplicitNetworkConfig: Codable, Hashable, Sendable {
         latentDims + (biradsClasses.isEmpty ? 0 : classCodeDims) + (pathologyClasses.isEmpty ? 0 : classCodeDims)
     }
     /// Width of the encoded coordinates.
-    public var coordinateFeatures: Int { activation == .relu ? 2 * fourierFeatures : 2 }
+    public var coordinateFeatures: Int { activation == .relu ? 2 * fourierFeatures : 2 + 4 * positionalFrequencies }
 
     enum CodingKeys: String, CodingKey {
         case latentDims, width, depth, activation, omega, scale, fourierFeatures, fourierScale, latentResidual
-        case biradsClasses, pathologyClasses, classCodeDims
+        case biradsClasses, pathologyClasses, classCodeDims, latentGrid, positionalFrequencies, encoder, codeHeadClasses
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -64,6 +80,8 @@ public struct ImplicitNetworkConfig: Codable, Hashable, Sendable {
         try c.read(.fourierFeatures, into: &fourierFeatures); try c.read(.fourierScale, into: &fourierScale)
         try c.read(.latentResidual, into: &latentResidual); try c.read(.biradsClasses, into: &biradsClasses)
         try c.read(.pathologyClasses, into: &pathologyClasses); try c.read(.classCodeDims, into: &classCodeDims)
+        try c.read(.latentGrid, into: &latentGrid); try c.read(.positionalFrequencies, into: &positionalFrequencies)
+        try c.read(.encoder, into: &encoder); try c.read(.codeHeadClasses, into: &codeHeadClasses)
     }
 
     /// Problems a user can cause in a recipe, in words naming the setting (empty when fine).
@@ -76,6 +94,11 @@ public struct ImplicitNetworkConfig: Codable, Hashable, Sendable {
         if isConditioned && classCodeDims < 1 { out.append("model.classCodeDims must be ≥ 1, got \(classCodeDims)") }
         if Set(biradsClasses).count != biradsClasses.count { out.append("model.biradsClasses has duplicates") }
         if Set(pathologyClasses).count != pathologyClasses.count { out.append("model.pathologyClasses has duplicates") }
+        if Set(codeHeadClasses).count != codeHeadClasses.count { out.append("model.codeHeadClasses has duplicates") }
+        if codeHeadClasses.count == 1 { out.append("model.codeHeadClasses needs at least 2 classes") }
+        if latentGrid < 0 || latentGrid > 64 { out.append("model.latentGrid must be 0-64, got \(latentGrid)") }
+        if positionalFrequencies < 0 || positionalFrequencies > 16 { out.append("model.positionalFrequencies must be 0-16, got \(positionalFrequencies)") }
+        if let encoder { out += encoder.problems }
         return out
     }
 }

@@ -3,13 +3,14 @@ import SonoModels
 import SonoNN
 import SonoTensor
 
-/// What a training checkpoint holds besides the optimizer: the network and the training images' latent table.
+/// What a training checkpoint holds besides the optimizer: the network and the training images' latent table
+/// (none with an encoder).
 final class AutoDecoderState: Module {
     let network: ImplicitNetwork
-    let latents: EmbeddingTable
+    let latents: EmbeddingTable?
     var isTraining = true
-    init(network: ImplicitNetwork, latents: EmbeddingTable) { (self.network, self.latents) = (network, latents) }
-    var children: [(String, Module)] { [("net", network), ("latents", latents)] }
+    init(network: ImplicitNetwork, latents: EmbeddingTable?) { (self.network, self.latents) = (network, latents) }
+    var children: [(String, Module)] { [("net", network)] + (latents.map { [("latents", $0 as Module)] } ?? []) }
 }
 
 /// Adam on the network's weights and LazyAdam on the latent rows a step used, saved and restored as one
@@ -17,11 +18,13 @@ final class AutoDecoderState: Module {
 final class AutoDecoderOptimizer: Optimizer {
     let adam = Adam()
     let lazy = LazyAdam()
-    let table: EmbeddingTable
-    init(table: EmbeddingTable) { self.table = table }
+    let table: EmbeddingTable?
+    init(table: EmbeddingTable?) { self.table = table }
 
     func update(_ parameters: [(String, Tensor)], learningRate: Float) { adam.update(parameters, learningRate: learningRate) }
-    func updateLatents(learningRate: Float) { lazy.update([("latents", table)], learningRate: learningRate) }
+    func updateLatents(learningRate: Float) {
+        if let table { lazy.update([("latents", table)], learningRate: learningRate) }
+    }
 
     func state() -> [(String, Tensor)] {
         adam.state().map { ("adam." + $0.0, $0.1) } + lazy.state().map { ("lazy." + $0.0, $0.1) }

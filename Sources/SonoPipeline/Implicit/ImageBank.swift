@@ -2,6 +2,7 @@ import Foundation
 import SonoData
 import SonoImaging
 import SonoModels
+import SonoTensor
 
 /// Images and masks held in memory at the training resolution, intensities normalised (min-max to [0, 1] by
 /// default), with their class indices for the conditioned network.
@@ -15,6 +16,9 @@ public struct ImageBank: Sendable {
     public var masks: [[Float]] = []
     public var biradsIndex: [Int?] = []
     public var pathologyIndex: [Int?] = []
+    /// Index into the network's `codeHeadClasses` (nil: no such label, e.g. a normal image; left out of the
+    /// head's loss, not out of training).
+    public var headIndex: [Int?] = []
     /// Where each image sits in its letterboxed square (maps readouts back to the image).
     public var geometries: [LetterboxGeometry] = []
 
@@ -24,11 +28,11 @@ public struct ImageBank: Sendable {
 
     /// Appends one image already at the bank's size.
     public mutating func append(id: String, intensities: [Float], mask: [Float], birads: Int? = nil, pathology: Int? = nil,
-                                geometry: LetterboxGeometry? = nil) {
+                                head: Int? = nil, geometry: LetterboxGeometry? = nil) {
         precondition(intensities.count == width * height && mask.count == width * height,
                      "ImageBank: image \(id) has \(intensities.count)/\(mask.count) pixels, expected \(width)x\(height)")
         ids.append(id); self.intensities.append(intensities); masks.append(mask)
-        biradsIndex.append(birads); pathologyIndex.append(pathology)
+        biradsIndex.append(birads); pathologyIndex.append(pathology); headIndex.append(head)
         geometries.append(geometry ?? .stretch(sourceWidth: width, sourceHeight: height, targetWidth: width, targetHeight: height))
     }
 
@@ -37,6 +41,20 @@ public struct ImageBank: Sendable {
     public func classes(_ images: [Int], network: ImplicitNetworkConfig) -> ClassIndices {
         ClassIndices(birads: network.biradsClasses.isEmpty ? nil : images.map { biradsIndex[$0] ?? 0 },
                      pathology: network.pathologyClasses.isEmpty ? nil : images.map { pathologyIndex[$0] ?? 0 })
+    }
+
+    /// `images` as an encoder input [B, 1, H, W], each mirrored left-right where `flips` says.
+    public func batch(_ images: [Int], flips: [Bool]? = nil) -> Tensor {
+        var values = [Float](); values.reserveCapacity(images.count * width * height)
+        for (k, image) in images.enumerated() {
+            let source = intensities[image]
+            if flips?[k] == true {
+                for y in 0..<height { for x in 0..<width { values.append(source[y * width + width - 1 - x]) } }
+            } else {
+                values += source
+            }
+        }
+        return Tensor(values, shape: [images.count, 1, height, width])
     }
 
     /// Loads `samples`, resized (cached in `cacheFolder` when given) and normalised. Samples lacking a label the
@@ -74,6 +92,7 @@ public struct ImageBank: Sendable {
             var pixels = resized.image.pixels
             preprocess.normalization.apply(to: &pixels)
             bank.append(id: sample.id, intensities: pixels, mask: resized.mask.pixels.map(Float.init), birads: b, pathology: p,
+                        head: ClassLabels.index(of: sample.pathology ?? sample.className, in: network.codeHeadClasses),
                         geometry: resized.geometry)
         }
         return (bank, notes)

@@ -8,7 +8,9 @@ import SonoModels
 public enum ReconstructionLoss: String, Codable, Sendable, CaseIterable { case bce, mse }
 
 /// How a new image's latent starts before it is optimised.
-public enum LatentInitialization: String, Codable, Sendable, CaseIterable { case zeros, normal }
+/// How a new image's latent starts before it is optimised: zeros or N(0, σ²) (the papers), or the network's
+/// encoder (amortised inference; the optimisation then refines it).
+public enum LatentInitialization: String, Codable, Sendable, CaseIterable { case zeros, normal, encoder }
 
 /// Inference by latent optimisation: the weights are frozen and only the image's code moves, on the
 /// reconstruction loss (+ latent penalty); the mask is read from the segmentation head.
@@ -56,7 +58,7 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
 
     var problems: [String] {
         var out: [String] = []
-        if steps < 1 || maxSteps < 1 { out.append("inference.steps and maxSteps must be ≥ 1") }
+        if steps < 0 || maxSteps < 0 { out.append("inference.steps and maxSteps must be ≥ 0") }
         if evaluateEvery < 1 || evaluateStride < 1 { out.append("inference.evaluateEvery and evaluateStride must be ≥ 1") }
         if restarts < 1 { out.append("inference.restarts must be ≥ 1") }
         if batchSize < 1 { out.append("inference.batchSize must be ≥ 1") }
@@ -78,14 +80,19 @@ public struct ImplicitLossConfig: Codable, Hashable, Sendable {
     public var latentPenalty: Float = 1e-4
     /// λ_w · Σ w² over trunk weight matrices (NISF: 1e-4).
     public var weightPenalty: Float = 1e-4
+    /// Cross-entropy of the code head (`model.codeHeadClasses`), times this.
+    public var classificationWeight: Float = 0.1
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case reconstruction, reconstructionWeight, segmentationWeight, diceWeight, latentPenalty, weightPenalty }
+    enum CodingKeys: String, CodingKey {
+        case reconstruction, reconstructionWeight, segmentationWeight, diceWeight, latentPenalty, weightPenalty, classificationWeight
+    }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.read(.reconstruction, into: &reconstruction); try c.read(.reconstructionWeight, into: &reconstructionWeight)
         try c.read(.segmentationWeight, into: &segmentationWeight); try c.read(.diceWeight, into: &diceWeight)
         try c.read(.latentPenalty, into: &latentPenalty); try c.read(.weightPenalty, into: &weightPenalty)
+        try c.read(.classificationWeight, into: &classificationWeight)
     }
 }
 
@@ -114,6 +121,9 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
     public var latentStd: Float = 1e-2
     /// Gaussian jitter on training coordinates, in frame units (NISF: 1e-4 on [0, 1)).
     public var coordinateNoise: Float = 2e-4
+    /// Mirror each training image left-right with probability ½ (with an encoder: the auto-decoder's codes are
+    /// per image, so its images are never flipped).
+    public var flip = false
     public var logEvery = 50
     public var checkpointEvery = 500
     /// Stop training after this much wall time (nil: run all steps); K is still chosen afterwards.
@@ -130,7 +140,7 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, data, model, loss, inference, preprocess, split, steps, batchImages, pointsPerImage, learningRate
-        case latentLearningRate, cosineSchedule, latentStd, coordinateNoise, logEvery, checkpointEvery, maxMinutes, seed, onError
+        case latentLearningRate, cosineSchedule, latentStd, coordinateNoise, flip, logEvery, checkpointEvery, maxMinutes, seed, onError
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -148,7 +158,7 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
         try c.read(.steps, into: &steps); try c.read(.batchImages, into: &batchImages)
         try c.read(.pointsPerImage, into: &pointsPerImage); try c.read(.learningRate, into: &learningRate)
         try c.read(.latentLearningRate, into: &latentLearningRate); try c.read(.cosineSchedule, into: &cosineSchedule)
-        try c.read(.latentStd, into: &latentStd); try c.read(.coordinateNoise, into: &coordinateNoise)
+        try c.read(.latentStd, into: &latentStd); try c.read(.coordinateNoise, into: &coordinateNoise); try c.read(.flip, into: &flip)
         try c.read(.logEvery, into: &logEvery); try c.read(.checkpointEvery, into: &checkpointEvery)
         try c.read(.maxMinutes, into: &maxMinutes); try c.read(.seed, into: &seed); try c.read(.onError, into: &onError)
     }
@@ -163,6 +173,9 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
         if pointsPerImage < 0 { p.append("pointsPerImage must be ≥ 0, got \(pointsPerImage)") }
         if preprocess.width < 1 || preprocess.height < 1 { p.append("preprocess size must be positive") }
         if logEvery < 1 || checkpointEvery < 1 { p.append("logEvery and checkpointEvery must be ≥ 1") }
+        if inference.initialization == .encoder && model.encoder == nil { p.append("inference.initialization is encoder but model.encoder is not set") }
+        if flip && model.encoder == nil { p.append("flip needs model.encoder (an auto-decoder's code belongs to one unflipped image)") }
+        if steps >= 1 && inference.maxSteps < 1 && model.encoder == nil { p.append("inference.maxSteps must be ≥ 1 without an encoder") }
         if !p.isEmpty { throw PipelineError.invalidConfig(p.joined(separator: "; ")) }
     }
 

@@ -7,7 +7,7 @@ import SonoModels
 /// The result of fitting one image: its code, the class codes it was fitted with and, for a conditioned
 /// network, the class probabilities from the latent search.
 public struct ImplicitPrediction: Sendable {
-    /// [latentDims]
+    /// [latentSize]
     public var latent: [Float]
     /// Index into the BI-RADS / pathology tables used for the kept fit (nil: the network has none).
     public var birads: Int?
@@ -15,6 +15,8 @@ public struct ImplicitPrediction: Sendable {
     /// softmax(−loss/τ) over each table's classes (each class's loss = its best fit over the other table).
     public var biradsProbabilities: [Float]?
     public var pathologyProbabilities: [Float]?
+    /// The code head's probabilities over `codeHeadClasses`, read from the fitted code (nil without a head).
+    public var codeProbabilities: [Float]?
     /// Reconstruction loss of the kept fit (visible pixels).
     public var loss: Double
     /// Loss of every class-code combination tried, in `ImplicitModel.combinations` order.
@@ -71,12 +73,14 @@ extension ImplicitModel {
             let request = LatentFitRequest(width: w, height: h, intensities: entries.map { intensities[$0.0] },
                                            visible: visible.map { v in entries.map { v[$0.0] } }, classes: classes)
             let fit = fitter.fit(request, steps: steps ?? info.inference.steps, rng: &rng)
+            let headProbabilities = fitter.codeProbabilities(fit.latents)
             for (k, image) in images.enumerated() {
                 let range = (k * combos.count)..<((k + 1) * combos.count)
                 let losses = Array(fit.losses[range])
                 let best = range.min { fit.losses[$0] < fit.losses[$1] }!
                 var p = ImplicitPrediction(latent: fit.latents[best], birads: classes.birads?[best], pathology: classes.pathology?[best],
                                            loss: fit.losses[best], combinationLosses: losses)
+                p.codeProbabilities = headProbabilities?[best]
                 if known == nil {
                     if let t = network.birads { p.biradsProbabilities = Self.softmin((0..<t.count).map { c in zip(combos, losses).filter { $0.0.birads == c }.map(\.1).min()! }, tau) }
                     if let t = network.pathology { p.pathologyProbabilities = Self.softmin((0..<t.count).map { c in zip(combos, losses).filter { $0.0.pathology == c }.map(\.1).min()! }, tau) }

@@ -17,12 +17,14 @@ public struct ImplicitTrainSummary: Codable, Sendable {
     public var stoppedByTime: Bool
 }
 
-/// An auto-decoder training run over in-memory images: the network, every training image's latent, and the
-/// optimizers. `step()` runs one batched step; `chooseInferenceSteps` fits the validation images.
+/// An implicit-network training run over in-memory images: the network, every training image's latent (an
+/// auto-decoder) or the encoder that predicts it (amortised), and the optimizers. `trainStep()` runs one
+/// batched step; `finish` fits the validation images to choose the latent steps K.
 public final class AutoDecoderTrainer {
     public let config: ImplicitTrainConfig
     public let network: ImplicitNetwork
-    public let latents: EmbeddingTable
+    /// The training images' codes; nil when the encoder predicts them.
+    public let latents: EmbeddingTable?
     public let bank: ImageBank
     let optimizer: AutoDecoderOptimizer
     let state: AutoDecoderState
@@ -34,7 +36,8 @@ public final class AutoDecoderTrainer {
         (self.config, self.bank) = (config, bank)
         var rng = RandomGenerator(seed: config.seed)
         network = ImplicitNetwork(config.model, rng: &rng)
-        latents = EmbeddingTable(rows: bank.count, dims: config.model.latentDims, std: config.latentStd, rng: &rng)
+        latents = config.model.encoder == nil
+            ? EmbeddingTable(rows: bank.count, dims: config.model.latentSize, std: config.latentStd, rng: &rng) : nil
         optimizer = AutoDecoderOptimizer(table: latents)
         state = AutoDecoderState(network: network, latents: latents)
     }
@@ -63,15 +66,17 @@ public final class AutoDecoderTrainer {
     public func trainStep(learningRate rate: Float? = nil) -> ImplicitLossTerms {
         let images = images(at: step)
         var rng = RandomGenerator(seed: config.seed &+ 0xBA7C4 &+ UInt64(step) &* 0x2545_F491_4F6C_DD1D)
-        let batch = PointBatch.sample(bank, images: images, points: config.pointsPerImage, noise: config.coordinateNoise, rng: &rng)
+        let flips = config.flip ? images.map { _ in rng.next() & 1 == 1 } : nil
+        let batch = PointBatch.sample(bank, images: images, points: config.pointsPerImage, noise: config.coordinateNoise, flips: flips, rng: &rng)
         let parameters = network.namedParameters()
         optimizer.zeroGrad(parameters)
-        latents.zeroGrad()
-        let terms = config.loss.trainingLoss(network: network, batch: batch, latents: latents(images),
-                                             classes: bank.classes(images, network: config.model))
+        latents?.zeroGrad()
+        let codes = latents.map { $0(images) } ?? network.encode(bank.batch(images, flips: flips))
+        let terms = config.loss.trainingLoss(network: network, batch: batch, latents: codes,
+                                             classes: bank.classes(images, network: config.model), headLabels: images.map { bank.headIndex[$0] })
         terms.total.backward()
         optimizer.update(parameters, learningRate: rate ?? learningRate(at: step))
-        optimizer.updateLatents(learningRate: config.latentLearningRate)
+        if latents != nil { optimizer.updateLatents(learningRate: config.latentLearningRate) }
         step += 1
         return terms
     }
@@ -82,6 +87,7 @@ public final class AutoDecoderTrainer {
         var info = ImplicitModelInfo()
         (info.name, info.network, info.loss, info.inference) = (config.name, config.model, config.loss, config.inference)
         (info.preprocess, info.latentStd, info.trainedSteps, info.trainImages) = (config.preprocess, config.latentStd, step, bank.count)
+        network.setTraining(false)
         let model = ImplicitModel(network: network, info: info)
         model.calibrate(on: validation, seed: config.seed &+ 0x7A11D, log: log)
         return model
@@ -117,7 +123,8 @@ extension ImplicitModel {
         let curve = steps.map { DicePoint(step: $0, dice: sums[$0]! / Double(limit)) }
         let best = curve.max { $0.dice < $1.dice || ($0.dice == $1.dice && $0.step > $1.step) }!
         info.curve = curve
-        info.inference.steps = max(best.step, 1)
+        // with an encoder, its code alone (K = 0) may already be the best
+        info.inference.steps = info.inference.initialization == .encoder ? best.step : max(best.step, 1)
         info.validationDice = best.dice
     }
 }
@@ -187,11 +194,11 @@ final class ImplicitTraining: Trainable {
 
     func trainEpoch(_ epoch: Int, step: inout Int, rate: (Int) -> Float, progress: ProgressBar?) throws -> EpochLosses {
         let end = min(config.steps, (epoch + 1) * config.logEvery)
-        var sums = [Double](repeating: 0, count: 5), count = 0
+        var sums = [Double](repeating: 0, count: 6), count = 0
         while trainer.step < end {
             let terms = trainer.trainStep(learningRate: rate(trainer.step))
             try requireFinite(terms.total.item, step: trainer.step - 1, epoch: epoch)
-            for (i, v) in [terms.total.item, terms.reconstruction, terms.segmentation, terms.latent, terms.weight].enumerated() {
+            for (i, v) in [terms.total.item, terms.reconstruction, terms.segmentation, terms.latent, terms.weight, terms.classification].enumerated() {
                 sums[i] += Double(v)
             }
             count += 1
@@ -200,7 +207,7 @@ final class ImplicitTraining: Trainable {
         step = trainer.step
         let n = Double(max(count, 1))
         return EpochLosses(loss: sums[0] / n, terms: ["reconstruction": sums[1] / n, "segmentation": sums[2] / n,
-                                                      "latent": sums[3] / n, "weight": sums[4] / n])
+                                                      "latent": sums[3] / n, "weight": sums[4] / n, "classification": sums[5] / n])
     }
 
     func validate() throws -> (score: Double?, figures: NotValidated) { (nil, NotValidated()) }

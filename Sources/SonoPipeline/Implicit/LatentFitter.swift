@@ -32,14 +32,14 @@ public struct LatentFitRequest {
 /// What a fit found, per image: the latent of the best restart and its reconstruction loss on the visible
 /// pixels (the whole grid, noise-free), plus the validation Dice curve when truth was given.
 public struct LatentFit {
-    /// Per image [latentDims].
+    /// Per image [latentSize].
     public var latents: [[Float]]
     public var losses: [Double]
     public var curve: [DicePoint]
 }
 
-/// Inference by latent optimisation: the network's weights are frozen; each image gets a new code (zeros or
-/// N(0, σ²)) that Adam moves to minimise the reconstruction loss + λ_latent · mean(z²) on random pixel
+/// Inference by latent optimisation: the network's weights are frozen; each image gets a new code (zeros,
+/// N(0, σ²), or the encoder's prediction) that Adam moves to minimise the reconstruction loss + λ_latent · mean(z²) on random pixel
 /// subsets. Several images (and restarts) are stacked into one batch; Adam's per-element update keeps them
 /// independent.
 public struct LatentFitter {
@@ -76,12 +76,17 @@ public struct LatentFitter {
         network.setFrozen(true)
         defer { if !wasFrozen { network.setFrozen(false) } }
 
-        let r = settings.restarts, m = request.count, e = m * r, dims = network.config.latentDims
+        let r = settings.restarts, m = request.count, e = m * r, dims = network.config.latentSize
         let entryImage = (0..<e).map { $0 / r }
         let classes = request.classes.expanded(entryImage)
         var initial = [Float](repeating: 0, count: e * dims)
+        if settings.initialization == .encoder {
+            // restarts beyond the first start from the encoder's code plus noise
+            let encoded = encode(request.intensities, width: request.width, height: request.height)
+            for k in 0..<e { for j in 0..<dims { initial[k * dims + j] = encoded[entryImage[k] * dims + j] } }
+        }
         for k in 0..<e where settings.initialization == .normal || k % r > 0 {
-            for j in 0..<dims { initial[k * dims + j] = latentStd * rng.normal() }
+            for j in 0..<dims { initial[k * dims + j] += latentStd * rng.normal() }
         }
         let z = Tensor(initial, shape: [e, dims], requiresGrad: true)
         let adam = Adam()
@@ -135,7 +140,7 @@ public struct LatentFitter {
                     for i in picks { targets.append(request.intensities[image][i]) }
                 }
             }
-            let (intensity, _) = network(Tensor(coords, shape: [e * p, 2]), conditioning: network.conditioning(latents: z, classes: classes))
+            let (intensity, _) = network(Tensor(coords, shape: [e * p, 2]), latents: z, classes: classes)
             let recon = loss.reconstructionLoss(intensity, Tensor(targets, shape: [e * p, 1]))
             // per-image mean losses summed over images: each code's gradient is independent of the batch size
             let objective = (Float(e) * loss.reconstructionWeight) * recon + (loss.latentPenalty / Float(dims)) * (z * z).sum()
@@ -152,7 +157,7 @@ public struct LatentFitter {
     /// Per image: the entry (restart) with the lowest reconstruction loss on its visible pixels, and that loss.
     private func bestRestarts(_ z: Tensor, request: LatentFitRequest, classes: ClassIndices, visibleIndices: [[Int]]?,
                               grid: [Float]) -> (entries: [Int], losses: [Double]) {
-        let r = settings.restarts, dims = network.config.latentDims, values = z.scalars
+        let r = settings.restarts, dims = network.config.latentSize, values = z.scalars
         let entries = (0..<(request.count * r)).map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }
         let intensity = readout(latents: entries, classes: classes, coords: grid, intensityLogits: true).intensity
         var best: [Int] = [], losses: [Double] = []
@@ -165,6 +170,34 @@ public struct LatentFitter {
             best.append(pick); losses.append(lowest)
         }
         return (best, losses)
+    }
+
+    /// The encoder's codes of `images` (each [H·W]), flattened [images·latentSize]; batches of 32, no gradients.
+    public func encode(_ images: [[Float]], width: Int, height: Int) -> [Float] {
+        var out: [Float] = []
+        noGrad {
+            var start = 0
+            while start < images.count {
+                let chunk = start..<min(start + 32, images.count)
+                let x = Tensor(chunk.flatMap { images[$0] }, shape: [chunk.count, 1, height, width])
+                out += network.encode(x).scalars
+                start = chunk.upperBound
+            }
+        }
+        return out
+    }
+
+    /// Pathology probabilities of the code head for each code (nil without a head).
+    public func codeProbabilities(_ latents: [[Float]]) -> [[Float]]? {
+        guard network.codeHead != nil, !latents.isEmpty else { return nil }
+        let dims = network.config.latentSize
+        var out: [[Float]] = []
+        noGrad {
+            let p = network.classifyCode(Tensor(latents.flatMap { $0 }, shape: [latents.count, dims])).softmax(axis: 1).scalars
+            let k = network.config.codeHeadClasses.count
+            out = (0..<latents.count).map { Array(p[($0 * k)..<(($0 + 1) * k)]) }
+        }
+        return out
     }
 
     /// Mean reconstruction loss of one image's logits over `pixels` (nil: all), as the fit's objective.
@@ -187,7 +220,7 @@ public struct LatentFitter {
     /// Runs without gradients, in chunks of about 64k points.
     public func readout(latents: [[Float]], classes: ClassIndices, coords: [Float], intensityLogits: Bool = false)
         -> (intensity: [[Float]], mask: [[Float]]) {
-        let p = coords.count / 2, dims = network.config.latentDims
+        let p = coords.count / 2, dims = network.config.latentSize
         let chunk = max(1, (1 << 16) / max(p, 1))
         var intensity: [[Float]] = [], mask: [[Float]] = []
         noGrad {
@@ -195,9 +228,8 @@ public struct LatentFitter {
             while start < latents.count {
                 let range = start..<min(start + chunk, latents.count)
                 let z = Tensor(range.flatMap { latents[$0] }, shape: [range.count, dims])
-                let c = network.conditioning(latents: z, classes: classes.subset(Array(range)))
                 let x = Tensor(Array(repeating: coords, count: range.count).flatMap { $0 }, shape: [range.count * p, 2])
-                let (i, m) = network(x, conditioning: c)
+                let (i, m) = network(x, latents: z, classes: classes.subset(Array(range)))
                 let iv = (intensityLogits ? i : i.sigmoid()).scalars, mv = m.sigmoid().scalars
                 for k in 0..<range.count {
                     intensity.append(Array(iv[(k * p)..<((k + 1) * p)]))

@@ -15,22 +15,28 @@ public struct PointBatch {
     public var pointsPerImage: Int
 
     /// `points` random pixels (uniform, with replacement) of each of `images` from `bank`, or every pixel when
-    /// `points` is 0; coordinates jittered by N(0, noise²).
-    public static func sample(_ bank: ImageBank, images: [Int], points: Int, noise: Float = 0,
+    /// `points` is 0; coordinates jittered by N(0, noise²). Where `flips` says, the image is read mirrored
+    /// left-right (augmentation, matching `ImageBank.batch`).
+    public static func sample(_ bank: ImageBank, images: [Int], points: Int, noise: Float = 0, flips: [Bool]? = nil,
                               rng: inout RandomGenerator) -> PointBatch {
         let n = bank.width * bank.height
         let p = points > 0 ? points : n
         var coords = [Float](), values = [Float](), masks = [Float]()
         coords.reserveCapacity(images.count * p * 2); values.reserveCapacity(images.count * p); masks.reserveCapacity(images.count * p)
         let grid = points > 0 ? [] : CoordinateGrid.grid(width: bank.width, height: bank.height)
-        for image in images {
+        let w = bank.width
+        for (k, image) in images.enumerated() {
             let intensity = bank.intensities[image], mask = bank.masks[image]
+            let flipped = flips?[k] == true
+            // pixel i of the (possibly mirrored) image is pixel source(i) of the stored one
+            func source(_ i: Int) -> Int { flipped ? i - i % w + (w - 1 - i % w) : i }
             if points > 0 {
                 let picks = (0..<p).map { _ in Int(rng.next() % UInt64(n)) }
                 coords += CoordinateGrid.points(picks, width: bank.width, height: bank.height)
-                for i in picks { values.append(intensity[i]); masks.append(mask[i]) }
+                for i in picks { values.append(intensity[source(i)]); masks.append(mask[source(i)]) }
             } else {
-                coords += grid; values += intensity; masks += mask
+                coords += grid
+                for i in 0..<n { values.append(intensity[source(i)]); masks.append(mask[source(i)]) }
             }
         }
         if noise > 0 { for i in coords.indices { coords[i] += noise * rng.normal() } }
@@ -47,6 +53,8 @@ public struct ImplicitLossTerms {
     public var segmentation: Float
     public var latent: Float
     public var weight: Float
+    /// Cross-entropy of the code head on the batch's labelled images (0 without a head).
+    public var classification: Float = 0
 }
 
 extension ImplicitLossConfig {
@@ -58,10 +66,12 @@ extension ImplicitLossConfig {
         }
     }
 
-    /// recon weight · recon + seg weight · (BCE + dice weight · Dice per image) + λ_latent · mean(z²) + λ_w · Σ w².
-    /// latents [B, latentDims] are the codes used in `conditioning`.
-    public func trainingLoss(network: ImplicitNetwork, batch: PointBatch, latents: Tensor, classes: ClassIndices) -> ImplicitLossTerms {
-        let (intensity, mask) = network(batch.coords, conditioning: network.conditioning(latents: latents, classes: classes))
+    /// recon weight · recon + seg weight · (BCE + dice weight · Dice per image) + λ_latent · mean(z²) + λ_w · Σ w²
+    /// + classification weight · cross-entropy of the code head on the images with a label in `headLabels`.
+    /// latents [B, latentSize] are the images' codes.
+    public func trainingLoss(network: ImplicitNetwork, batch: PointBatch, latents: Tensor, classes: ClassIndices,
+                             headLabels: [Int?] = []) -> ImplicitLossTerms {
+        let (intensity, mask) = network(batch.coords, latents: latents, classes: classes)
         let recon = reconstructionLoss(intensity, batch.intensities)
         let shape = [batch.images, batch.pointsPerImage]
         let seg = bceWithLogitsLoss(mask, batch.masks) + diceWeight * softDiceLoss(mask.reshaped(shape), batch.masks.reshaped(shape))
@@ -73,6 +83,16 @@ extension ImplicitLossConfig {
             weight = w.item
             total = total + weightPenalty * w
         }
-        return ImplicitLossTerms(total: total, reconstruction: recon.item, segmentation: seg.item, latent: latent.item, weight: weight)
+        var classification: Float = 0
+        let labelled = headLabels.indices.filter { headLabels[$0] != nil }
+        if network.codeHead != nil && classificationWeight > 0 && !labelled.isEmpty {
+            // only the labelled images' rows: a lesion-free image has no pathology to predict
+            let logits = Tensor.embedding(table: network.classifyCode(latents), indices: labelled)
+            let ce = crossEntropyLoss(logits, targets: labelled.map { headLabels[$0]! })
+            classification = ce.item
+            total = total + classificationWeight * ce
+        }
+        return ImplicitLossTerms(total: total, reconstruction: recon.item, segmentation: seg.item, latent: latent.item, weight: weight,
+                                 classification: classification)
     }
 }
