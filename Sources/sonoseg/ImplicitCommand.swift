@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SonoBase
 import SonoData
+import SonoImaging
 import SonoPipeline
 import SonoTensor
 
@@ -112,9 +114,9 @@ struct ImplicitEvaluate: ParsableCommand {
         let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("evaluation-\(dataset.part.rawValue)")
         try writeImplicitEvaluation(e, name: label, to: folder)
         print(MetricsMarkdown.segmentationTable([(name: label, report: e.segmentation)]))
-        for (title, r) in [("BI-RADS", e.birads), ("pathology", e.pathology)] {
+        for (title, r) in [("BI-RADS by latent search", e.birads), ("pathology by latent search", e.pathology), ("pathology by the code head", e.codeHead)] {
             guard let r else { continue }
-            print("\(title) by latent search:\n" + MetricsMarkdown.classificationTable([(name: label, report: r)]))
+            print("\(title):\n" + MetricsMarkdown.classificationTable([(name: label, report: r)]))
         }
         print(String(format: "%d images, %.2f s per image (latent fit + readout); results in %@", e.segmentation.rows.count, e.secondsPerImage, folder.path))
     }
@@ -122,21 +124,47 @@ struct ImplicitEvaluate: ParsableCommand {
 
 struct ImplicitInpaint: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inpaint", abstract: "Hide a box, fit on the visible pixels, fill the box from the network.",
-        discussion: "Writes STEM_hidden.png, STEM_inpainted.png, STEM_reconstruction.png, STEM_mask.png and STEM_overlay.png at the image's size.")
-    @Argument(help: "Image file.") var image: String
-    @Option(help: "Hidden box x,y,w,h in image pixels.") var box: String
-    @Option(help: "Model file or run folder.") var model: String
+        commandName: "inpaint", abstract: "Hide pixels (a box, or the burned-in calipers and text --auto finds), fit on the rest, fill them from the network.",
+        discussion: "Writes STEM_hidden.png, STEM_inpainted.png, STEM_reconstruction.png, STEM_mask.png and STEM_overlay.png at each image's size; with --auto also STEM_annotations.png (the hidden pixels) and annotations.csv (pixels hidden per image).")
+    @Argument(help: "Image files (one with --box).") var images: [String]
+    @Option(help: "Hidden box x,y,w,h in image pixels.") var box: String?
+    @Flag(help: "Find calipers, text and coloured marks and hide them.") var auto = false
+    @Flag(help: "With --auto: only find the marks (STEM_annotations.png, annotations.csv); no fit.") var detectOnly = false
+    @Option(help: "Model file or run folder.") var model: String?
     @Option(help: "Output folder.") var out = "sonoseg-inpaint-out"
     @OptionGroup var latent: LatentOptions
 
+    func validate() throws {
+        if detectOnly && !auto { throw ValidationError("--detect-only goes with --auto") }
+        if model == nil && !detectOnly { throw ValidationError("--model is required to inpaint") }
+        if (box == nil) == !auto { throw ValidationError("give either --box x,y,w,h or --auto") }
+        if box != nil && images.count != 1 { throw ValidationError("--box takes one image, got \(images.count)") }
+    }
+
     func run() throws {
-        let v = box.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard v.count == 4 else { throw ValidationError("--box must be x,y,w,h, got '\(box)'") }
-        let m = try ImplicitModel(contentsOf: ImplicitModel.locate(model))
-        let error = try inpaintImplicit(URL(fileURLWithPath: image), box: (v[0], v[1], v[2], v[3]), model: m,
-                                        options: try latent.options(), out: URL(fileURLWithPath: out))
-        print(String(format: "mean absolute error inside the box: %.4f (fraction of the intensity range); results in %@", error, out))
+        let m = try model.map { try ImplicitModel(contentsOf: ImplicitModel.locate($0)) }
+        let options = try latent.options(), folder = URL(fileURLWithPath: out)
+        try Folders.create(folder)
+        if let box, let m {
+            let v = box.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 4 else { throw ValidationError("--box must be x,y,w,h, got '\(box)'") }
+            let error = try inpaintImplicit(URL(fileURLWithPath: images[0]), box: (v[0], v[1], v[2], v[3]), model: m, options: options, out: folder)
+            print(String(format: "mean absolute error inside the box: %.4f (fraction of the intensity range); results in %@", error, out))
+            return
+        }
+        var csv = "image,hidden_pixels\n", found = 0
+        for path in images {
+            let url = URL(fileURLWithPath: path)
+            let hidden = try m.map { try inpaintAnnotations(url, model: $0, options: options, out: folder) }
+                ?? AnnotationDetector().detect(try ImageIO.read(url))
+            let count = hidden.pixels.reduce(0) { $0 + Int($1) }
+            if count > 0 { found += 1 }
+            try ImageIO.writePNG(hidden, to: folder.appendingPathComponent(url.deletingPathExtension().lastPathComponent + "_annotations.png"))
+            csv += CSVField.escape(url.lastPathComponent) + ",\(count)\n"
+            stderrLog("\(url.lastPathComponent): \(count) annotation pixels hidden")
+        }
+        try AtomicFile.write(Data(csv.utf8), to: folder.appendingPathComponent("annotations.csv"))
+        print("\(images.count) images, \(found) with annotations; results in \(out)")
     }
 }
 

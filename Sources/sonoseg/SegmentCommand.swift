@@ -40,6 +40,8 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Diagnosis bundle: lesion presence, benign/malignant, BI-RADS (default: the bundled models/diagnosis).", valueName: "folder"))
     var diagnosis: String?
     @Flag(help: "Outline only: no lesion presence, pathology or BI-RADS.") var noDiagnosis = false
+    @Option(help: ArgumentHelp("Also write STEM_mask_hires.png and STEM_prob_hires.png at a factor of the input's size (4x) or at WxH. An implicit model reads its field at every output pixel; a U-Net's probability is resized bilinearly.", valueName: "4x|WxH"))
+    var resolution: String?
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
@@ -53,6 +55,7 @@ struct SegmentCommand: ParsableCommand {
         options.flipTTA = tta
         options.pixelSpacingMM = spacing
         (options.maxPixels, options.onError) = (maxPixels, onError)
+        options.highResolution = try resolution.map(OutputResolution.init(parsing:))
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
         let rows = try segment(images, model: loaded, options: options, diagnoser: try diagnoser(log: log),
@@ -84,6 +87,7 @@ struct SegmentCommand: ParsableCommand {
         let m = try ImplicitModel(contentsOf: ImplicitModel.locate(path))
         var o = ImplicitSegmentOptions()
         (o.threshold, o.postprocessing.largestComponent, o.pixelSpacingMM) = (threshold, largestComponent, spacing)
+        o.highResolution = try resolution.map(OutputResolution.init(parsing:))
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
         let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: log)

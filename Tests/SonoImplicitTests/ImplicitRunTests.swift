@@ -105,6 +105,18 @@ final class ImplicitRunTests: XCTestCase {
         for f in ["summary.csv", "summary.json", "\(stem)_prob.png", "\(stem)_overlay.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
         }
+        // --resolution 3x: the field read at every pixel of a 60x60 image, beside the 20x20 mask
+        var hires = o
+        hires.highResolution = try OutputResolution(parsing: "3x")
+        let hiresOut = runs.appendingPathComponent("hires")
+        _ = try segmentImplicit([samples[0].imageURL], model: ma, options: hires, out: hiresOut, log: { _ in })
+        let big = try ImageIO.readMask(hiresOut.appendingPathComponent("\(stem)_mask_hires.png")).mask
+        XCTAssertEqual([big.width, big.height], [60, 60])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: hiresOut.appendingPathComponent("\(stem)_overlay_hires.png").path))
+        XCTAssertEqual(try OutputResolution(parsing: "640x480"), .size(width: 640, height: 480))
+        for bad in ["0x", "4", "x480", "99x"] {
+            XCTAssertThrowsError(try OutputResolution(parsing: bad)) { XCTAssertTrue("\($0)".contains("--resolution"), "\($0)") }
+        }
         // One flat row in the summary's naming, as `segment` writes for the U-Net.
         let json = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
         XCTAssertTrue(json.contains("\"reconstruction_loss\"") && json.contains("\"lesion_found\"") && !json.contains("\"lesion\" :"), json)

@@ -36,6 +36,14 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(rows[0].lesionFound)
         XCTAssertEqual(Double(rows[0].areaPixels), Double(truth.area), accuracy: Double(truth.area) * 0.2)
         for name in ["new_heatmap.png"] { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), name) }
+        // --resolution 2x: the probability resized to 160x160 and its mask, which still matches the disc
+        var hires = SegmentOptions()
+        hires.highResolution = .factor(2)
+        let hiresOut = run.appendingPathComponent("seg-hires")
+        _ = try segment([imageURL], model: model, options: hires, out: hiresOut, log: { _ in })
+        let big = try ImageIO.readMask(hiresOut.appendingPathComponent("new_mask_hires.png")).mask
+        XCTAssertEqual([big.width, big.height], [160, 160])
+        XCTAssertEqual(Double(big.area), Double(mask.area * 4), accuracy: Double(mask.area) * 0.4)
 
         // The run draws its curves each epoch; the report of the run and of an evaluation show what they hold.
         let curves = try String(contentsOf: run.appendingPathComponent("curves.svg"), encoding: .utf8)

@@ -8,6 +8,9 @@ import SonoModels
 public struct ImplicitSegmentOptions: Sendable {
     /// Grid on which the frame is sampled before mapping back to the image (nil: the training size).
     public var resolution: (Int, Int)?
+    /// Also write STEM_prob_hires.png and STEM_mask_hires.png at this size, the network read at every output
+    /// pixel's centre (no resampling).
+    public var highResolution: OutputResolution?
     /// Latent steps (nil: the model's K).
     public var steps: Int?
     public var restarts: Int?
@@ -81,6 +84,13 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
                                                    spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) }, seconds: { perImage }, out: out)
             provenance.stamp(&lesion)
             let stem = names[k]
+            if let hires = options.highResolution {
+                let (w, h) = hires.size(width: grey.image.width, height: grey.image.height)
+                let geometry = model.prepare(grey.image).geometry
+                let field = model.sample(prediction, coords: ImplicitModel.frameCoordinates(geometry, width: w, height: h)).mask
+                try writeHighResolution(probability: GrayImage(width: w, height: h, pixels: field), image: grey.image, stem: stem, threshold: threshold,
+                                        postprocessing: options.postprocessing, out: out)
+            }
             let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
             try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
             if let extent = options.extent {
@@ -95,8 +105,16 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
                 probs.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) }
             }
             (lesion.birads, lesion.pathology) = (prediction.birads.map { names.b[$0] }, prediction.pathology.map { names.p[$0] })
+            var pathologyProbabilities = named(prediction.pathologyProbabilities, names.p)
+            if let head = prediction.codeProbabilities {
+                // the head reads the fitted code; it answers when the network has no pathology codes to search
+                let headNames = model.info.network.codeHeadClasses
+                if lesion.pathology == nil { lesion.pathology = headNames[head.indices.max { head[$0] < head[$1] }!] }
+                if pathologyProbabilities == nil { pathologyProbabilities = named(head, headNames) }
+                if let m = headNames.firstIndex(of: "malignant") { lesion.malignancyProbability = Double(head[m]) }
+            }
             rows.append(ImplicitLesionSummary(lesion: lesion, biradsProbabilities: named(prediction.biradsProbabilities, names.b),
-                                              pathologyProbabilities: named(prediction.pathologyProbabilities, names.p),
+                                              pathologyProbabilities: pathologyProbabilities,
                                               reconstructionLoss: prediction.loss))
             var line = lesion.lesionFound ? "lesion \(lesion.areaPixels) px" : "no lesion found"
             if let b = rows.last!.birads { line += ", BI-RADS \(b)" }
@@ -120,6 +138,8 @@ public struct ImplicitEvaluation {
     public var segmentation: SegmentationReport
     public var birads: ClassificationReport?
     public var pathology: ClassificationReport?
+    /// Pathology read by the code head from each fitted code (nil without a head).
+    public var codeHead: ClassificationReport?
     public var skipped: [SkippedSample]
     public var secondsPerImage: Double
 }
@@ -133,6 +153,7 @@ public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options:
     let batch = max(1, model.info.inference.batchSize / model.combinations.count)
     var rows: [SegmentationReport.Row] = [], skipped: [SkippedSample] = []
     var biradsProbs: [[Float]] = [], biradsLabels: [Int] = [], pathologyProbs: [[Float]] = [], pathologyLabels: [Int] = []
+    var headProbs: [[Float]] = [], headLabels: [Int] = []
     let bar = ProgressBar(total: samples.count, label: "evaluate")
     let started = Date()
     var start = 0
@@ -160,6 +181,10 @@ public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options:
                let label = ClassLabels.index(of: sample.pathology ?? sample.className, in: model.info.network.pathologyClasses) {
                 pathologyProbs.append(p); pathologyLabels.append(label)
             }
+            if let p = prediction.codeProbabilities,
+               let label = ClassLabels.index(of: sample.pathology ?? sample.className, in: model.info.network.codeHeadClasses) {
+                headProbs.append(p); headLabels.append(label)
+            }
         }
         start += chunk.count
         bar.update(start, String(format: "Dice %.3f", rows.map(\.metrics.dice).reduce(0, +) / Double(max(rows.count, 1))))
@@ -170,7 +195,10 @@ public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options:
     let pathology = pathologyProbs.isEmpty ? nil : try ClassificationReport(probabilities: pathologyProbs, labels: pathologyLabels,
                                                                               classNames: names.pathologyClasses,
                                                                               positiveClass: names.pathologyClasses.firstIndex(of: "malignant") ?? names.pathologyClasses.count - 1)
-    return ImplicitEvaluation(segmentation: SegmentationReport(rows: rows), birads: birads, pathology: pathology, skipped: skipped,
+    let headNames = names.codeHeadClasses
+    let codeHead = headProbs.isEmpty ? nil : try ClassificationReport(probabilities: headProbs, labels: headLabels, classNames: headNames,
+                                                                        positiveClass: headNames.firstIndex(of: "malignant") ?? headNames.count - 1)
+    return ImplicitEvaluation(segmentation: SegmentationReport(rows: rows), birads: birads, pathology: pathology, codeHead: codeHead, skipped: skipped,
                               secondsPerImage: Date().timeIntervalSince(started) / Double(max(rows.count, 1)))
 }
 
@@ -178,61 +206,76 @@ public func evaluateImplicit(_ model: ImplicitModel, samples: [Sample], options:
 public func writeImplicitEvaluation(_ e: ImplicitEvaluation, name: String, to folder: URL) throws {
     try writeEvaluation(e.segmentation, name: name, skipped: e.skipped, to: folder)
     var md = ""
-    for (label, report) in [("BI-RADS", e.birads), ("pathology", e.pathology)] {
+    for (label, file, report) in [("BI-RADS by latent search", "birads.json", e.birads), ("pathology by latent search", "pathology.json", e.pathology),
+                                  ("pathology by the code head", "code-head.json", e.codeHead)] {
         guard let report else { continue }
-        try JSONFiles.write(report, to: folder.appendingPathComponent(label == "BI-RADS" ? "birads.json" : "pathology.json"))
-        md += "## \(label) by latent search\n\n" + MetricsMarkdown.classificationTable([(name: name, report: report)]) + "\n"
+        try JSONFiles.write(report, to: folder.appendingPathComponent(file))
+        md += "## \(label)\n\n" + MetricsMarkdown.classificationTable([(name: name, report: report)]) + "\n"
             + MetricsMarkdown.confusionMatrix(report) + "\n"
     }
     if !md.isEmpty { try AtomicFile.write(Data(md.utf8), to: folder.appendingPathComponent("classification.md")) }
 }
 
-/// Inpainting: hides `box` (x, y, width, height in the image's pixels), fits the latent on the visible pixels
-/// only, and writes STEM_hidden.png (the input with the box blacked out), STEM_inpainted.png (the image with
-/// the box filled from the network), STEM_reconstruction.png, STEM_mask.png and STEM_overlay.png, all at the
-/// image's own size. Returns the mean absolute intensity error inside the box (normalised units).
+/// Inpainting: hides `box` (x, y, width, height in the image's pixels); see `inpaintImplicit(_:hidden:…)`.
 @discardableResult
 public func inpaintImplicit(_ url: URL, box: (x: Int, y: Int, width: Int, height: Int), model: ImplicitModel,
                             options: ImplicitSegmentOptions, out: URL) throws -> Double {
+    let image = try ImageIO.read(url)
+    guard box.width > 0, box.height > 0, box.x >= 0, box.y >= 0, box.x + box.width <= image.width, box.y + box.height <= image.height else {
+        throw PipelineError.invalidConfig("\(url.path): box \(box) lies outside the \(image.width)x\(image.height) image")
+    }
+    var hidden = Mask(width: image.width, height: image.height)
+    for y in box.y..<(box.y + box.height) { for x in box.x..<(box.x + box.width) { hidden.pixels[y * image.width + x] = 1 } }
+    return try inpaintImplicit(url, hidden: hidden, model: model, options: options, out: out)
+}
+
+/// Burned-in annotations (calipers, text, coloured marks) found by `detector` are hidden and filled from the
+/// network; returns the hidden mask (empty: nothing found, the image is written unchanged).
+@discardableResult
+public func inpaintAnnotations(_ url: URL, detector: AnnotationDetector = AnnotationDetector(), model: ImplicitModel,
+                               options: ImplicitSegmentOptions, out: URL) throws -> Mask {
+    let hidden = detector.detect(try ImageIO.read(url))
+    try inpaintImplicit(url, hidden: hidden, model: model, options: options, out: out)
+    return hidden
+}
+
+/// Inpainting: hides the pixels of `hidden` (1: hidden, the image's size), fits the latent on the visible pixels
+/// only, and writes STEM_hidden.png (the input with the hidden pixels black), STEM_inpainted.png (the image with
+/// them filled from the network), STEM_reconstruction.png, STEM_mask.png and STEM_overlay.png, all at the image's
+/// own size. Returns the mean absolute intensity error over the hidden pixels (normalised units).
+@discardableResult
+public func inpaintImplicit(_ url: URL, hidden: Mask, model: ImplicitModel, options: ImplicitSegmentOptions, out: URL) throws -> Double {
     try Folders.create(out)
     let grey = try ImageIO.readGray(url).image
-    guard box.width > 0, box.height > 0, box.x >= 0, box.y >= 0, box.x + box.width <= grey.width, box.y + box.height <= grey.height else {
-        throw PipelineError.invalidConfig("\(url.path): box \(box) lies outside the \(grey.width)x\(grey.height) image")
+    guard hidden.width == grey.width, hidden.height == grey.height else {
+        throw PipelineError.invalidConfig("\(url.path): the hidden mask is \(hidden.width)x\(hidden.height), the image \(grey.width)x\(grey.height)")
     }
-    func hidden(_ x: Int, _ y: Int) -> Bool { x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height }
-    // the box in the training frame: a frame pixel is hidden when its centre maps into the box
+    func isHidden(_ x: Int, _ y: Int) -> Bool {
+        x >= 0 && y >= 0 && x < grey.width && y < grey.height && hidden.pixels[y * grey.width + x] != 0
+    }
+    // a frame pixel is hidden when its centre maps onto a hidden image pixel
     let (input, g) = model.prepare(grey)
     var visible = [Bool](repeating: true, count: input.width * input.height)
     let sx = Double(g.contentWidth) / Double(g.sourceWidth), sy = Double(g.contentHeight) / Double(g.sourceHeight)
     for y in 0..<input.height {
         for x in 0..<input.width {
             let ox = Int(((Double(x) + 0.5 - Double(g.offsetX)) / sx).rounded(.down)), oy = Int(((Double(y) + 0.5 - Double(g.offsetY)) / sy).rounded(.down))
-            if hidden(ox, oy) { visible[y * input.width + x] = false }
+            if isHidden(ox, oy) { visible[y * input.width + x] = false }
         }
     }
     let prediction = model.infer([input.pixels], visible: [visible], steps: options.steps, pointsPerStep: options.pointsPerStep,
                                  restarts: options.restarts, learningRate: options.learningRate, seed: options.seed)[0]
     // read the network at each source pixel's centre: resolution-free, no resampling
-    var coords = [Float](repeating: 0, count: grey.width * grey.height * 2)
-    for y in 0..<grey.height {
-        for x in 0..<grey.width {
-            coords[2 * (y * grey.width + x)] = Float((Double(g.offsetX) + (Double(x) + 0.5) * sx) / Double(g.targetWidth) * 2 - 1)
-            coords[2 * (y * grey.width + x) + 1] = Float((Double(g.offsetY) + (Double(y) + 0.5) * sy) / Double(g.targetHeight) * 2 - 1)
-        }
-    }
-    let (intensity, probability) = model.sample(prediction, coords: coords)
+    let (intensity, probability) = model.sample(prediction, coords: ImplicitModel.frameCoordinates(g, width: grey.width, height: grey.height))
     // the reconstruction is in normalised units: map it back to the image's own range (min-max inverse)
     let lo = grey.pixels.min() ?? 0, hi = grey.pixels.max() ?? 1
     let reconstruction = intensity.map { lo + $0 * (hi - lo) }
     var holed = grey, filled = grey
     var error = 0.0, count = 0
-    for y in 0..<grey.height {
-        for x in 0..<grey.width where hidden(x, y) {
-            let i = y * grey.width + x
-            holed.pixels[i] = 0
-            filled.pixels[i] = reconstruction[i]
-            error += Double(abs(reconstruction[i] - grey.pixels[i])); count += 1
-        }
+    for i in 0..<(grey.width * grey.height) where hidden.pixels[i] != 0 {
+        holed.pixels[i] = 0
+        filled.pixels[i] = reconstruction[i]
+        error += Double(abs(reconstruction[i] - grey.pixels[i])); count += 1
     }
     let threshold = options.threshold ?? model.info.inference.threshold
     let mask = Mask(width: grey.width, height: grey.height, pixels: probability.map { $0 > threshold ? 1 : 0 })

@@ -114,6 +114,20 @@ extension ImplicitModel {
         return (GrayImage(width: width, height: height, pixels: s.intensity), GrayImage(width: width, height: height, pixels: s.mask))
     }
 
+    /// Frame coordinates [W·H, 2] of the pixel centres of a W×H image covering the source image that `geometry`
+    /// placed in the frame: the network read there gives the image at any resolution, without resampling.
+    public static func frameCoordinates(_ g: LetterboxGeometry, width: Int, height: Int) -> [Float] {
+        let sx = Double(g.contentWidth) / Double(width), sy = Double(g.contentHeight) / Double(height)
+        var coords = [Float](repeating: 0, count: width * height * 2)
+        for y in 0..<height {
+            for x in 0..<width {
+                coords[2 * (y * width + x)] = Float((Double(g.offsetX) + (Double(x) + 0.5) * sx) / Double(g.targetWidth) * 2 - 1)
+                coords[2 * (y * width + x) + 1] = Float((Double(g.offsetY) + (Double(y) + 0.5) * sy) / Double(g.targetHeight) * 2 - 1)
+            }
+        }
+        return coords
+    }
+
     /// `image` letterboxed to the training frame and normalised, with its geometry.
     public func prepare(_ image: GrayImage) -> (input: GrayImage, geometry: LetterboxGeometry) {
         Preprocessor(info.preprocess).prepare(image)

@@ -227,8 +227,9 @@ final class ImplicitTraining: Trainable {
 
     func describe(_ r: EpochRecord<NotValidated>, epochs: Int) -> String {
         let t = r.trainTerms ?? [:]
-        return String(format: "step %d/%d  loss %.4f  rec %.4f  seg %.4f  lr %.2e  %.0fs", r.step, config.steps, r.trainLoss,
-                      t["reconstruction"] ?? .nan, t["segmentation"] ?? .nan, r.learningRate, r.seconds)
+        let head = trainer.network.codeHead == nil ? "" : String(format: "  cls %.4f", t["classification"] ?? .nan)
+        return String(format: "step %d/%d  loss %.4f  rec %.4f  seg %.4f%@  lr %.2e  %.0fs", r.step, config.steps, r.trainLoss,
+                      t["reconstruction"] ?? .nan, t["segmentation"] ?? .nan, head, r.learningRate, r.seconds)
     }
 
     func evaluateTest(best: URL, folder: URL) throws -> (figures: Double, headline: String) {

@@ -17,6 +17,8 @@ public struct SegmentOptions: Codable, Sendable {
     public var maxPixels = ImageIO.defaultMaxPixels
     /// On an unreadable image: stop (`fail`), or list it in `skipped.csv` and go on with the rest (`skip`).
     public var onError = ErrorPolicy.fail
+    /// Also write STEM_prob_hires.png and STEM_mask_hires.png at this size (the probability resized bilinearly).
+    public var highResolution: OutputResolution?
     public init() {}
 }
 
@@ -200,6 +202,12 @@ public func segment(_ images: [URL], model: ImagePredictor, options: SegmentOpti
             var (_, row) = try writeLesionFiles(url, name: multi ? name + String(format: "_f%03d", k + 1) : name, grey: grey,
                                                 probability: probability, mask: mask, spacing: spacing, caption: caption,
                                                 seconds: { Date().timeIntervalSince(started) }, out: out)
+            if let hires = options.highResolution {
+                let (w, h) = hires.size(width: probability.width, height: probability.height)
+                try writeHighResolution(probability: found?.lesionPresent == false ? GrayImage(width: w, height: h) : probability.resized(width: w, height: h),
+                                        image: grey.image, stem: multi ? name + String(format: "_f%03d", k + 1) : name, threshold: threshold,
+                                        postprocessing: options.postprocessing, out: out)
+            }
             started = Date()
             (row.frame, row.spacingSource) = (multi ? k + 1 : nil, spacingSource)
             (row.className, row.classProbability) = (predicted?.0, predicted?.1)
