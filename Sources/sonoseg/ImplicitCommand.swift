@@ -181,6 +181,7 @@ struct ImplicitCalibrate: ParsableCommand {
     @Option(help: "Dice every this many steps.") var every: Int?
     @Option(help: "Adam learning rate of the latent.") var lr: Float?
     @Option(help: "Random pixels per image and latent step (0: all).") var points: Int?
+    @Option(help: "K = the fewest steps within this Dice of the best (default: the model's).") var diceTolerance: Double?
     @Option(help: "Write the calibrated model here instead of replacing --model.") var out: String?
     @OptionGroup var threading: ThreadOptions
 
@@ -193,6 +194,7 @@ struct ImplicitCalibrate: ParsableCommand {
         if let every { m.info.inference.evaluateEvery = every }
         if let lr { m.info.inference.learningRate = lr }
         if let points { m.info.inference.pointsPerStep = points }
+        if let diceTolerance { m.info.inference.diceTolerance = diceTolerance }
         let samples = try evaluationSamples(path: data, split: split, part: part)
         let (bank, notes) = try ImageBank.load(samples, preprocess: m.info.preprocess, network: m.info.network, cacheFolder: nil, onError: .skip)
         notes.forEach(stderrLog)

@@ -25,6 +25,9 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
     public var evaluateStride = 2
     /// Images of the validation split used to choose K (0: all).
     public var validationImages = 32
+    /// K is the fewest steps whose mean validation Dice is within this of the best (0: the best itself): steps
+    /// cost time, and differences below the validation set's noise do not pay for them.
+    public var diceTolerance = 0.0
     /// Adam rate of the new latent. Match it to the scale of the training latents (trained at
     /// `latentLearningRate`, 1e-3, from N(0, 0.01²)): on BUS-BRA after 843 steps, 1e-2 overshot (validation Dice
     /// 0.36 at step 0 fell to ~0.2), 3e-3 reached 0.48 and 1e-3 0.52 after 150 steps.
@@ -43,7 +46,7 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case steps, maxSteps, evaluateEvery, evaluateStride, validationImages, learningRate, pointsPerStep, restarts, initialization
+        case steps, maxSteps, evaluateEvery, evaluateStride, validationImages, diceTolerance, learningRate, pointsPerStep, restarts, initialization
         case batchSize, temperature, threshold
     }
     public init(from decoder: Decoder) throws {
@@ -51,6 +54,7 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
         try c.read(.steps, into: &steps); try c.read(.maxSteps, into: &maxSteps); try c.read(.evaluateEvery, into: &evaluateEvery)
         try c.read(.evaluateStride, into: &evaluateStride)
         try c.read(.validationImages, into: &validationImages); try c.read(.learningRate, into: &learningRate)
+        try c.read(.diceTolerance, into: &diceTolerance)
         try c.read(.pointsPerStep, into: &pointsPerStep); try c.read(.restarts, into: &restarts)
         try c.read(.initialization, into: &initialization); try c.read(.batchSize, into: &batchSize)
         try c.read(.temperature, into: &temperature); try c.read(.threshold, into: &threshold)
@@ -65,6 +69,7 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
         if pointsPerStep < 0 { out.append("inference.pointsPerStep must be ≥ 0") }
         if !(learningRate > 0) { out.append("inference.learningRate must be > 0") }
         if !(temperature > 0) { out.append("inference.temperature must be > 0") }
+        if !(0...0.5).contains(diceTolerance) { out.append("inference.diceTolerance must be 0-0.5, got \(diceTolerance)") }
         return out
     }
 }

@@ -96,8 +96,9 @@ public final class AutoDecoderTrainer {
 
 extension ImplicitModel {
     /// Chooses K: fits the latents of (up to `inference.validationImages` of) `validation` for
-    /// `inference.maxSteps` steps, measuring mean Dice every `evaluateEvery` steps; K = the step of the best
-    /// mean Dice (earliest on ties), stored with the curve. Class codes are the images' own labels.
+    /// `inference.maxSteps` steps, measuring mean Dice every `evaluateEvery` steps; K = the earliest step whose
+    /// mean Dice is within `diceTolerance` of the best, stored with the curve (and that Dice). Class codes are
+    /// the images' own labels.
     public func calibrate(on validation: ImageBank, seed: UInt64 = 0, log: (String) -> Void = { _ in }) {
         guard validation.count > 0 else { return }
         let limit = info.inference.validationImages > 0 ? min(info.inference.validationImages, validation.count) : validation.count
@@ -121,7 +122,8 @@ extension ImplicitModel {
             log("validation fit: \(start)/\(limit) images")
         }
         let curve = steps.map { DicePoint(step: $0, dice: sums[$0]! / Double(limit)) }
-        let best = curve.max { $0.dice < $1.dice || ($0.dice == $1.dice && $0.step > $1.step) }!
+        let top = curve.map(\.dice).max()!
+        let best = curve.filter { $0.dice >= top - info.inference.diceTolerance }.min { $0.step < $1.step }!
         info.curve = curve
         // with an encoder, its code alone (K = 0) may already be the best
         info.inference.steps = info.inference.initialization == .encoder ? best.step : max(best.step, 1)

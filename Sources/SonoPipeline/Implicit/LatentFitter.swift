@@ -221,9 +221,27 @@ public struct LatentFitter {
     public func readout(latents: [[Float]], classes: ClassIndices, coords: [Float], intensityLogits: Bool = false)
         -> (intensity: [[Float]], mask: [[Float]]) {
         let p = coords.count / 2, dims = network.config.latentSize
-        let chunk = max(1, (1 << 16) / max(p, 1))
+        let limit = 1 << 16
         var intensity: [[Float]] = [], mask: [[Float]] = []
         noGrad {
+            if p > limit {
+                // a large grid (a high-resolution readout): one image at a time, its points in slices
+                for k in latents.indices {
+                    var iv: [Float] = [], mv: [Float] = []
+                    var start = 0
+                    while start < p {
+                        // 16k-point slices: 8 MB activations, reused by the allocator rather than mapped afresh
+                        let end = min(start + (1 << 14), p)
+                        let x = Tensor(Array(coords[(2 * start)..<(2 * end)]), shape: [end - start, 2])
+                        let (i, m) = network(x, latents: Tensor(latents[k], shape: [1, dims]), classes: classes.subset([k]))
+                        iv += (intensityLogits ? i : i.sigmoid()).scalars; mv += m.sigmoid().scalars
+                        start = end
+                    }
+                    intensity.append(iv); mask.append(mv)
+                }
+                return
+            }
+            let chunk = max(1, limit / max(p, 1))
             var start = 0
             while start < latents.count {
                 let range = start..<min(start + chunk, latents.count)
