@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SonoBase
 import SonoPipeline
 
 struct DiagnosisCommand: ParsableCommand {
@@ -35,15 +36,23 @@ struct DiagnosisCommand: ParsableCommand {
         @Option(help: "Only these classes, comma separated.") var classes: String?
         @Option(help: "Name in the tables.") var name = "diagnosis"
         @Option(help: "Output folder.") var out: String
+        @Option(help: ArgumentHelp("Also fit the ensemble logit + lesion shape (taller-than-wide, circularity, solidity, posterior shadowing) in a logistic regression on another evaluation's images (its --out folder, e.g. the validation part) and score it here: shape-head.md.", valueName: "folder"))
+        var shapeHeadFrom: String?
         @OptionGroup var threading: ThreadOptions
 
         func run() throws {
             threading.apply()
+            let fitOn = try shapeHeadFrom.map { try JSONFiles.read(DiagnosisEvaluation.self, from: URL(fileURLWithPath: $0).appendingPathComponent("diagnosis.json")) }
             let bundle = try diagnosis.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate("models/diagnosis")
             let images = DiagnosisImages(path: data, split: split, part: part, classes: classes?.split(separator: ",").map(String.init))
             let e = try evaluateDiagnosis(try Diagnoser(bundle), segmenter: try segmenterModel(segmenter), images: [images], log: stderrLog)
             try e.write(to: URL(fileURLWithPath: out), name: name)
             print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("diagnosis.md"), encoding: .utf8))
+            if let fitOn {
+                let study = try ShapeHeadStudy(fit: fitOn, score: e)
+                try AtomicFile.write(Data(study.markdown.utf8), to: URL(fileURLWithPath: out).appendingPathComponent("shape-head.md"))
+                print(study.markdown)
+            }
         }
     }
 }

@@ -23,6 +23,8 @@ public struct DiagnosisEvaluation: Codable, Sendable {
         public var malignancyProbability: Double?
         public var birads: String?
         public var biradsProbability: Double?
+        /// `LesionShape.vector` of the segmenter's largest region (lesion images).
+        public var shape: [Double]?
     }
 
     /// diagnosis.md (the three tables and confusion matrices), diagnosis.json, predictions.csv and a
@@ -79,6 +81,7 @@ public func evaluateDiagnosis(_ diagnoser: Diagnoser, segmenter: ImagePredictor,
                     pathology.0.append(c.pathology); pathology.1.append(k)
                 }
                 row.malignancyProbability = Double(c.pathology[diagnoser.pathologyClasses.firstIndex(of: "malignant")!])
+                row.shape = LesionShape(image: loaded.image, mask: mask)?.vector
                 if let b = c.birads {
                     let top = ClassificationReport.argmax(b)
                     (row.birads, row.biradsProbability) = (biradsNames[top], Double(b[top]))
@@ -107,4 +110,57 @@ public func evaluateDiagnosis(_ diagnoser: Diagnoser, segmenter: ImagePredictor,
             return r
         },
         presenceThreshold: t, predictions: rows)
+}
+
+/// Variant (e) of the diagnosis study: the pathology ensemble's logit plus the lesion's shape (`LesionShape`) in
+/// a logistic regression fitted on one evaluation (the validation images) and scored on another (the test
+/// images), beside the ensemble alone.
+public struct ShapeHeadStudy: Sendable {
+    /// 5-fold cross-validated AUC on the fitting images: the ensemble logit alone, and with the shape features.
+    public var crossValidatedAUC: (logitOnly: Double, withShape: Double)
+    public var fitted: LogisticRegression
+    /// Scored on the other images.
+    public var ensemble: ClassificationReport
+    public var withShape: ClassificationReport
+
+    static func rows(_ e: DiagnosisEvaluation) -> [(x: [Double], malignant: Bool)] {
+        e.predictions.compactMap { r in
+            guard let p = r.malignancyProbability, let shape = r.shape, ["benign", "malignant"].contains(r.trueClass ?? "") else { return nil }
+            return ([PresenceFeatures.logit(Float(p))] + shape, r.trueClass == "malignant")
+        }
+    }
+
+    public init(fit on: DiagnosisEvaluation, score: DiagnosisEvaluation) throws {
+        let train = Self.rows(on), test = Self.rows(score)
+        guard train.count >= 20, Set(train.map(\.malignant)).count == 2 else {
+            throw PipelineError.invalidConfig("the shape head needs at least 20 benign and malignant lesion images to fit on, got \(train.count)")
+        }
+        func cvAUC(_ columns: Int) -> Double {
+            var probabilities = [Double](repeating: 0, count: train.count)
+            for fold in 0..<5 {
+                let held = train.indices.filter { $0 % 5 == fold }, kept = train.indices.filter { $0 % 5 != fold }
+                let m = LogisticRegression.fit(kept.map { Array(train[$0].x.prefix(columns)) }, labels: kept.map { train[$0].malignant })
+                for i in held { probabilities[i] = m.probability(Array(train[i].x.prefix(columns))) }
+            }
+            return MannWhitneyAUC.auc(scores: probabilities.map(Float.init), positives: train.map(\.malignant)) ?? .nan
+        }
+        crossValidatedAUC = (cvAUC(1), cvAUC(train[0].x.count))
+        let model = LogisticRegression.fit(train.map(\.x), labels: train.map(\.malignant))
+        fitted = model
+        let labels = test.map { $0.malignant ? 1 : 0 }
+        ensemble = try ClassificationReport(probabilities: test.map { let p = Float(1 / (1 + exp(-$0.x[0]))); return [1 - p, p] },
+                                            labels: labels, classNames: ["benign", "malignant"], positiveClass: 1)
+        withShape = try ClassificationReport(probabilities: test.map { let p = Float(model.probability($0.x)); return [1 - p, p] },
+                                             labels: labels, classNames: ["benign", "malignant"], positiveClass: 1)
+    }
+
+    public var markdown: String {
+        var md = "## Variant (e): ensemble logit + lesion shape (logistic regression)\n\n"
+        md += String(format: "Fitted on the first evaluation's lesion images; 5-fold cross-validated AUC there: ensemble logit alone %.3f, with shape %.3f.\n\n",
+                     crossValidatedAUC.logitOnly, crossValidatedAUC.withShape)
+        md += "Weights (standardised features): " + zip(["ensembleLogit"] + LesionShape.names, fitted.weights)
+            .map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", ") + "\n\n"
+        md += MetricsMarkdown.diagnosisTable([(name: "ensemble", report: ensemble), (name: "ensemble + shape", report: withShape)]) + "\n"
+        return md
+    }
 }

@@ -69,7 +69,37 @@ public struct PresenceModel: Codable, Sendable, Equatable {
 
     /// Fits the regression to `features` with `labels` (true: lesion). The threshold starts at 0.5.
     public static func fit(_ features: [PresenceFeatures], labels: [Bool], ridge: Double = 1e-2) -> PresenceModel {
-        let x = features.map(\.vector), d = x.first?.count ?? PresenceFeatures.names.count, n = Double(max(1, x.count))
+        let r = LogisticRegression.fit(features.map(\.vector), labels: labels, ridge: ridge)
+        var model = PresenceModel(mean: r.mean, scale: r.scale, weights: r.weights, bias: r.bias, threshold: 0.5)
+        if r.weights.count > PresenceFeatures.names.count { model.featureNames.append(PresenceFeatures.classifierName) }
+        return model
+    }
+
+    /// The highest threshold at which at least `sensitivity` of the lesion images are called lesions.
+    public static func threshold(probabilities: [Double], labels: [Bool], sensitivity: Double) -> Double {
+        let positives = zip(probabilities, labels).filter(\.1).map(\.0).sorted()
+        guard !positives.isEmpty else { return 0.5 }
+        let allowedMisses = Int((Double(positives.count) * (1 - sensitivity)).rounded(.down))
+        return positives[allowedMisses]
+    }
+}
+
+/// P(y) = σ(w · (x − μ) / σ + b) on standardised features, fitted by Newton's method on the log-likelihood with a
+/// small ridge.
+public struct LogisticRegression: Codable, Sendable, Equatable {
+    public var mean: [Double]
+    public var scale: [Double]
+    public var weights: [Double]
+    public var bias: Double
+
+    public func probability(_ x: [Double]) -> Double {
+        var z = bias
+        for (i, v) in x.enumerated() { z += weights[i] * (v - mean[i]) / scale[i] }
+        return 1 / (1 + exp(-z))
+    }
+
+    public static func fit(_ x: [[Double]], labels: [Bool], ridge: Double = 1e-2) -> LogisticRegression {
+        let d = x.first?.count ?? 0, n = Double(max(1, x.count))
         let mean = (0..<d).map { j in x.reduce(0) { $0 + $1[j] } / n }
         let scale = (0..<d).map { j in max(1e-6, sqrt(x.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n)) }
         let z = x.map { row in [1.0] + (0..<d).map { (row[$0] - mean[$0]) / scale[$0] } }
@@ -84,23 +114,13 @@ public struct PresenceModel: Codable, Sendable, Equatable {
                     for j in 0...d { h[i][j] += p * (1 - p) * row[i] * row[j] }
                 }
             }
-            for i in 1...d { g[i] += ridge * w[i]; h[i][i] += ridge }
+            for i in stride(from: 1, through: d, by: 1) { g[i] += ridge * w[i]; h[i][i] += ridge }
             h[0][0] += 1e-9
             guard let step = solve(h, g) else { break }
             for i in 0...d { w[i] -= step[i] }
             if step.map(abs).max() ?? 0 < 1e-9 { break }
         }
-        var model = PresenceModel(mean: mean, scale: scale, weights: Array(w[1...]), bias: w[0], threshold: 0.5)
-        if d > PresenceFeatures.names.count { model.featureNames.append(PresenceFeatures.classifierName) }
-        return model
-    }
-
-    /// The highest threshold at which at least `sensitivity` of the lesion images are called lesions.
-    public static func threshold(probabilities: [Double], labels: [Bool], sensitivity: Double) -> Double {
-        let positives = zip(probabilities, labels).filter(\.1).map(\.0).sorted()
-        guard !positives.isEmpty else { return 0.5 }
-        let allowedMisses = Int((Double(positives.count) * (1 - sensitivity)).rounded(.down))
-        return positives[allowedMisses]
+        return LogisticRegression(mean: mean, scale: scale, weights: Array(w[1...]), bias: w[0])
     }
 }
 
