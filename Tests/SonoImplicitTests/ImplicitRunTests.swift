@@ -160,6 +160,17 @@ final class ImplicitRunTests: XCTestCase {
         XCTAssertFalse(nisfBusi.model.isConditioned)
         XCTAssertEqual(nisfBusi.data.first?.split, root.appendingPathComponent("splits/busi-lesions.json").standardizedFileURL.path,
                        "relative paths resolve from the recipe's folder or a parent")
+        // the amortised, local-code model and the variants it was chosen from
+        let local = try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/byra-local.json"))
+        XCTAssertNoThrow(try local.validate())
+        XCTAssertEqual(local.inference.initialization, .encoder)
+        XCTAssertEqual(local.model.latentGrid, 16)
+        XCTAssertEqual(local.model.codeHeadClasses, ["benign", "malignant"])
+        let variants = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("recipes/implicit/variants").path)
+        XCTAssertEqual(variants.filter { $0.hasSuffix(".json") }.count, 5)
+        for v in variants where v.hasSuffix(".json") {
+            XCTAssertNoThrow(try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/variants/\(v)")).validate(), v)
+        }
         XCTAssertThrowsError(try ImplicitTrainConfig.load(root.appendingPathComponent("recipes/implicit/missing.json"))) {
             XCTAssertTrue("\($0)".contains("missing.json"))
         }

@@ -22,9 +22,11 @@ final class HelpTests: XCTestCase {
         default model is used. The bundled diagnosis (models/diagnosis) adds to each image a calibrated probability
         that it shows a lesion (an image called lesion-free gets an empty mask), benign or malignant with the
         probability of malignancy, and the BI-RADS category, in the summary and the overlay's caption; --no-diagnosis
-        leaves them out. An implicit model (NISF, Byra) segments by latent optimisation with its own settings (K
-        steps chosen on validation) and also writes STEM_reconstruction.png and, for a conditioned model, the
-        predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the latent-fitting options.
+        leaves them out. An implicit model (NISF, Byra, models/byra-local) segments by latent optimisation with its
+        own settings (K steps chosen on validation) and also writes STEM_reconstruction.png and, for a conditioned
+        model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the latent-fitting
+        options. --resolution 4x adds the mask at four times the input's pixels: an implicit model reads its field at
+        every one of them, a U-Net's probability is resized.
 
         USAGE: sonoseg segment [<options>] <inputs> ...
 
@@ -51,6 +53,9 @@ final class HelpTests: XCTestCase {
           --diagnosis <folder>    Diagnosis bundle: lesion presence, benign/malignant, BI-RADS (default: the bundled
                                   models/diagnosis).
           --no-diagnosis          Outline only: no lesion presence, pathology or BI-RADS.
+          --resolution <4x|WxH>   Also write STEM_mask_hires.png, STEM_prob_hires.png and STEM_overlay_hires.png at a
+                                  factor of the input's size (4x) or at WxH. An implicit model reads its field at
+                                  every output pixel; a U-Net's probability is resized bilinearly.
           --threads <threads>     Worker threads (default: all cores).
           --version               Show the version.
           -h, --help              Show help information.
