@@ -24,7 +24,18 @@ struct LatentOptions: ParsableArguments {
     @Option(help: "Sample the frame on a WxH grid before mapping back to the image (default: the training size).") var resolution: String?
     @Option(help: "Probability threshold (default: the model's).") var threshold: Float?
     @Option(help: "Seed of latent initialisation and point sampling.") var seed: UInt64 = 0
+    @Option(name: .customLong("init"), help: "Where the latent starts: zeros, normal, or encoder (default: the model's).")
+    var initialization: LatentInitialization?
     @OptionGroup var threading: ThreadOptions
+
+    /// The model's own inference settings, changed where these options say so (they apply to every fit).
+    func apply(to model: ImplicitModel) throws {
+        guard let initialization else { return }
+        if initialization == .encoder && model.network.encoder == nil {
+            throw ValidationError("--init encoder: \(model.url?.path ?? "the model") has no encoder")
+        }
+        model.info.inference.initialization = initialization
+    }
 
     func options() throws -> ImplicitSegmentOptions {
         threading.apply()
@@ -79,6 +90,7 @@ struct ImplicitSegment: ParsableCommand {
     func run() throws {
         if let extent, !(extent >= 1 && extent <= 8) { throw ValidationError("--extent must be between 1 and 8, got \(extent)") }
         let m = try ImplicitModel(contentsOf: ImplicitModel.locate(model))
+        try latent.apply(to: m)
         var o = try latent.options()
         o.postprocessing.largestComponent = largestComponent
         o.pixelSpacingMM = spacing
@@ -107,6 +119,7 @@ struct ImplicitEvaluate: ParsableCommand {
         var options = try latent.options()
         options.postprocessing = scoring.postprocessing
         let m = try ImplicitModel(contentsOf: url)
+        try latent.apply(to: m)
         var samples = try dataset.samples()
         if let limit { samples = Array(samples.prefix(limit)) }
         let e = try evaluateImplicit(m, samples: samples, options: options, onError: onError, log: stderrLog)
@@ -206,3 +219,4 @@ struct ImplicitCalibrate: ParsableCommand {
                      m.info.curve.map { String(format: "%d:%.3f", $0.step, $0.dice) }.joined(separator: " "), target.path))
     }
 }
+extension LatentInitialization: ExpressibleByArgument {}
