@@ -78,7 +78,11 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         let names = Array(allNames[start..<(start + urls.count)])
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
-            let probability = try model.probability(prediction, source: grey.image, resolution: options.resolution)
+            // one readout of the frame gives the mask and the reconstruction
+            let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
+            let field = model.sample(prediction, width: rw, height: rh)
+            let probability = try Letterbox.invert(field.mask, model.info.preprocess.geometryAt(width: rw, height: rh, sourceWidth: grey.image.width,
+                                                                                                 sourceHeight: grey.image.height))
             var (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability,
                                                    mask: options.postprocessing.mask(from: probability, threshold: threshold),
                                                    spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) }, seconds: { perImage }, out: out)
@@ -91,8 +95,7 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
                 try writeHighResolution(probability: GrayImage(width: w, height: h, pixels: field), image: grey.image, stem: stem, threshold: threshold,
                                         postprocessing: options.postprocessing, out: out)
             }
-            let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
-            try ImageIO.writePNG(model.sample(prediction, width: rw, height: rh).intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
+            try ImageIO.writePNG(field.intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
             if let extent = options.extent {
                 // same pixel pitch as the reconstruction, over a wider square
                 let (ew, eh) = (Int((Float(rw) * extent).rounded()), Int((Float(rh) * extent).rounded()))

@@ -149,22 +149,26 @@ public struct LatentFitter {
             adam.update([("z", z)], learningRate: settings.learningRate)
             if step % settings.evaluateEvery == 0 || step == steps { if curve.last?.step != step { measure(step) } }
         }
-        let (best, losses) = bestRestarts(z, request: request, classes: classes, visibleIndices: visibleIndices, grid: fullGrid)
+        let (best, losses) = bestRestarts(z, request: request, classes: classes, visible: request.visible, pixels: sub, grid: subGrid)
         let values = z.scalars
         return LatentFit(latents: best.map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }, losses: losses, curve: curve)
     }
 
-    /// Per image: the entry (restart) with the lowest reconstruction loss on its visible pixels, and that loss.
-    private func bestRestarts(_ z: Tensor, request: LatentFitRequest, classes: ClassIndices, visibleIndices: [[Int]]?,
-                              grid: [Float]) -> (entries: [Int], losses: [Double]) {
+    /// Per image: the entry (restart) with the lowest reconstruction loss on its visible pixels among `pixels`
+    /// (the `evaluateStride` grid, whose coordinates are `grid`: a quarter of the readout for a ranking that the
+    /// full grid would not change), and that loss.
+    private func bestRestarts(_ z: Tensor, request: LatentFitRequest, classes: ClassIndices, visible: [[Bool]]?,
+                              pixels: [Int], grid: [Float]) -> (entries: [Int], losses: [Double]) {
         let r = settings.restarts, dims = network.config.latentSize, values = z.scalars
         let entries = (0..<(request.count * r)).map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }
         let intensity = readout(latents: entries, classes: classes, coords: grid, intensityLogits: true).intensity
         var best: [Int] = [], losses: [Double] = []
         for image in 0..<request.count {
+            let target = pixels.map { request.intensities[image][$0] }
+            let seen = visible.map { v in pixels.indices.filter { v[image][pixels[$0]] } }
             var pick = image * r, lowest = Double.infinity
             for k in (image * r)..<((image + 1) * r) {
-                let l = reconstructionLoss(logits: intensity[k], target: request.intensities[image], pixels: visibleIndices?[image])
+                let l = reconstructionLoss(logits: intensity[k], target: target, pixels: seen)
                 if l < lowest { (pick, lowest) = (k, l) }
             }
             best.append(pick); losses.append(lowest)
