@@ -273,12 +273,15 @@ public func inpaintImplicit(_ url: URL, hidden: Mask, model: ImplicitModel, opti
     // the reconstruction is in normalised units: map it back to the image's own range (min-max inverse)
     let lo = grey.pixels.min() ?? 0, hi = grey.pixels.max() ?? 1
     let reconstruction = intensity.map { lo + $0 * (hi - lo) }
+    // The field is smoother than the speckle around a thin hole and may sit a little off its level there: add the
+    // mean residual (image − field) of the visible pixels around each hidden one, so the fill meets its surround.
+    let offset = localMeanResidual(grey.pixels, reconstruction, hidden: hidden, radius: 6)
     var holed = grey, filled = grey
     var error = 0.0, count = 0
     for i in 0..<(grey.width * grey.height) where hidden.pixels[i] != 0 {
         holed.pixels[i] = 0
-        filled.pixels[i] = reconstruction[i]
-        error += Double(abs(reconstruction[i] - grey.pixels[i])); count += 1
+        filled.pixels[i] = min(max(reconstruction[i] + offset[i], 0), 1)
+        error += Double(abs(filled.pixels[i] - grey.pixels[i])); count += 1
     }
     let threshold = options.threshold ?? model.info.inference.threshold
     let mask = Mask(width: grey.width, height: grey.height, pixels: probability.map { $0 > threshold ? 1 : 0 })
@@ -289,4 +292,29 @@ public func inpaintImplicit(_ url: URL, hidden: Mask, model: ImplicitModel, opti
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(try Overlay.render(filled, mask: mask), to: out.appendingPathComponent("\(stem)_overlay.png"))
     return count > 0 ? error / Double(count) / Double(max(hi - lo, 1e-6)) : 0
+}
+
+/// Per pixel: the mean of (image − field) over the visible pixels within a (2r+1)² window (0 where none is
+/// visible), by summed-area tables.
+func localMeanResidual(_ image: [Float], _ field: [Float], hidden: Mask, radius r: Int) -> [Float] {
+    let w = hidden.width, h = hidden.height
+    var sum = [Double](repeating: 0, count: (w + 1) * (h + 1)), n = sum
+    for y in 0..<h {
+        for x in 0..<w {
+            let i = y * w + x, seen = hidden.pixels[i] == 0
+            let o = (y + 1) * (w + 1) + x + 1
+            sum[o] = (seen ? Double(image[i] - field[i]) : 0) + sum[o - 1] + sum[o - w - 1] - sum[o - w - 2]
+            n[o] = (seen ? 1 : 0) + n[o - 1] + n[o - w - 1] - n[o - w - 2]
+        }
+    }
+    var out = [Float](repeating: 0, count: w * h)
+    for y in 0..<h {
+        for x in 0..<w where hidden.pixels[y * w + x] != 0 {
+            let (x0, y0, x1, y1) = (max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1))
+            func box(_ t: [Double]) -> Double { t[y1 * (w + 1) + x1] - t[y0 * (w + 1) + x1] - t[y1 * (w + 1) + x0] + t[y0 * (w + 1) + x0] }
+            let count = box(n)
+            out[y * w + x] = count > 0 ? Float(box(sum) / count) : 0
+        }
+    }
+    return out
 }
