@@ -149,14 +149,15 @@ public struct LatentFitter {
             adam.update([("z", z)], learningRate: settings.learningRate)
             if step % settings.evaluateEvery == 0 || step == steps { if curve.last?.step != step { measure(step) } }
         }
-        let (best, losses) = bestRestarts(z, request: request, classes: classes, visible: request.visible, pixels: sub, grid: subGrid)
+        // frames of 64² and more: ranked on the stride grid (a quarter of the readout); smaller ones are cheap whole
+        let ranked = n >= 4096 ? (sub, subGrid) : (Array(0..<n), fullGrid)
+        let (best, losses) = bestRestarts(z, request: request, classes: classes, visible: request.visible, pixels: ranked.0, grid: ranked.1)
         let values = z.scalars
         return LatentFit(latents: best.map { Array(values[($0 * dims)..<(($0 + 1) * dims)]) }, losses: losses, curve: curve)
     }
 
     /// Per image: the entry (restart) with the lowest reconstruction loss on its visible pixels among `pixels`
-    /// (the `evaluateStride` grid, whose coordinates are `grid`: a quarter of the readout for a ranking that the
-    /// full grid would not change), and that loss.
+    /// (whose coordinates are `grid`), and that loss.
     private func bestRestarts(_ z: Tensor, request: LatentFitRequest, classes: ClassIndices, visible: [[Bool]]?,
                               pixels: [Int], grid: [Float]) -> (entries: [Int], losses: [Double]) {
         let r = settings.restarts, dims = network.config.latentSize, values = z.scalars
