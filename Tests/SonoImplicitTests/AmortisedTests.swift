@@ -6,6 +6,7 @@ import SonoModels
 import SonoNN
 import SonoPipeline
 import SonoTensor
+import SonoImaging
 
 /// The implicit network's options beyond the papers: an encoder that predicts the code (amortised inference),
 /// a grid of local codes, multi-resolution coordinates, and a head that reads the label from the code.
@@ -114,6 +115,28 @@ final class AmortisedTests: XCTestCase {
         let a = model.infer([image], steps: 3)[0], b = loaded.infer([image], steps: 3)[0]
         XCTAssertEqual(a.latent, b.latent)
         XCTAssertEqual(a.codeProbabilities, b.codeProbabilities)
+    }
+
+    /// `segment` answers pathology from the code head and writes it to the summary.
+    func testSegmentWritesTheHeadsPathology() throws {
+        let model = TinyEncoderModel.model
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("head-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: 31)
+        let n = TinyEncoderModel.size
+        var urls: [URL] = []
+        for (i, kind) in [Shape.Kind.disc, .square].enumerated() {
+            let url = folder.appendingPathComponent("shape\(i).png")
+            try ImageIO.writePNG(GrayImage(width: n, height: n, pixels: Shape.random(kind, &rng).image(n)), to: url)
+            urls.append(url)
+        }
+        var o = ImplicitSegmentOptions()
+        o.steps = 0
+        let rows = try segmentImplicit(urls, model: model, options: o, out: folder.appendingPathComponent("out"), log: { _ in })
+        XCTAssertEqual(rows.map(\.lesion.pathology), ["disc", "square"])
+        XCTAssertEqual(rows.map { $0.pathologyProbabilities?.keys.sorted() ?? [] }, [["disc", "square"], ["disc", "square"]])
+        XCTAssertNil(rows[0].pathologyBySearch, "no pathology codes to search")
     }
 
     func testRecipeProblemsNameTheSetting() {
