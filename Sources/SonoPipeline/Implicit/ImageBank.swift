@@ -47,14 +47,19 @@ public struct ImageBank: Sendable {
     public func batch(_ images: [Int], flips: [Bool]? = nil) -> Tensor {
         var values = [Float](); values.reserveCapacity(images.count * width * height)
         for (k, image) in images.enumerated() {
-            let source = intensities[image]
-            if flips?[k] == true {
-                for y in 0..<height { for x in 0..<width { values.append(source[y * width + width - 1 - x]) } }
+            let source = intensities[image], flipped = flips?[k] == true
+            if flipped {
+                for i in 0..<(width * height) { values.append(source[sourceIndex(i, flipped: true)]) }
             } else {
                 values += source
             }
         }
         return Tensor(values, shape: [images.count, 1, height, width])
+    }
+
+    /// The stored pixel that pixel `i` of the image, mirrored left-right when `flipped`, shows.
+    @inline(__always) func sourceIndex(_ i: Int, flipped: Bool) -> Int {
+        flipped ? i - i % width + (width - 1 - i % width) : i
     }
 
     /// Loads `samples`, resized (cached in `cacheFolder` when given) and normalised. Samples lacking a label the

@@ -82,10 +82,7 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
         for (k, url) in urls.enumerated() {
             let grey = greys[k], prediction = predictions[k]
             // one readout of the frame gives the mask and the reconstruction
-            let (rw, rh) = options.resolution ?? (model.info.preprocess.width, model.info.preprocess.height)
-            let field = model.sample(prediction, width: rw, height: rh)
-            let probability = try Letterbox.invert(field.mask, model.info.preprocess.geometryAt(width: rw, height: rh, sourceWidth: grey.image.width,
-                                                                                                 sourceHeight: grey.image.height))
+            let (probability, reconstruction) = try model.read(prediction, source: grey.image, resolution: options.resolution)
             var (_, lesion) = try writeLesionFiles(url, name: names[k], grey: grey, probability: probability,
                                                    mask: options.postprocessing.mask(from: probability, threshold: threshold),
                                                    spacing: options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) }, seconds: { perImage }, out: out)
@@ -98,10 +95,10 @@ public func segmentImplicit(_ images: [URL], model: ImplicitModel, options: Impl
                 try writeHighResolution(probability: GrayImage(width: w, height: h, pixels: field), image: grey.image, stem: stem, threshold: threshold,
                                         postprocessing: options.postprocessing, out: out)
             }
-            try ImageIO.writePNG(field.intensity, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
+            try ImageIO.writePNG(reconstruction, to: out.appendingPathComponent("\(stem)_reconstruction.png"))
             if let extent = options.extent {
                 // same pixel pitch as the reconstruction, over a wider square
-                let (ew, eh) = (Int((Float(rw) * extent).rounded()), Int((Float(rh) * extent).rounded()))
+                let (ew, eh) = (Int((Float(reconstruction.width) * extent).rounded()), Int((Float(reconstruction.height) * extent).rounded()))
                 let field = model.sample(prediction, width: ew, height: eh, extent: extent)
                 try ImageIO.writePNG(field.intensity, to: out.appendingPathComponent("\(stem)_extended_reconstruction.png"))
                 try ImageIO.writePNG(field.mask, to: out.appendingPathComponent("\(stem)_extended_prob.png"))

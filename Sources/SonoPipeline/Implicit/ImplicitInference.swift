@@ -136,9 +136,17 @@ extension ImplicitModel {
     /// Probability at the image's own size: sampled on a `resolution` grid of the frame (default: the training
     /// size), then mapped back through the letterbox geometry (scaled to that grid).
     public func probability(_ prediction: ImplicitPrediction, source: GrayImage, resolution: (Int, Int)? = nil) throws -> GrayImage {
+        try read(prediction, source: source, resolution: resolution).probability
+    }
+
+    /// One readout of the frame on a `resolution` grid (default: the training size): the probability mapped back
+    /// to the image's own size, and the reconstruction on the grid.
+    public func read(_ prediction: ImplicitPrediction, source: GrayImage, resolution: (Int, Int)? = nil) throws
+        -> (probability: GrayImage, reconstruction: GrayImage) {
         let (w, h) = resolution ?? (info.preprocess.width, info.preprocess.height)
-        let grid = sample(prediction, width: w, height: h).mask
-        return try Letterbox.invert(grid, info.preprocess.geometryAt(width: w, height: h, sourceWidth: source.width, sourceHeight: source.height))
+        let field = sample(prediction, width: w, height: h)
+        let geometry = info.preprocess.geometryAt(width: w, height: h, sourceWidth: source.width, sourceHeight: source.height)
+        return (try Letterbox.invert(field.mask, geometry), field.intensity)
     }
 }
 

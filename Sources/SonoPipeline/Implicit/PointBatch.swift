@@ -24,12 +24,10 @@ public struct PointBatch {
         var coords = [Float](), values = [Float](), masks = [Float]()
         coords.reserveCapacity(images.count * p * 2); values.reserveCapacity(images.count * p); masks.reserveCapacity(images.count * p)
         let grid = points > 0 ? [] : CoordinateGrid.grid(width: bank.width, height: bank.height)
-        let w = bank.width
         for (k, image) in images.enumerated() {
             let intensity = bank.intensities[image], mask = bank.masks[image]
             let flipped = flips?[k] == true
-            // pixel i of the (possibly mirrored) image is pixel source(i) of the stored one
-            func source(_ i: Int) -> Int { flipped ? i - i % w + (w - 1 - i % w) : i }
+            func source(_ i: Int) -> Int { bank.sourceIndex(i, flipped: flipped) }
             if points > 0 {
                 let picks = (0..<p).map { _ in Int(rng.next() % UInt64(n)) }
                 coords += CoordinateGrid.points(picks, width: bank.width, height: bank.height)
