@@ -5,6 +5,10 @@ BIN := .build/release/sonoseg
 # compare.py runs its commands with PATH=/usr/bin:/bin, so pass the interpreter that has torch by full path.
 PYTHON ?= $(shell command -v python3)
 
+# Test targets whose code calls oneDNN or the vector kernels (the readers' and datasets' suites do not).
+KERNEL_SUITES := --filter SonoTensorTests --filter SonoNNTests --filter SonoModelsTests --filter SonoPipelineTests \
+  --filter SonoImplicitTests --filter SonoClassifyTests --filter sonosegTests
+
 .PHONY: all bootstrap build test demo bench compare fuzz fuzz-asan libfuzzer clean
 
 all: build
@@ -18,6 +22,9 @@ build: bootstrap
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+	# The suites that run kernels again with oneDNN capped at AVX2, so an AVX-512 host also checks what an
+	# AVX2-only host computes (on an AVX2-only host both runs take the same path).
+	ONEDNN_MAX_CPU_ISA=AVX2 $(SWIFT) test --skip-build --disable-swift-testing $(KERNEL_SUITES)
 	# Every reader of untrusted bytes, under AddressSanitizer: 20,000 mutated inputs (`make fuzz-asan`: 200,000).
 	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product sonoseg
 	.build-asan/release/sonoseg fuzz --runs 20000

@@ -52,7 +52,7 @@ enum KernelCheck {
     static func unetInference() throws {
         let image = GrayImage(width: 300, height: 220, pixels: (0..<(300 * 220)).map { Float($0 % 97) / 97 })
         if let url = try? DefaultModel.locate() {
-            _ = try loadPredictor(url).predict(image: image, flipTTA: true)
+            _ = try loadSegmenter(url).predict(image: image, flipTTA: true)
             return
         }
         var rng = RandomGenerator(seed: 0)

@@ -58,7 +58,7 @@ enum PipelineBench {
         case "segment":
             // End-to-end latency of `sonoseg segment` for one 256x256 image: decode, preprocess, forward, resize
             // back, post-process, three PNG writes. An ensemble costs one forward pass per member.
-            let predictor = try loadPredictor(model ?? DefaultModel.locate())
+            let predictor = try loadSegmenter(model ?? DefaultModel.locate())
             let image = try Dataset.read(busbra).samples[0].imageURL
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-bench-\(getpid())")
             defer { try? FileManager.default.removeItem(at: out) }

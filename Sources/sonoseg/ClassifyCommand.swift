@@ -88,7 +88,7 @@ struct ClassifyCommand: ParsableCommand {
         func run() throws {
             threading.apply()
             let loaded = try LoadedModel(URL(fileURLWithPath: model))
-            let lesions = try cropFrom.map { LesionSource(try loadPredictor($0 == "default" ? DefaultModel.locate() : URL(fileURLWithPath: $0))) }
+            let lesions = try cropFrom.map { LesionSource(try loadSegmenter($0 == "default" ? DefaultModel.locate() : URL(fileURLWithPath: $0))) }
             var excluded: [String] = []
             if let names = loaded.info.classNames, loaded.classifies {   // a 2-class model is scored on its own classes
                 excluded = ["benign", "malignant", "normal"].filter { !names.contains($0) }

@@ -29,16 +29,15 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
-        let loaded = try loadPredictor(modelURL)
+        let loaded = try loadSegmenter(modelURL)
         let samples = try dataset.samples()
-        let (report, skipped) = try evaluate(loaded, samples: samples, threshold: threshold, flipTTA: tta,
-                                             postprocessing: scoring.postprocessing,
-                                             spacing: spacing.map { PixelSpacing(isotropic: $0) }, onError: onError)
+        let e = try evaluate(loaded, samples: samples, threshold: threshold, flipTTA: tta, postprocessing: scoring.postprocessing,
+                             spacing: spacing.map { PixelSpacing(isotropic: $0) }, onError: onError)
         let label = name ?? loaded.name
         let folder = URL(fileURLWithPath: out)
-        try writeEvaluation(report, name: label, skipped: skipped, to: folder)
-        print(MetricsMarkdown.segmentationTable([(name: label, report: report)]))
-        print("\(report.rows.count) images; per-image metrics in \(out)/metrics.csv")
+        try writeEvaluation(e, name: label, to: folder)
+        printEvaluation(e, label: label, folder: folder)
+        let report = e.report
         if self.report {
             try writeCaseOverlays(loaded, samples: samples, report: report, threshold: threshold, postprocessing: scoring.postprocessing, folder: folder)
             print("report: \(try HTMLReport.write(folder, title: label).path)")
@@ -57,4 +56,15 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         print(try HTMLReport.write(URL(fileURLWithPath: folder), title: title).path)
     }
+}
+
+/// The tables `evaluate` prints: segmentation, then each class answer the model gave.
+func printEvaluation(_ e: Evaluation, label: String, folder: URL) {
+    print(MetricsMarkdown.segmentationTable([(name: label, report: e.report)]))
+    for (title, r) in [("pathology by the model's head", e.classHead), ("BI-RADS by latent search", e.biradsBySearch),
+                       ("pathology by latent search", e.pathologyBySearch)] {
+        guard let r else { continue }
+        print("\(title):\n" + MetricsMarkdown.classificationTable([(name: label, report: r)]))
+    }
+    print(String(format: "%d images, %.2f s per image; per-image metrics in %@/metrics.csv", e.report.rows.count, e.secondsPerImage, folder.path))
 }

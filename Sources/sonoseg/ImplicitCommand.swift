@@ -37,16 +37,24 @@ struct LatentOptions: ParsableArguments {
         model.info.inference.initialization = initialization
     }
 
-    func options() throws -> ImplicitSegmentOptions {
+    /// The latent-fit settings these options give (nil fields: the model's own).
+    func fit() throws -> LatentFitOptions {
         threading.apply()
-        var o = ImplicitSegmentOptions()
-        (o.steps, o.restarts, o.pointsPerStep, o.threshold, o.seed, o.learningRate) = (steps, restarts, points, threshold, seed, lr)
+        var o = LatentFitOptions()
+        (o.steps, o.restarts, o.pointsPerStep, o.seed, o.learningRate) = (steps, restarts, points, seed, lr)
         if let resolution {
             let parts = resolution.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("--resolution must be WxH, e.g. 512x512, got '\(resolution)'") }
             o.resolution = (parts[0], parts[1])
         }
         return o
+    }
+
+    /// The model at `path` as a `Segmenter` with these settings.
+    func segmenter(_ path: String) throws -> ImplicitSegmenter {
+        let m = try ImplicitModel(contentsOf: ImplicitModel.locate(path))
+        try apply(to: m)
+        return ImplicitSegmenter(m, fit: try fit())
     }
 }
 
@@ -74,37 +82,40 @@ struct ImplicitTrain: ParsableCommand {
     }
 }
 
+/// `sonoseg segment` with the latent-fit options: the same loop and outputs for every model.
 struct ImplicitSegment: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "segment", abstract: "Segment images by latent optimisation.",
-        discussion: "Writes STEM_mask.png (input size), STEM_prob.png, STEM_overlay.png, STEM_reconstruction.png (and with --extent the field beyond the image), summary.csv, summary.json (with predicted BI-RADS and pathology for a conditioned model) and classes.csv.")
+        commandName: "segment", abstract: "Segment images by latent optimisation (`sonoseg segment` with the latent-fit options).",
+        discussion: "Writes what `sonoseg segment` writes (masks, probabilities, overlays, summary.csv, summary.json, the diagnosis unless --no-diagnosis) plus STEM_reconstruction.png and, with --extent, the field beyond the image.")
     @Argument(help: "Image files or folders.") var inputs: [String]
     @Option(help: "Model file or run folder.") var model: String
     @Option(help: "Output folder.") var out = "sonoseg-implicit-out"
     @OptionGroup var latent: LatentOptions
     @Flag(help: "Keep only the largest lesion.") var largestComponent = false
-    @Option(help: "Pixel spacing in mm, for sizes in mm.") var spacing: Double?
+    @Option(help: "Pixel spacing in mm, for sizes in mm, for files that carry none.") var spacing: Double?
+    @Flag(help: "Also read the folders' subfolders.") var recursive = false
+    @Option(help: "On an unreadable image: fail, or skip it (listed in skipped.csv) and go on.") var onError: ErrorPolicy = .fail
+    @Flag(help: "Outline only: no lesion presence, pathology or BI-RADS.") var noDiagnosis = false
     @Option(help: "Also read the network beyond the image plane: sample [-E, E]² (the image is [-1, 1]²) into STEM_extended_reconstruction.png and STEM_extended_prob.png.")
     var extent: Float?
 
     func run() throws {
         if let extent, !(extent >= 1 && extent <= 8) { throw ValidationError("--extent must be between 1 and 8, got \(extent)") }
-        let m = try ImplicitModel(contentsOf: ImplicitModel.locate(model))
-        try latent.apply(to: m)
-        var o = try latent.options()
-        o.postprocessing.largestComponent = largestComponent
-        o.pixelSpacingMM = spacing
-        o.extent = extent
-        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, log: stderrLog)
-        let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: stderrLog)
-        print("\(rows.count) images, \(rows.filter(\.lesion.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
+        let segmenter = try latent.segmenter(model)
+        segmenter.fit.extent = extent
+        var command = try SegmentCommand.parse(inputs + ["--out", out, "--on-error", onError.rawValue] + (recursive ? ["--recursive"] : [])
+                                               + (largestComponent ? ["--largest-component"] : []) + (noDiagnosis ? ["--no-diagnosis"] : [])
+                                               + (spacing.map { ["--spacing", "\($0)"] } ?? []) + (latent.threshold.map { ["--threshold", "\($0)"] } ?? []))
+        try command.validate()
+        try command.run(with: segmenter)
     }
 }
 
+/// `sonoseg evaluate` with the latent-fit options: the same loop and tables for every model.
 struct ImplicitEvaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "evaluate", abstract: "Segmentation metrics (and classification by latent search) on a dataset part.",
-        discussion: "Writes metrics.csv, metrics.json, table.md, and for a conditioned model birads.json, pathology.json and classification.md.")
+        commandName: "evaluate", abstract: "Segmentation metrics and classification on a dataset part (`sonoseg evaluate` with the latent-fit options).",
+        discussion: "Writes metrics.csv, metrics.json, table.md, and where the model answers classes class-head.json, birads-by-search.json, pathology-by-search.json and classification.md.")
     @Option(help: "Model file or run folder.") var model: String
     @OptionGroup var dataset: EvaluationDataOptions
     @Option(help: "Evaluate only the first N images of the part.") var limit: Int?
@@ -115,23 +126,14 @@ struct ImplicitEvaluate: ParsableCommand {
     @OptionGroup var latent: LatentOptions
 
     func run() throws {
-        let url = ImplicitModel.locate(model)
-        var options = try latent.options()
-        options.postprocessing = scoring.postprocessing
-        let m = try ImplicitModel(contentsOf: url)
-        try latent.apply(to: m)
+        let segmenter = try latent.segmenter(model)
         var samples = try dataset.samples()
         if let limit { samples = Array(samples.prefix(limit)) }
-        let e = try evaluateImplicit(m, samples: samples, options: options, onError: onError, log: stderrLog)
-        let label = name ?? m.info.name
-        let folder = out.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent().appendingPathComponent("evaluation-\(dataset.part.rawValue)")
-        try writeImplicitEvaluation(e, name: label, to: folder)
-        print(MetricsMarkdown.segmentationTable([(name: label, report: e.segmentation)]))
-        for (title, r) in [("BI-RADS by latent search", e.birads), ("pathology by latent search", e.pathology), ("pathology by the code head", e.codeHead)] {
-            guard let r else { continue }
-            print("\(title):\n" + MetricsMarkdown.classificationTable([(name: label, report: r)]))
-        }
-        print(String(format: "%d images, %.2f s per image (latent fit + readout); results in %@", e.segmentation.rows.count, e.secondsPerImage, folder.path))
+        let e = try evaluate(segmenter, samples: samples, threshold: latent.threshold, postprocessing: scoring.postprocessing, onError: onError, log: stderrLog)
+        let label = name ?? segmenter.name
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? segmenter.url.deletingLastPathComponent().appendingPathComponent("evaluation-\(dataset.part.rawValue)")
+        try writeEvaluation(e, name: label, to: folder)
+        printEvaluation(e, label: label, folder: folder)
     }
 }
 
@@ -156,7 +158,9 @@ struct ImplicitInpaint: ParsableCommand {
 
     func run() throws {
         let m = try model.map { try ImplicitModel(contentsOf: ImplicitModel.locate($0)) }
-        let options = try latent.options(), folder = URL(fileURLWithPath: out)
+        var options = InpaintOptions()
+        (options.fit, options.threshold) = (try latent.fit(), latent.threshold)
+        let folder = URL(fileURLWithPath: out)
         try Folders.create(folder)
         if let box, let m {
             let v = box.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }

@@ -18,9 +18,10 @@ struct SegmentCommand: ParsableCommand {
         image a calibrated probability that it shows a lesion (an image called lesion-free gets an empty mask), \
         benign or malignant with the probability of malignancy, and the BI-RADS category, in the summary and the \
         overlay's caption; --no-diagnosis leaves them out. An implicit model (NISF, Byra, models/byra-local) \
-        segments by latent optimisation with its own settings (K steps chosen on validation) and also writes \
-        STEM_reconstruction.png and, for a conditioned model, the predicted BI-RADS category and pathology; \
-        `sonoseg implicit segment` exposes the latent-fitting options. --resolution 4x adds the mask at four times \
+        segments by latent optimisation with its own settings (K steps chosen on validation), through the same \
+        path as every other model, and also writes STEM_reconstruction.png, its code head's pathology (class) and, \
+        for a conditioned model, BI-RADS and pathology by latent search; `sonoseg implicit segment` takes the \
+        latent-fitting options. --resolution 4x adds the mask at four times \
         the input's pixels: an implicit model reads its field at every one of them, a U-Net's probability is resized.
         """)
 
@@ -47,9 +48,12 @@ struct SegmentCommand: ParsableCommand {
 
     func run() throws {
         threading.apply()
-        if let model, ImplicitModel.isImplicitModel(model) { return try runImplicit(model) }
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
-        let loaded = try loadPredictor(modelURL)
+        try run(with: try loadSegmenter(modelURL))
+    }
+
+    /// The one path for every model family (`sonoseg implicit segment` comes here with its latent-fit options).
+    func run(with loaded: Segmenter) throws {
         var options = SegmentOptions()
         options.threshold = threshold
         options.postprocessing = MaskPostprocessing(fillHoles: !noFillHoles, largestComponent: largestComponent)
@@ -78,20 +82,5 @@ struct SegmentCommand: ParsableCommand {
             folder = found.deletingLastPathComponent()
         }
         return try Diagnoser(folder)
-    }
-
-    /// The same outputs from an implicit network, by latent optimisation.
-    private func runImplicit(_ path: String) throws {
-        if tta || noFillHoles {
-            throw ValidationError("\(tta ? "--tta" : "--no-fill-holes") applies to U-Net models; \(path) is an implicit model")
-        }
-        let m = try ImplicitModel(contentsOf: ImplicitModel.locate(path))
-        var o = ImplicitSegmentOptions()
-        (o.threshold, o.postprocessing.largestComponent, o.pixelSpacingMM) = (threshold, largestComponent, spacing)
-        o.highResolution = try resolution.map(OutputResolution.init(parsing:))
-        let log = stderrLog
-        let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
-        let rows = try segmentImplicit(images, model: m, options: o, out: URL(fileURLWithPath: out), log: log)
-        print("\(rows.count) images, \(rows.filter(\.lesion.lesionFound).count) with a lesion; results in \(out)/ (summary.csv, summary.json)")
     }
 }

@@ -90,14 +90,15 @@ final class ImplicitRunTests: XCTestCase {
         // evaluate, segment at another resolution, inpaint
         let samples = try evaluationSamples(path: data.path, split: a.appendingPathComponent("split-0.json").path, part: .test)
         XCTAssertFalse(samples.isEmpty)
-        var o = ImplicitSegmentOptions()
-        o.steps = 5
-        let e = try evaluateImplicit(ma, samples: samples, options: o)
-        XCTAssertEqual(e.segmentation.rows.count, samples.count)
-        XCTAssertEqual(e.segmentation.rows[0].metrics.width, 20)
-        o.resolution = (40, 40)
+        // through the one `Segmenter` path every model takes
+        var fit = LatentFitOptions()
+        fit.steps = 5
+        let e = try evaluate(ImplicitSegmenter(ma, fit: fit), samples: samples)
+        XCTAssertEqual(e.report.rows.count, samples.count)
+        XCTAssertEqual(e.report.rows[0].metrics.width, 20)
+        fit.resolution = (40, 40)
         let out = runs.appendingPathComponent("seg")
-        let rows = try segmentImplicit([samples[0].imageURL], model: ma, options: o, out: out, log: { _ in })
+        let rows = try segment([samples[0].imageURL], model: ImplicitSegmenter(ma, fit: fit), options: SegmentOptions(), out: out, log: { _ in })
         XCTAssertEqual(rows.count, 1)
         let stem = samples[0].imageURL.deletingPathExtension().lastPathComponent
         let mask = try ImageIO.readMask(out.appendingPathComponent("\(stem)_mask.png")).mask
@@ -106,10 +107,10 @@ final class ImplicitRunTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(f).path), f)
         }
         // --resolution 3x: the field read at every pixel of a 60x60 image, beside the 20x20 mask
-        var hires = o
+        var hires = SegmentOptions()
         hires.highResolution = try OutputResolution(parsing: "3x")
         let hiresOut = runs.appendingPathComponent("hires")
-        _ = try segmentImplicit([samples[0].imageURL], model: ma, options: hires, out: hiresOut, log: { _ in })
+        _ = try segment([samples[0].imageURL], model: ImplicitSegmenter(ma, fit: fit), options: hires, out: hiresOut, log: { _ in })
         let big = try ImageIO.readMask(hiresOut.appendingPathComponent("\(stem)_mask_hires.png")).mask
         XCTAssertEqual([big.width, big.height], [60, 60])
         XCTAssertTrue(FileManager.default.fileExists(atPath: hiresOut.appendingPathComponent("\(stem)_overlay_hires.png").path))
@@ -121,9 +122,9 @@ final class ImplicitRunTests: XCTestCase {
         let json = try String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8)
         XCTAssertTrue(json.contains("\"reconstruction_loss\"") && json.contains("\"lesion_found\"") && !json.contains("\"lesion\" :"), json)
         // beyond the plane: a 1.5x wider field at the same pitch whose centre is the reconstruction itself
-        o.extent = 1.5
+        fit.extent = 1.5
         let wide = runs.appendingPathComponent("wide")
-        _ = try segmentImplicit([samples[0].imageURL], model: ma, options: o, out: wide, log: { _ in })
+        _ = try segment([samples[0].imageURL], model: ImplicitSegmenter(ma, fit: fit), options: SegmentOptions(), out: wide, log: { _ in })
         let field = try ImageIO.readGray(wide.appendingPathComponent("\(stem)_extended_reconstruction.png")).image
         let recon = try ImageIO.readGray(wide.appendingPathComponent("\(stem)_reconstruction.png")).image
         XCTAssertEqual([field.width, field.height], [60, 60])
@@ -133,7 +134,8 @@ final class ImplicitRunTests: XCTestCase {
             worst = max(worst, abs(field.pixels[(y + 10) * 60 + x + 10] - recon.pixels[y * 40 + x]))
         } }
         XCTAssertLessThanOrEqual(worst, 2.0 / 255)
-        o.extent = nil
+        var o = InpaintOptions()
+        o.fit.steps = 5
         let inpaint = runs.appendingPathComponent("inpaint")
         _ = try inpaintImplicit(samples[0].imageURL, box: (2, 2, 8, 8), model: ma, options: o, out: inpaint)
         XCTAssertTrue(FileManager.default.fileExists(atPath: inpaint.appendingPathComponent("\(stem)_inpainted.png").path))

@@ -40,10 +40,10 @@ final class BatchSegmentTests: XCTestCase {
 
         var options = SegmentOptions()
         let out = root.appendingPathComponent("out")
-        XCTAssertThrowsError(try segment(images, model: try loadPredictor(try DefaultModel.locate()), options: options, out: out, log: { _ in }))
+        XCTAssertThrowsError(try segment(images, model: try loadSegmenter(try DefaultModel.locate()), options: options, out: out, log: { _ in }))
         options.onError = .skip
         options.pixelSpacingMM = 0.5   // for the files without a calibration of their own
-        let rows = try segment(images, model: try loadPredictor(try DefaultModel.locate()), options: options, out: out, log: { _ in })
+        let rows = try segment(images, model: try loadSegmenter(try DefaultModel.locate()), options: options, out: out, log: { _ in })
         XCTAssertEqual(rows.map(\.image).sorted(), ["IM0001", "cine.dcm", "cine.dcm", "cine.dcm", "in/x.png", "nest/x.png", "y.png", "y.tif"])
         XCTAssertEqual(rows.filter { $0.image == "cine.dcm" }.map(\.frame), [1, 2, 3])
         for r in rows where r.image == "IM0001" || r.image == "cine.dcm" {

@@ -54,7 +54,7 @@ final class FolderLockTests: XCTestCase {
         XCTAssertThrowsError(try FolderLock(folder, purpose: "segmenting")) { error in
             XCTAssertTrue("\(error)".hasPrefix(folder.path) && "\(error)".contains("another sonoseg process is segmenting"), "\(error)")
         }
-        XCTAssertThrowsError(try segment([folder.appendingPathComponent("x.png")], model: try loadPredictor(try DefaultModel.locate()),
+        XCTAssertThrowsError(try segment([folder.appendingPathComponent("x.png")], model: try loadSegmenter(try DefaultModel.locate()),
                                          options: SegmentOptions(), out: folder, log: { _ in })) { error in
             XCTAssertTrue("\(error)".contains("another sonoseg process"), "\(error)")
         }

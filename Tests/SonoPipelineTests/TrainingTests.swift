@@ -51,7 +51,7 @@ final class TrainingTests: XCTestCase {
         let runReport = try String(contentsOf: try HTMLReport.write(run), encoding: .utf8)
         XCTAssertTrue(runReport.contains("<h2>Training curves</h2>") && runReport.contains("<polyline"))
         let samples = try evaluationSamples(path: data.path, split: nil, part: .all)
-        let (report, _) = try evaluate(model, samples: samples)
+        let report = try evaluate(model, samples: samples).report
         let eval = run.appendingPathComponent("eval")
         try writeEvaluation(report, name: "tiny", skipped: [], to: eval)
         try writeCaseOverlays(model, samples: samples, report: report, folder: eval)

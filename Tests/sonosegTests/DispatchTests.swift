@@ -35,10 +35,26 @@ final class DispatchTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("busi-benign-18" + suffix).path), suffix)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("summary.csv").path))
-        let classes = try String(contentsOf: out.appendingPathComponent("classes.csv"), encoding: .utf8)
-        XCTAssertTrue(classes.hasPrefix("image,birads,"), classes)
-        let row = classes.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
-        XCTAssertTrue(["2", "4"].contains(String(row[1])), "predicted BI-RADS \(row[1])")
+        // BI-RADS by latent search is a column of the same summary every model writes
+        let table = try CSVTable(contentsOf: out.appendingPathComponent("summary.csv"))
+        let column = try XCTUnwrap(table.header.firstIndex(of: "birads_by_search"))
+        XCTAssertTrue(["2", "4"].contains(table.rows[0][column]), "predicted BI-RADS \(table.rows[0][column])")
+        XCTAssertFalse(table.rows[0][try XCTUnwrap(table.header.firstIndex(of: "reconstruction_loss"))].isEmpty)
+
+        // A three-frame DICOM cine loop through the same path: a row per frame, mm from the file's own
+        // calibration, and the bundled diagnosis, as for any other model.
+        let cine = dir.appendingPathComponent("cine")
+        var dicom = try SonoSeg.parseAsRoot(["segment", root.appendingPathComponent("fuzz/corpus/cine-rle.dcm").path, "--model", dir.path,
+                                             "--diagnosis", root.appendingPathComponent("models/diagnosis").path, "--out", cine.path, "--threads", "1"])
+        try dicom.run()
+        let rows = try JSONDecoder().decode([LesionSummary].self, from: Data(contentsOf: cine.appendingPathComponent("summary.json")))
+        XCTAssertEqual(rows.map(\.frame), [1, 2, 3])
+        for r in rows {
+            XCTAssertEqual(r.spacingSource, "pixel spacing")
+            XCTAssertNotNil(r.lesionProbability, "the diagnosis ran")
+            if r.lesionFound { XCTAssertNotNil(r.maxDiameterMM) }
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cine.appendingPathComponent("cine-rle_f002_reconstruction.png").path))
 
         var tta = try SonoSeg.parseAsRoot(["segment", image.path, "--model", dir.path, "--out", out.path, "--tta"])
         XCTAssertThrowsError(try tta.run())   // U-Net-only option named, not ignored

@@ -43,7 +43,7 @@ final class EnsembleTests: XCTestCase {
         let out = dir.appendingPathComponent("ens.safetensors")
         var command = try SonoSeg.parseAsRoot(["export", a.path, b.path, "--ensemble", "--dtype", "f32", "--out", out.path])
         try command.run()
-        let ensemble = try XCTUnwrap(try loadPredictor(out) as? ModelEnsemble)
+        let ensemble = try XCTUnwrap(try loadSegmenter(out) as? ModelEnsemble)
         XCTAssertEqual(ensemble.members.count, 2)
         XCTAssertEqual(ensemble.members.map(\.info.preprocess.width), [128, 96])
         XCTAssertTrue(ensemble.name.hasPrefix("ensemble of "))
@@ -90,14 +90,14 @@ final class EnsembleTests: XCTestCase {
         let (ens, header) = try Safetensors.read(out)
         let stray = dir.appendingPathComponent("stray.safetensors")
         try Safetensors.write(ens.keys.sorted().map { ($0, ens[$0]!) } + [("m2.extra", Tensor([1], shape: [1]))], metadata: header, to: stray)
-        XCTAssertThrowsError(try loadPredictor(stray)) { XCTAssertTrue("\($0)".contains("m2.extra"), "\($0)") }
+        XCTAssertThrowsError(try loadSegmenter(stray)) { XCTAssertTrue("\($0)".contains("m2.extra"), "\($0)") }
     }
 
     /// `export --member N` writes one network of an ensemble as a model of its own that predicts what that
     /// member does inside the ensemble; a member that does not exist, or a file that is no ensemble, is named.
     func testMemberOfAnEnsembleIsWrittenAsItsOwnModel() throws {
         let shipped = root.appendingPathComponent("models/default/model.safetensors")
-        let ensemble = try XCTUnwrap(try loadPredictor(shipped) as? ModelEnsemble, "the shipped default model is an ensemble")
+        let ensemble = try XCTUnwrap(try loadSegmenter(shipped) as? ModelEnsemble, "the shipped default model is an ensemble")
         XCTAssertEqual(ensemble.members.count, 2)
         let one = dir.appendingPathComponent("member1.safetensors")
         var command = try SonoSeg.parseAsRoot(["export", shipped.path, "--member", "1", "--dtype", "f32", "--out", one.path])

@@ -23,10 +23,11 @@ final class HelpTests: XCTestCase {
         that it shows a lesion (an image called lesion-free gets an empty mask), benign or malignant with the
         probability of malignancy, and the BI-RADS category, in the summary and the overlay's caption; --no-diagnosis
         leaves them out. An implicit model (NISF, Byra, models/byra-local) segments by latent optimisation with its
-        own settings (K steps chosen on validation) and also writes STEM_reconstruction.png and, for a conditioned
-        model, the predicted BI-RADS category and pathology; `sonoseg implicit segment` exposes the latent-fitting
-        options. --resolution 4x adds the mask at four times the input's pixels: an implicit model reads its field at
-        every one of them, a U-Net's probability is resized.
+        own settings (K steps chosen on validation), through the same path as every other model, and also writes
+        STEM_reconstruction.png, its code head's pathology (class) and, for a conditioned model, BI-RADS and
+        pathology by latent search; `sonoseg implicit segment` takes the latent-fitting options. --resolution 4x adds
+        the mask at four times the input's pixels: an implicit model reads its field at every one of them, a U-Net's
+        probability is resized.
 
         USAGE: sonoseg segment [<options>] <inputs> ...
 

@@ -109,10 +109,10 @@ func taskMarkdown(_ c: ClassificationReport, name: String) -> String {
 
 /// Where a lesion-crop classifier's window comes from at evaluation: a segmenter's mask, as in `segment`.
 public struct LesionSource {
-    public var segmenter: ImagePredictor
+    public var segmenter: Segmenter
     /// As `segment` makes its mask (the classifier takes the largest region's window).
     public var postprocessing = MaskPostprocessing(fillHoles: true)
-    public init(_ segmenter: ImagePredictor) { self.segmenter = segmenter }
+    public init(_ segmenter: Segmenter) { self.segmenter = segmenter }
 
     public func mask(_ image: GrayImage) throws -> Mask {
         let p = try segmenter.predict(image: image, flipTTA: false)

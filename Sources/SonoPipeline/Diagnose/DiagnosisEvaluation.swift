@@ -56,7 +56,7 @@ public struct DiagnosisEvaluation: Codable, Sendable {
 }
 
 /// Scores `diagnoser` on `images` with `segmenter` giving each image's map and mask.
-public func evaluateDiagnosis(_ diagnoser: Diagnoser, segmenter: ImagePredictor, images: [DiagnosisImages],
+public func evaluateDiagnosis(_ diagnoser: Diagnoser, segmenter: Segmenter, images: [DiagnosisImages],
                               log: (String) -> Void) throws -> DiagnosisEvaluation {
     var rows: [DiagnosisEvaluation.Row] = []
     var pathology: ([[Float]], [Int]) = ([], []), birads: ([[Float]], [Int]) = ([], []), presence: ([[Float]], [Int]) = ([], [])

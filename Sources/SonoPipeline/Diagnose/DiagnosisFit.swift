@@ -98,7 +98,7 @@ struct DiagnosisRow {
 }
 
 /// Runs the segmenter and the classifiers over `images`; lesion images only get class probabilities.
-func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, pathology: [LoadedModel], birads: [LoadedModel],
+func diagnosisRows(_ images: [DiagnosisImages], segmenter: Segmenter, pathology: [LoadedModel], birads: [LoadedModel],
                    presenceClassifier: LoadedModel?, log: (String) -> Void) throws -> [DiagnosisRow] {
     var rows: [DiagnosisRow] = []
     let windows = LesionSource(segmenter)
@@ -124,8 +124,8 @@ func diagnosisRows(_ images: [DiagnosisImages], segmenter: ImagePredictor, patho
 }
 
 /// The segmenter a recipe or a command names ("default": the bundled one).
-public func segmenterModel(_ path: String) throws -> ImagePredictor {
-    try loadPredictor(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
+public func segmenterModel(_ path: String) throws -> Segmenter {
+    try loadSegmenter(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
 }
 
 /// Makes a diagnosis bundle in `out`: the classifiers copied, a temperature per ensemble fitted on the calibration images,

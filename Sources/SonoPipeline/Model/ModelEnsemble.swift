@@ -11,7 +11,7 @@ import SonoTensor
 ///
 /// File: member `i`'s tensors under `m<i>.`, and a `sonoseg.ensemble` header entry holding every member's
 /// `ModelInfo` and the ensemble's threshold.
-public final class ModelEnsemble: ImagePredictor {
+public final class ModelEnsemble: Segmenter {
     struct Header: Codable, Equatable {
         var format = "sonoseg.ensemble/1"
         var members: [ModelInfo]
@@ -63,14 +63,16 @@ public final class ModelEnsemble: ImagePredictor {
     }
 
     /// The mean of the members' lesion probabilities, each member at its own input size.
-    public func predict(image: GrayImage, flipTTA: Bool = false) throws -> ImagePrediction {
-        var sum = [Float](repeating: 0, count: image.width * image.height)
-        for member in members {
-            let p = try member.predict(image: image, flipTTA: flipTTA).lesion!
-            for i in sum.indices { sum[i] += p.pixels[i] }
+    public func predict(_ images: [GrayImage], flipTTA: Bool) throws -> [ImagePrediction] {
+        try images.map { image in
+            var sum = [Float](repeating: 0, count: image.width * image.height)
+            for member in members {
+                let p = try member.predict(image: image, flipTTA: flipTTA).lesion!
+                for i in sum.indices { sum[i] += p.pixels[i] }
+            }
+            let scale = 1 / Float(members.count)
+            return ImagePrediction(lesion: GrayImage(width: image.width, height: image.height, pixels: sum.map { $0 * scale }))
         }
-        let scale = 1 / Float(members.count)
-        return ImagePrediction(lesion: GrayImage(width: image.width, height: image.height, pixels: sum.map { $0 * scale }), classes: nil)
     }
 
     /// Writes member `index` of the ensemble file `source` (or run folder) as a model file of its own (its tensors without the

@@ -75,7 +75,7 @@ public enum LoadedNetwork {
 }
 
 /// A model file read for inference: what it is (`info`) and the network with its weights.
-public final class LoadedModel: ImagePredictor {
+public final class LoadedModel: Segmenter {
     public let info: ModelInfo
     public let network: LoadedNetwork
     public let url: URL
@@ -130,6 +130,10 @@ public final class LoadedModel: ImagePredictor {
 
     /// One image at its own size: preprocessed to the network's input, predicted, and the lesion probability
     /// mapped back to the image's width and height.
+    public func predict(_ images: [GrayImage], flipTTA: Bool) throws -> [ImagePrediction] {
+        try images.map { try predict(image: $0, flipTTA: flipTTA) }
+    }
+
     public func predict(image: GrayImage, flipTTA: Bool = false) throws -> ImagePrediction {
         guard info.preprocess.crop == nil else {
             throw PipelineError.invalidConfig("\(url.path) classifies a window around the lesion and needs its mask (segment with a segmenter first, or evaluate with the ground truth)")

@@ -5,7 +5,7 @@ import SonoImaging
 
 /// The best, median and worst images of an evaluation by Dice, drawn again with the prediction (red) over the
 /// ground truth (green), into `folder/cases/` with `cases.json`, for the report.
-public func writeCaseOverlays(_ model: ImagePredictor, samples: [Sample], report: SegmentationReport, threshold: Float? = nil,
+public func writeCaseOverlays(_ model: Segmenter, samples: [Sample], report: SegmentationReport, threshold: Float? = nil,
                               postprocessing: MaskPostprocessing = MaskPostprocessing(), folder: URL) throws {
     let ranked = report.rows.sorted { $0.metrics.dice > $1.metrics.dice }
     guard !ranked.isEmpty else { return }

@@ -24,7 +24,7 @@ public func crossValidate(_ config: TrainConfig, folds: Int, folder: URL, resume
             _ = try train(c, folder: foldFolder, resume: resume && alreadyStarted, log: log)
             let data = try TrainingData.prepare(c, runFolder: foldFolder)
             let model = try LoadedModel(RunFolder(foldFolder).best)
-            let (report, skipped) = try evaluate(model, samples: data.validation, onError: c.onError)
+            let e = try evaluate(model, samples: data.validation, onError: c.onError); let (report, skipped) = (e.report, e.skipped)
             try writeEvaluation(report, name: "\(c.name) fold \(k)", skipped: skipped, to: foldFolder.appendingPathComponent("validation"))
         }
         let json = try Data(contentsOf: foldFolder.appendingPathComponent("validation/metrics.json"))

@@ -77,7 +77,7 @@ public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -
             if !FileManager.default.fileExists(atPath: file.path) {
                 let model = try LoadedModel(RunFolder(run).best)
                 let samples = try evaluationSamples(path: ext.path, split: nil, part: .all, excludeClasses: ext.excludeClasses ?? [])
-                let (report, skipped) = try evaluate(model, samples: samples, onError: c.onError)
+                let e = try evaluate(model, samples: samples, onError: c.onError); let (report, skipped) = (e.report, e.skipped)
                 try writeEvaluation(report, name: v.name, skipped: skipped, to: out)
             }
             external[ext.name, default: []].append((v.name, try SegmentationReport.decode(json: Data(contentsOf: file))))

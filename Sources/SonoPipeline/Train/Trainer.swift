@@ -133,7 +133,7 @@ final class UNetTraining: Trainable {
 
     /// The best model at the test images' own sizes; the figure is the mean Dice over images with a lesion.
     func evaluateTest(best: URL, folder: URL) throws -> (figures: Double, headline: String) {
-        let (report, testSkipped) = try evaluate(try LoadedModel(best), samples: test, onError: config.onError)
+        let e = try evaluate(try LoadedModel(best), samples: test, onError: config.onError); let (report, testSkipped) = (e.report, e.skipped)
         try writeEvaluation(report, name: config.name, skipped: testSkipped, to: folder)
         let dice = report.lesion.dice.mean ?? report.all.dice.mean ?? .nan
         return (dice, String(format: "Dice %.4f on %d images (per-image metrics in %@)", dice, test.count, folder.path))

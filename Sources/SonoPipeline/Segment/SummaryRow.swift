@@ -1,0 +1,119 @@
+import Foundation
+import SonoBase
+
+/// One row of `summary.csv` / `summary.json`: one image (or one frame of a multi-frame file). Each field is
+/// written here once: its `CodingKeys` name is the JSON key and the CSV column (`CSVRows`), in this order.
+public struct LesionSummary: Codable, Sendable, Equatable {
+    public var image: String
+    /// Frame number (1-based) within a multi-frame file (DICOM cine); nil for a single image.
+    public var frame: Int? = nil
+    public var width: Int
+    public var height: Int
+    public var lesionFound: Bool
+    public var areaPixels: Int
+    public var areaMM2: Double?
+    public var maxDiameterPixels: Double
+    public var maxDiameterMM: Double?
+    /// The short axis (longest chord perpendicular to the long axis, the maximum diameter), depth of the lesion's
+    /// top below the image's top row (the skin line), and height / width (above 1: taller than wide); see
+    /// `LesionMeasurements`.
+    public var shortAxisPixels: Double = 0
+    public var shortAxisMM: Double? = nil
+    public var depthPixels: Double? = nil
+    public var depthMM: Double? = nil
+    public var tallerThanWide: Double? = nil
+    /// Where the mm values' pixel size came from: the file ("ultrasound regions", "pixel spacing", "imager pixel
+    /// spacing") or "--spacing"; nil: sizes in pixels only.
+    public var spacingSource: String? = nil
+    /// The lesion's bounding box in pixels (nil without a lesion).
+    public var boundingBox: Box?
+    /// Major-axis angle in degrees, counter-clockwise on screen from the x axis, in [0, 180); nil for round lesions.
+    public var orientationDegrees: Double?
+    public var components: Int
+    public var meanProbability: Double
+    /// The model's own classification head (a task model's, an implicit network's code head): the predicted
+    /// class and its probability; nil without one.
+    public var className: String? = nil
+    public var classProbability: Double? = nil
+    /// The diagnosis bundle (`models/diagnosis`), when it ran: calibrated probability of a lesion, pathology
+    /// with the probability of malignancy, BI-RADS with its probability.
+    public var lesionProbability: Double? = nil
+    public var pathology: String? = nil
+    public var malignancyProbability: Double? = nil
+    public var birads: String? = nil
+    public var biradsProbability: Double? = nil
+    /// Which model made the row, at which threshold, with which SonoSeg, when (ISO 8601, UTC).
+    public var model = ""
+    public var modelSHA256 = ""
+    public var threshold: Float = 0
+    public var sonosegVersion = SonoSegVersion.current
+    public var processedAt = ""
+
+    /// Columns added after the provenance, so that earlier columns keep their places: whether the file's colour
+    /// channels differed (a colour overlay burned in), and the seconds the image took.
+    public var channelsDiffered: Bool
+    public var seconds: Double
+    /// A conditioned implicit network's classification by latent search, and an implicit network's
+    /// reconstruction loss (nil for other models).
+    public var biradsBySearch: String? = nil
+    public var pathologyBySearch: String? = nil
+    public var reconstructionLoss: Double? = nil
+
+    public struct Box: Codable, Sendable, Equatable, CSVPlaceholder {
+        public var x: Int, y: Int, w: Int, h: Int
+        public static let placeholder = Box(x: 0, y: 0, w: 0, h: 0)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case image, frame, width, height, lesionFound = "lesion_found", areaPixels = "area_px", areaMM2 = "area_mm2"
+        case maxDiameterPixels = "max_diameter_px", maxDiameterMM = "max_diameter_mm"
+        case shortAxisPixels = "short_axis_px", shortAxisMM = "short_axis_mm", depthPixels = "depth_px", depthMM = "depth_mm"
+        case tallerThanWide = "taller_than_wide", spacingSource = "spacing_source", boundingBox = "bbox"
+        case orientationDegrees = "orientation_deg", components, meanProbability = "mean_probability"
+        case className = "class", classProbability = "class_probability"
+        case lesionProbability = "lesion_probability", pathology, malignancyProbability = "malignancy_probability", birads
+        case biradsProbability = "birads_probability"
+        case model, modelSHA256 = "model_sha256", threshold, sonosegVersion = "sonoseg_version", processedAt = "processed_at"
+        case channelsDiffered = "channels_differed", seconds
+        case biradsBySearch = "birads_by_search", pathologyBySearch = "pathology_by_search", reconstructionLoss = "reconstruction_loss"
+    }
+
+    /// A row with no lesion: the CSV header's template, and the start of every row.
+    public init(image: String, width: Int, height: Int) {
+        (self.image, self.width, self.height) = (image, width, height)
+        (lesionFound, areaPixels, maxDiameterPixels, components, meanProbability, channelsDiffered, seconds) = (false, 0, 0, 0, 0, false, 0)
+    }
+}
+
+/// summary.json and summary.csv, atomically: the same rows, the same names.
+func writeSummaries(_ rows: [LesionSummary], to out: URL) throws {
+    try JSONFiles.write(rows, to: out.appendingPathComponent("summary.json"))
+    try AtomicFile.write(Data(summaryCSV(rows).utf8), to: out.appendingPathComponent("summary.csv"))
+}
+
+func summaryCSV(_ rows: [LesionSummary]) throws -> String {
+    try CSVRows.csv(rows, template: LesionSummary(image: "", width: 0, height: 0))
+}
+
+/// SonoSeg's release, written into every result (`sonoseg --version`).
+public enum SonoSegVersion {
+    public static let current = "0.10.0"
+}
+
+/// What every summary row records about how it was made.
+struct Provenance {
+    var model: String
+    var sha256: String
+    var threshold: Float
+
+    init(model: Segmenter, threshold: Float) {
+        self.model = model.url.path
+        sha256 = (try? SHA256.hex(file: model.url)) ?? ""
+        self.threshold = threshold
+    }
+
+    func stamp(_ row: inout LesionSummary) {
+        (row.model, row.modelSHA256, row.threshold) = (model, sha256, threshold)
+        row.processedAt = ISO8601DateFormatter().string(from: Date())
+    }
+}
