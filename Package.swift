@@ -3,6 +3,7 @@
 // Layers, each a target whose imports point only downward (no re-exports: a target imports what it uses and
 // lists it here):
 //   sonoseg (CLI) → SonoPipeline → SonoModels → SonoNN → SonoTensor → SonoKernels → COneDNN, CVectorKernels
+//                  SonoPipeline → SonoMetrics → SonoImaging
 //                  SonoPipeline → SonoData → SonoImaging → CImageCodecs
 //   SonoBase (seeded RNG, atomic files, JSON/JSON-lines, CSV) sits under all of them.
 import PackageDescription
@@ -63,14 +64,17 @@ let package = Package(
         .target(name: "SonoImaging", dependencies: ["CImageCodecs", "CDicom", "SonoBase"], swiftSettings: swift5 + optimized),
         .target(name: "SonoData", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + optimized),
 
+        // MARK: - Metrics: Dice & co, measurements, calibration, bootstrap CIs; no model, no pipeline
+        .target(name: "SonoMetrics", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + optimized),
+
         // MARK: - Models, pipeline, CLI
         .target(name: "SonoModels", dependencies: ["SonoNN", "SonoTensor", "SonoBase"], swiftSettings: swift5 + optimized),
         .target(name: "SonoPipeline", dependencies: [
-            "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ],
                 swiftSettings: swift5 + optimized),
         .executableTarget(name: "sonoseg", dependencies: [
-            "CCPUCheck", "SonoPipeline", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "CCPUCheck", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swift5 + optimized),
         // libFuzzer target (`make libfuzzer`); a plain build replays files given as arguments (CFuzzMain).
@@ -88,10 +92,10 @@ let package = Package(
         .testTarget(name: "SonoImagingTests", dependencies: ["SonoBase", "SonoImaging"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
-        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoMetrics", "SonoPipeline"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
-        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "sonoseg"], swiftSettings: swift5),
-        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
-        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "SonoMetrics", "sonoseg"], swiftSettings: swift5),
+        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline"], swiftSettings: swift5),
     ]
 )

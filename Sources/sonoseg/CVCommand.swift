@@ -1,3 +1,4 @@
+import SonoMetrics
 import ArgumentParser
 import Foundation
 import SonoPipeline

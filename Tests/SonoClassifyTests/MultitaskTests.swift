@@ -40,6 +40,7 @@ final class MultitaskTests: XCTestCase {
         let plane = 32 * 32
         let dices: [Double] = (0..<32).map { i in hardDice(p[(i * plane)..<((i + 1) * plane)], m[(i * plane)..<((i + 1) * plane)], above: 0) }
         let meanDice = dices.reduce(0, +) / 32
+        // 2026-12-04: accuracy 1.0 and Dice 0.998 / 0.999 (AVX-512 / AVX2 cap): wide margins on both CPU kinds.
         XCTAssertGreaterThanOrEqual(Double(correct) / 32, 0.9, "classification accuracy on held-out shapes")
         XCTAssertGreaterThan(meanDice, 0.85, "Dice on held-out shapes")
     }

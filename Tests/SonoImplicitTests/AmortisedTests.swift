@@ -1,3 +1,4 @@
+import SonoMetrics
 import SonoBase
 import XCTest
 import SonoTestSupport
@@ -89,14 +90,17 @@ final class AmortisedTests: XCTestCase {
         let model = TinyEncoderModel.model
         XCTAssertEqual(model.info.curve.first?.step, 0)
         var rng = SplitMix64(seed: 91)
-        let held = (0..<12).map { Shape.random($0 % 2 == 0 ? .disc : .square, &rng) }
+        let held = (0..<48).map { Shape.random($0 % 2 == 0 ? .disc : .square, &rng) }
         let n = TinyEncoderModel.size
         let predictions = model.infer(held.map { $0.image(n) }, steps: 0)
         let dices = zip(held, predictions).map { dice(model.sample($1, width: n, height: n).mask.pixels, $0.mask(n)) }
         XCTAssertGreaterThan(dices.reduce(0, +) / Double(dices.count), 0.85, "\(dices)")
         let report = try ClassificationReport(probabilities: predictions.map { $0.codeProbabilities! }, labels: held.map(\.kind.rawValue),
                                               classNames: ["disc", "square"], positiveClass: 1)
-        XCTAssertGreaterThanOrEqual(report.accuracy, 10.0 / 12)
+        // 2026-12-04 on 48 held-out shapes: accuracy 0.875 / 0.896, AUC 0.89 / 0.94, Dice 0.94 / 0.93 (AVX-512 /
+        // AVX2 cap): the bounds keep a margin wider than the two CPU kinds' difference, far above chance (0.5).
+        XCTAssertGreaterThanOrEqual(report.accuracy, 0.75, "accuracy on 48 held-out shapes")
+        XCTAssertGreaterThanOrEqual(report.auc ?? 0, 0.8, "AUC on 48 held-out shapes")
         // a few refinement steps on the reconstruction keep the masks (the fit starts at the encoder's code)
         let refined = model.infer(held.map { $0.image(n) }, steps: 10)
         let refinedDice = zip(held, refined).map { dice(model.sample($1, width: n, height: n).mask.pixels, $0.mask(n)) }

@@ -1,3 +1,4 @@
+import SonoMetrics
 import SonoBase
 import XCTest
 import SonoTestSupport
@@ -108,14 +109,15 @@ final class AutoDecoderTests: XCTestCase {
         let model = TinyModels.conditioned
         XCTAssertEqual(model.combinations.count, 2)
         var rng = SplitMix64(seed: 55)
-        let held = (0..<12).map { Shape.random($0 % 2 == 0 ? .disc : .square, &rng) }
+        let held = (0..<32).map { Shape.random($0 % 2 == 0 ? .disc : .square, &rng) }
         let predictions = model.infer(held.map { $0.image(TinyModels.size) }, steps: 150)
         let labels = held.map(\.kind.rawValue)
         let probabilities = predictions.map { $0.pathologyProbabilities! }
         let report = try ClassificationReport(probabilities: probabilities, labels: labels, classNames: ["disc", "square"], positiveClass: 1)
-        XCTAssertGreaterThanOrEqual(report.accuracy, 10.0 / 12, "losses \(predictions.map(\.combinationLosses))")
-        XCTAssertGreaterThan(report.auc ?? 0, 0.9)
-        XCTAssertEqual(zip(predictions, labels).filter { $0.0.pathology == $0.1 }.count, Int((report.accuracy * 12).rounded()))
+        // 2026-12-04 on 32 shapes: accuracy 1.0 / 0.94, AUC 1.0 / 0.97 (AVX-512 / AVX2 cap).
+        XCTAssertGreaterThanOrEqual(report.accuracy, 0.8, "losses \(predictions.map(\.combinationLosses))")
+        XCTAssertGreaterThan(report.auc ?? 0, 0.85)
+        XCTAssertEqual(zip(predictions, labels).filter { $0.0.pathology == $0.1 }.count, Int((report.accuracy * Double(held.count)).rounded()))
     }
 
     func testModelFileRoundTripAndErrorsNameTheFile() throws {

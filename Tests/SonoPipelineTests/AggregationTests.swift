@@ -1,3 +1,4 @@
+@testable import SonoMetrics
 import SonoBase
 import XCTest
 @testable import SonoPipeline

@@ -1,3 +1,4 @@
+@testable import SonoMetrics
 import XCTest
 @testable import SonoPipeline
 

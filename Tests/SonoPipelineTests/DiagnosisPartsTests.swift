@@ -1,3 +1,4 @@
+@testable import SonoMetrics
 import Foundation
 import SonoBase
 import SonoData

@@ -1,3 +1,4 @@
+@testable import SonoMetrics
 import XCTest
 import SonoImaging
 @testable import SonoPipeline

@@ -1,3 +1,4 @@
+import SonoMetrics
 import Foundation
 import SonoBase
 import SonoData

@@ -1,3 +1,4 @@
+import SonoMetrics
 import Foundation
 
 /// Small self-contained SVG charts for reports and run folders: no scripts, no fonts beyond sans-serif, so a

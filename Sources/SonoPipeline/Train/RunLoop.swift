@@ -203,7 +203,8 @@ func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: 
 /// nothing useful. The checkpoint of the last complete epoch stays in `last.safetensors`.
 func requireFinite(_ loss: Float, step: Int, epoch: Int) throws {
     guard !loss.isFinite else { return }
-    throw PipelineError.diverged("training diverged: the loss is \(loss) at step \(step + 1) (epoch \(epoch + 1)); "
+    // "nan", never "-nan": which NaN's sign bit survives a reduction depends on the kernel's order, not on the run.
+    throw PipelineError.diverged("training diverged: the loss is \(loss.isNaN ? "nan" : "\(loss)") at step \(step + 1) (epoch \(epoch + 1)); "
         + "last.safetensors keeps the last complete epoch. Lower optimizer.learningRate or set optimizer.gradientClipNorm, "
         + "then train again")
 }

@@ -11,32 +11,29 @@ final class Node {
     }
 }
 
-/// Whether ops record onto the tape. Off inside `noGrad` and during `backward()`.
+/// Whether ops record onto the tape: on unless inside `noGrad`, `inference` or `backward()`. Scoped, not global:
+/// the switch is a task-local value (per thread outside Swift concurrency), so a server thread running inference
+/// never turns recording off for a training thread beside it, and leaving the scope always restores it.
 public enum GradMode {
-    nonisolated(unsafe) public internal(set) static var isEnabled = true
+    @TaskLocal static var recording = true
+    @TaskLocal static var constantWeights = false
+
+    public static var isEnabled: Bool { recording }
+
+    /// Inside `inference`: a promise that no weight changes, so kernels may keep weights reordered to their
+    /// preferred layout across calls (a loaded model serving many images).
+    public static var weightsAreConstant: Bool { constantWeights }
 
     /// Runs `body` without recording: for inference and for parameter updates.
     @discardableResult
     public static func noGrad<T>(_ body: () throws -> T) rethrows -> T {
-        let saved = isEnabled
-        isEnabled = false
-        defer { isEnabled = saved }
-        return try body()
+        try $recording.withValue(false) { try body() }
     }
-}
 
-extension GradMode {
-    nonisolated(unsafe) public private(set) static var weightsAreConstant = false
-
-    /// Runs inference with a promise that no weight changes inside `body`: kernels may then keep weights
-    /// reordered to their preferred layout across calls (a loaded model serving many images).
+    /// Runs inference without recording, with constant weights (see `weightsAreConstant`).
     @discardableResult
     public static func inference<T>(_ body: () throws -> T) rethrows -> T {
-        let saved = (isEnabled, weightsAreConstant)
-        isEnabled = false
-        weightsAreConstant = true
-        defer { (isEnabled, weightsAreConstant) = saved }
-        return try body()
+        try $recording.withValue(false) { try $constantWeights.withValue(true) { try body() } }
     }
 }
 

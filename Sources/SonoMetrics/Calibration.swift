@@ -99,7 +99,7 @@ public enum TemperatureScaling {
     }
 }
 
-func escapeXML(_ s: String) -> String {
+public func escapeXML(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         .replacingOccurrences(of: "\"", with: "&quot;")
 }

@@ -131,7 +131,7 @@ public struct ClassificationReport: Codable, Sendable, Equatable {
     }
 
     /// Index of the largest score; ties go to the lower index and NaN never wins.
-    static func argmax(_ row: [Float]) -> Int {
+    public static func argmax(_ row: [Float]) -> Int {
         var best = 0
         var bestScore = -Float.infinity
         for (i, score) in row.enumerated() where score > bestScore {
