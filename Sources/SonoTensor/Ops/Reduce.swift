@@ -80,13 +80,7 @@ func reduceAxisKernel(_ x: UnsafeMutablePointer<Float>, _ outer: Int, _ n: Int, 
             let dst = out + idx
             for k in 0..<n {
                 let src = x + (o * n + k) * inner + i0
-                var j = 0
-                while j + 16 <= len {
-                    let v = UnsafeRawPointer(src + j).loadUnaligned(as: V16.self) + UnsafeRawPointer(dst + j).loadUnaligned(as: V16.self)
-                    UnsafeMutableRawPointer(dst + j).storeBytes(of: v, as: V16.self)
-                    j += 16
-                }
-                while j < len { dst[j] += src[j]; j += 1 }
+                InPlace.accumulate(len, src, into: dst)
             }
             idx += len
         }

@@ -1,9 +1,8 @@
 import SonoKernels
 /// Softmax and log-softmax along one axis, numerically stable (the maximum along the axis is subtracted
 /// before exp). The tensor is seen as [outer, n, inner] around the axis, i.e. outer·inner "lines" of n values.
-/// SIMD runs across 16 lines at once while stepping along the axis, so exp/log are always vectorised:
-/// for an inner axis (the channel axis of [N, C, H, W]) 16 neighbouring positions load as one vector; for the
-/// last axis (inner == 1, [N, K] logits) the 16 rows are gathered lane by lane.
+/// SIMD runs across a vector of lines at once while stepping along the axis (`AxisLanes`, SonoKernels), so
+/// exp/log are always vectorised.
 extension Tensor {
     /// exp(x − max) / Σ exp(x − max) along `axis`; same shape and layout.
     public func softmax(axis: Int) -> Tensor {
@@ -72,49 +71,5 @@ extension Tensor {
         precondition(a >= 0 && a < rank && shape[a] > 0, "\(name): axis \(axis) out of range for shape \(shape)")
         let lanes = AxisLanes(outer: shape[..<a].reduce(1, *), n: shape[a], inner: shape[(a + 1)...].reduce(1, *))
         return (contiguousPlain(), lanes)
-    }
-}
-
-/// A plain [outer, n, inner] buffer as blocks of up to 16 lines; each block reads and writes one vector per
-/// step k along the axis. Unused lanes of a partial block read zeros and are never stored.
-struct AxisLanes {
-    let outer: Int, n: Int, inner: Int
-
-    struct Block {
-        /// Offset of lane 0's element k = 0; `gathered` blocks hold 16 rows of a last-axis reduction.
-        let base: Int, width: Int, stride: Int, gathered: Bool
-
-        @inline(__always) func load(_ p: UnsafeMutablePointer<Float>, _ k: Int) -> V16 {
-            if !gathered { return Elementwise.loadPartial(p, base + k * stride, width) }
-            var v = V16()
-            for j in 0..<width { v[j] = p[base + j * stride + k] }
-            return v
-        }
-
-        @inline(__always) func store(_ v: V16, _ p: UnsafeMutablePointer<Float>, _ k: Int) {
-            if !gathered { Elementwise.storePartial(v, p, base + k * stride, width); return }
-            for j in 0..<width { p[base + j * stride + k] = v[j] }
-        }
-    }
-
-    /// Runs `body` on every block, in parallel over blocks.
-    @inline(__always)
-    func forEachBlock(_ body: (Block) -> Void) {
-        let (outer, n, inner) = (self.outer, self.n, self.inner)
-        if inner == 1 {
-            // lines are whole rows of n: lane j is row 16b + j, its element k at (16b + j)·n + k
-            let blocks = (outer + 15) / 16
-            Parallel.forRanges(blocks, minChunk: Swift.max(1, 2048 / Swift.max(n, 1))) { r in
-                for b in r { body(Block(base: b * 16 * n, width: Swift.min(16, outer - b * 16), stride: n, gathered: true)) }
-            }
-            return
-        }
-        let perOuter = (inner + 15) / 16
-        Parallel.forRanges(outer * perOuter, minChunk: Swift.max(1, 2048 / Swift.max(n, 1))) { r in
-            for id in r {
-                let o = id / perOuter, i0 = (id % perOuter) * 16
-                body(Block(base: o * n * inner + i0, width: Swift.min(16, inner - i0), stride: inner, gathered: false))
-            }
-        }
     }
 }
