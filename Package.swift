@@ -51,36 +51,36 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("tiff")]),
 
         // MARK: - Utilities every layer shares
-        .target(name: "SonoBase", swiftSettings: swift5 + optimized),
+        .target(name: "SonoBase", exclude: ["README.md"], swiftSettings: swift5 + optimized),
 
         // MARK: - Engine
         // Hot element-wise kernels compiled once per vector width (AVX-512 or the baseline), chosen at run time.
         .target(name: "CVectorKernels", path: "Sources/CVectorKernels", cSettings: cBaseline),
-        .target(name: "SonoKernels", dependencies: ["COneDNN", "CVectorKernels"], swiftSettings: swift5 + optimized),
-        .target(name: "SonoTensor", dependencies: ["SonoKernels", "SonoBase"], swiftSettings: swift5 + optimized),
-        .target(name: "SonoNN", dependencies: ["SonoTensor", "SonoBase"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoKernels", dependencies: ["COneDNN", "CVectorKernels"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoTensor", dependencies: ["SonoKernels", "SonoBase"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoNN", dependencies: ["SonoTensor", "SonoBase"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
 
         // MARK: - Images and data
-        .target(name: "SonoImaging", dependencies: ["CImageCodecs", "CDicom", "SonoBase"], swiftSettings: swift5 + optimized),
-        .target(name: "SonoData", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoImaging", dependencies: ["CImageCodecs", "CDicom", "SonoBase"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoData", dependencies: ["SonoImaging", "SonoBase"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
 
         // MARK: - Metrics: Dice & co, measurements, calibration, bootstrap CIs; no model, no pipeline
-        .target(name: "SonoMetrics", dependencies: ["SonoImaging", "SonoBase"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoMetrics", dependencies: ["SonoImaging", "SonoBase"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
 
         // MARK: - Models, pipeline, CLI
-        .target(name: "SonoModels", dependencies: ["SonoNN", "SonoTensor", "SonoBase"], swiftSettings: swift5 + optimized),
+        .target(name: "SonoModels", dependencies: ["SonoNN", "SonoTensor", "SonoBase"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         .target(name: "SonoPipeline", dependencies: [
             "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ],
-                swiftSettings: swift5 + optimized),
+                exclude: ["README.md"], swiftSettings: swift5 + optimized),
         .executableTarget(name: "sonoseg", dependencies: [
             "CCPUCheck", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: swift5 + optimized),
+        ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // libFuzzer target (`make libfuzzer`); a plain build replays files given as arguments (CFuzzMain).
         .target(name: "CFuzzMain", path: "Sources/CFuzzMain"),
         .executableTarget(name: "sonoseg-libfuzzer", dependencies: ["CFuzzMain", "SonoPipeline", "SonoImaging"],
-                          swiftSettings: swift5 + optimized + [.unsafeFlags(["-parse-as-library"])]),
+                          exclude: ["README.md"], swiftSettings: swift5 + optimized + [.unsafeFlags(["-parse-as-library"])]),
 
         // MARK: - Tests
         // Helpers every test target shares (finite-difference gradient checks, PyTorch golden files).
