@@ -7,19 +7,26 @@ public enum InPlace {
     /// Chunks below this run on the calling thread: dispatch costs more than updating 16k floats.
     public static let minChunk = 16_384
 
+    /// Calls `body(i, n)` for each vector slice [i, i + n) of [0, count), slices spread over the cores.
+    @inlinable @inline(__always)
+    static func slices(_ count: Int, _ body: (_ i: Int, _ n: Int) -> Void) {
+        Parallel.forRanges(count, minChunk: minChunk) { r in
+            var i = r.lowerBound
+            while i < r.upperBound {
+                body(i, min(V16.scalarCount, r.upperBound - i))
+                i += V16.scalarCount
+            }
+        }
+    }
+
     /// θ ← f(θ, g)
     @inlinable @inline(__always)
     public static func update(_ count: Int, _ theta: UnsafeMutablePointer<Float>, _ grad: UnsafePointer<Float>,
                               _ f: (inout V16, V16) -> Void) {
-        Parallel.forRanges(count, minChunk: minChunk) { r in
-            var i = r.lowerBound
-            while i < r.upperBound {
-                let n = min(V16.scalarCount, r.upperBound - i)
-                var t = Elementwise.load(theta, i, n)
-                f(&t, Elementwise.load(grad, i, n))
-                Elementwise.store(t, theta, i, n)
-                i += V16.scalarCount
-            }
+        slices(count) { i, n in
+            var t = Elementwise.load(theta, i, n)
+            f(&t, Elementwise.load(grad, i, n))
+            Elementwise.store(t, theta, i, n)
         }
     }
 
@@ -27,53 +34,29 @@ public enum InPlace {
     @inlinable @inline(__always)
     public static func update(_ count: Int, _ theta: UnsafeMutablePointer<Float>, _ grad: UnsafePointer<Float>,
                               _ s: UnsafeMutablePointer<Float>, _ f: (inout V16, V16, inout V16) -> Void) {
-        Parallel.forRanges(count, minChunk: minChunk) { r in
-            var i = r.lowerBound
-            while i < r.upperBound {
-                let n = min(V16.scalarCount, r.upperBound - i)
-                var t = Elementwise.load(theta, i, n), a = Elementwise.load(s, i, n)
-                f(&t, Elementwise.load(grad, i, n), &a)
-                Elementwise.store(t, theta, i, n)
-                Elementwise.store(a, s, i, n)
-                i += V16.scalarCount
-            }
+        slices(count) { i, n in
+            var t = Elementwise.load(theta, i, n), a = Elementwise.load(s, i, n)
+            f(&t, Elementwise.load(grad, i, n), &a)
+            Elementwise.store(t, theta, i, n)
+            Elementwise.store(a, s, i, n)
         }
     }
 
-    /// (θ, s1, s2) ← f(θ, g, s1, s2): two state buffers (Adam's moments).
+    /// (θ, s1, s2) ← f(θ, g, s1, s2): two state buffers (Adam's moments); `serial` runs on the calling
+    /// thread (one row of an embedding table, its rows already spread over the cores).
     @inlinable @inline(__always)
     public static func update(_ count: Int, _ theta: UnsafeMutablePointer<Float>, _ grad: UnsafePointer<Float>,
-                              _ s1: UnsafeMutablePointer<Float>, _ s2: UnsafeMutablePointer<Float>,
+                              _ s1: UnsafeMutablePointer<Float>, _ s2: UnsafeMutablePointer<Float>, serial: Bool = false,
                               _ f: (inout V16, V16, inout V16, inout V16) -> Void) {
-        Parallel.forRanges(count, minChunk: minChunk) { r in
-            var i = r.lowerBound
-            while i < r.upperBound {
-                let n = min(V16.scalarCount, r.upperBound - i)
-                var t = Elementwise.load(theta, i, n), a = Elementwise.load(s1, i, n), b = Elementwise.load(s2, i, n)
-                f(&t, Elementwise.load(grad, i, n), &a, &b)
-                Elementwise.store(t, theta, i, n)
-                Elementwise.store(a, s1, i, n)
-                Elementwise.store(b, s2, i, n)
-                i += V16.scalarCount
-            }
-        }
-    }
-
-    /// One row of `d` floats of θ and two state buffers, from its gradient `g` (the sparse form of the above).
-    @inlinable @inline(__always)
-    public static func updateRow(_ d: Int, _ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                                 _ s1: UnsafeMutablePointer<Float>, _ s2: UnsafeMutablePointer<Float>,
-                                 _ f: (inout V16, V16, inout V16, inout V16) -> Void) {
-        var i = 0
-        while i < d {
-            let n = min(V16.scalarCount, d - i)
+        func slice(_ i: Int, _ n: Int) {
             var t = Elementwise.load(theta, i, n), a = Elementwise.load(s1, i, n), b = Elementwise.load(s2, i, n)
-            f(&t, Elementwise.load(g, i, n), &a, &b)
+            f(&t, Elementwise.load(grad, i, n), &a, &b)
             Elementwise.store(t, theta, i, n)
             Elementwise.store(a, s1, i, n)
             Elementwise.store(b, s2, i, n)
-            i += V16.scalarCount
         }
+        guard serial else { return slices(count, slice) }
+        for i in stride(from: 0, to: count, by: V16.scalarCount) { slice(i, min(V16.scalarCount, count - i)) }
     }
 
     /// dst[0..<len] += src[0..<len] (rows of a reduction added into their output).

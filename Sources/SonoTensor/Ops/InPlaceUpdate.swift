@@ -51,7 +51,7 @@ extension Tensor {
                 let off = rows[k] * d
                 precondition(gradients[k].count == d, "updateRows: gradient \(k) has \(gradients[k].count) values, rows have \(d)")
                 gradients[k].withUnsafeBufferPointer { g in
-                    InPlace.updateRow(d, theta + off, g.baseAddress!, p1 + off, p2 + off) { f(k, &$0, $1, &$2, &$3) }
+                    InPlace.update(d, theta + off, g.baseAddress!, p1 + off, p2 + off, serial: true) { f(k, &$0, $1, &$2, &$3) }
                 }
             }
         }
