@@ -38,6 +38,18 @@ public enum Overlay {
 }
 
 extension Image {
+    /// `mask`'s outline (2 pixels wide) in `colour`; `dashed` draws 4-pixel dashes (a candidate, not a finding).
+    /// RGB images of the mask's size only.
+    public mutating func drawOutline(_ mask: Mask, colour: RGB, dashed: Bool = false) {
+        guard channels == 3, mask.width == width, mask.height == height, case var .uint8(p) = pixels else { return }
+        let edge = mask.outline(thickness: 2)
+        for i in 0..<(width * height) where edge.pixels[i] != 0 {
+            if dashed && ((i % width) / 4 + (i / width) / 4) % 2 == 1 { continue }
+            p[i * 3] = colour.r; p[i * 3 + 1] = colour.g; p[i * 3 + 2] = colour.b
+        }
+        pixels = .uint8(p)
+    }
+
     /// A 2-pixel-wide straight line between two points (pixel coordinates) in `colour`, clipped to the image;
     /// RGB images only.
     public mutating func drawLine(from a: (Double, Double), to b: (Double, Double), colour: RGB) {

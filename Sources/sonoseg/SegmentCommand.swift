@@ -42,9 +42,20 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Diagnosis bundle: lesion presence, benign/malignant, BI-RADS (default: the bundled models/diagnosis).", valueName: "folder"))
     var diagnosis: String?
     @Flag(help: "Outline only: no lesion presence, pathology or BI-RADS.") var noDiagnosis = false
+    @Option(help: ArgumentHelp("Lesion-presence cut-off on the calibrated probability (default: the bundle's). Below it the mask is empty and the segmenter's outline is kept as STEM_candidate_mask.png.", valueName: "p"))
+    var presenceThreshold: Double?
+    @Flag(help: "Add this run's rows to the summary an earlier run left in --out (its files are never overwritten); without it such a folder is refused.")
+    var append = false
     @Option(help: ArgumentHelp("Also write STEM_mask_hires.png, STEM_prob_hires.png and STEM_overlay_hires.png at a factor of the input's size (4x) or at WxH. An implicit model reads its field at every output pixel; a U-Net's probability is resized bilinearly.", valueName: "4x|WxH"))
     var resolution: String?
     @OptionGroup var threading: ThreadOptions
+
+    func validate() throws {
+        if let presenceThreshold, !(0...1).contains(presenceThreshold) {
+            throw ValidationError("--presence-threshold must be in 0-1, got \(presenceThreshold)")
+        }
+        if presenceThreshold != nil && noDiagnosis { throw ValidationError("--presence-threshold needs the diagnosis; drop --no-diagnosis") }
+    }
 
     func run() throws {
         threading.apply()
@@ -61,6 +72,7 @@ struct SegmentCommand: ParsableCommand {
         options.pixelSpacingMM = spacing
         (options.maxPixels, options.onError) = (maxPixels, onError)
         options.highResolution = try resolution.map(OutputResolution.init(parsing:))
+        (options.presenceThreshold, options.append) = (presenceThreshold, append)
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
         let rows = try segment(images, model: loaded, options: options, diagnoser: try diagnoser(log: log),

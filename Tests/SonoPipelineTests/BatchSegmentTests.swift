@@ -1,4 +1,5 @@
 import Foundation
+import SonoBase
 import SonoData
 import SonoImaging
 import XCTest
@@ -8,10 +9,12 @@ import XCTest
 /// Every good file gets its own results, the broken one is named, nothing overwrites anything.
 final class BatchSegmentTests: XCTestCase {
     func testOutputNamesNeverCollide() {
-        let urls = ["/d/b22.jpg", "/d/b22.bmp", "/d/nest/a/x.png", "/d/nest/b/x.png", "/d/solo.png"].map { URL(fileURLWithPath: $0) }
-        XCTAssertEqual(outputNames(urls), ["b22-jpg", "b22-bmp", "a/x", "b/x", "solo"])
-        let deep = ["/p/q/r/x.png", "/s/q/r/x.png"].map { URL(fileURLWithPath: $0) }
-        XCTAssertEqual(outputNames(deep), ["p/q/r/x", "s/q/r/x"])
+        let inputs = ["b22.jpg", "b22.bmp", "nest/a/x.png", "nest/b/x.png", "solo.png", "a.png", "a.PNG", "A.png"]
+            .map { SegmentInput(url: URL(fileURLWithPath: "/d/" + $0), relativePath: $0) }
+        XCTAssertEqual(outputNames(inputs), ["b22-jpg", "b22-bmp", "nest/a/x", "nest/b/x", "solo", "a-png", "a-png-2", "A-png-3"])
+        XCTAssertEqual(Set(outputNames(inputs).map { $0.lowercased() }).count, inputs.count, "unique even on a case-folding file system")
+        // files given directly are named by their file name, never by their absolute path
+        XCTAssertEqual(outputNames(["/p/q/r/x.png", "/s/q/r/y.png"].map { SegmentInput(URL(fileURLWithPath: $0)) }), ["x", "y"])
     }
 
     func testARecursiveBatchWritesEveryGoodImageAndNamesTheRest() throws {
@@ -39,20 +42,28 @@ final class BatchSegmentTests: XCTestCase {
         XCTAssertEqual(try collectImages([root.appendingPathComponent("in")], log: { _ in }).count, 5, "without --recursive only the top folder")
 
         var options = SegmentOptions()
+        let stoppedRun = root.appendingPathComponent("stopped")
+        XCTAssertThrowsError(try segment(images, model: try loadSegmenter(try DefaultModel.locate()), options: options, out: stoppedRun, log: { _ in }))
+        // the run that stopped at the broken file still says what it did and what it did not
+        let stopped = try CSVTable(contentsOf: stoppedRun.appendingPathComponent("stopped.csv"))
+        XCTAssertEqual(stopped.rows.first?[0], "bad.dcm", "the first unreadable file in listing order")
+        XCTAssertEqual(stopped.rows.first?[1], "failed")
+        XCTAssertEqual(stopped.rows.dropFirst().map { $0[1] }, Array(repeating: "not reached", count: stopped.rows.count - 1))
+        let done = try JSONFiles.read([LesionSummary].self, from: stoppedRun.appendingPathComponent("summary.json"))
+        XCTAssertEqual(done.count + stopped.rows.count, images.count, "every input is either a row or listed")
         let out = root.appendingPathComponent("out")
-        XCTAssertThrowsError(try segment(images, model: try loadSegmenter(try DefaultModel.locate()), options: options, out: out, log: { _ in }))
         options.onError = .skip
         options.pixelSpacingMM = 0.5   // for the files without a calibration of their own
         let rows = try segment(images, model: try loadSegmenter(try DefaultModel.locate()), options: options, out: out, log: { _ in })
-        XCTAssertEqual(rows.map(\.image).sorted(), ["IM0001", "cine.dcm", "cine.dcm", "cine.dcm", "in/x.png", "nest/x.png", "y.png", "y.tif"])
+        XCTAssertEqual(rows.map(\.input).sorted(), ["IM0001", "cine.dcm", "cine.dcm", "cine.dcm", "nest/x.png", "nest/y.png", "x.png", "y.tif"])
         XCTAssertEqual(rows.filter { $0.image == "cine.dcm" }.map(\.frame), [1, 2, 3])
         for r in rows where r.image == "IM0001" || r.image == "cine.dcm" {
             XCTAssertNotNil(r.maxDiameterMM, "mm from the file")
             XCTAssertEqual(r.spacingSource, r.image == "IM0001" ? "ultrasound regions" : "pixel spacing")
         }
-        XCTAssertEqual(rows.first { $0.image == "y.png" }?.spacingSource, "--spacing")
-        for file in ["in/x_mask.png", "nest/x_mask.png", "y-png_mask.png", "y-tif_mask.png", "IM0001_overlay.png", "cine_f001_mask.png",
-                     "cine_f003_mask.png", "summary.csv", "skipped.csv"] {
+        XCTAssertEqual(rows.first { $0.input == "nest/y.png" }?.spacingSource, "--spacing")
+        for file in ["x_mask.png", "nest/x_mask.png", "nest/y_mask.png", "y_mask.png", "IM0001_overlay.png", "cine_f001_mask.png",
+                     "cine_f003_mask.png", "summary.csv", "lesions.csv", "README.txt", "skipped.csv"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
         }
         let skipped = try String(contentsOf: out.appendingPathComponent("skipped.csv"), encoding: .utf8)

@@ -54,6 +54,12 @@ final class HelpTests: XCTestCase {
           --diagnosis <folder>    Diagnosis bundle: lesion presence, benign/malignant, BI-RADS (default: the bundled
                                   models/diagnosis).
           --no-diagnosis          Outline only: no lesion presence, pathology or BI-RADS.
+          --presence-threshold <p>
+                                  Lesion-presence cut-off on the calibrated probability (default: the bundle's).
+                                  Below it the mask is empty and the segmenter's outline is kept as
+                                  STEM_candidate_mask.png.
+          --append                Add this run's rows to the summary an earlier run left in --out (its files are
+                                  never overwritten); without it such a folder is refused.
           --resolution <4x|WxH>   Also write STEM_mask_hires.png, STEM_prob_hires.png and STEM_overlay_hires.png at a
                                   factor of the input's size (4x) or at WxH. An implicit model reads its field at
                                   every output pixel; a U-Net's probability is resized bilinearly.

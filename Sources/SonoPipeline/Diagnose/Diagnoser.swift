@@ -16,6 +16,8 @@ public struct Diagnosis: Codable, Sendable, Equatable {
     /// BI-RADS model.
     public var birads: String?
     public var biradsProbability: Double?
+    /// The presence cut-off `lesionPresent` was decided at.
+    public var presenceThreshold: Double?
 
     /// One line for logs and captions: "P(lesion) 0.98, malignant (P(malignant) 0.83), BI-RADS 4 (0.61)".
     public var summary: String {
@@ -24,6 +26,19 @@ public struct Diagnosis: Codable, Sendable, Equatable {
         if let b = birads, let bp = biradsProbability { line += String(format: ", BI-RADS %@ (%.2f)", b, bp) }
         return line
     }
+
+    /// The overlay's line: `summary`, but BI-RADS only where its calibrated probability reaches
+    /// `Diagnosis.biradsCaptionFloor` (a category at 0.3-0.4 over four classes is a guess a reader should not see
+    /// printed on the image; the summary keeps it with its probability).
+    public var caption: String {
+        var line = String(format: "P(lesion) %.2f", lesionProbability)
+        if let p = pathology, let m = malignancyProbability { line += String(format: ", %@ (P(malignant) %.2f)", p, m) }
+        if let b = birads, let bp = biradsProbability, bp >= Self.biradsCaptionFloor { line += String(format: ", BI-RADS %@ (%.2f)", b, bp) }
+        return line
+    }
+
+    /// The calibrated probability below which the overlay leaves BI-RADS out.
+    public static let biradsCaptionFloor = 0.5
 }
 
 /// Classifiers whose class probabilities are averaged, then calibrated by one temperature fitted on
@@ -108,11 +123,14 @@ public final class Diagnoser {
 
     /// The diagnosis of `image` from the segmenter's `probability` map and the `mask` made of it (its largest
     /// region gives the classifiers' window).
-    public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask) throws -> Diagnosis {
+    /// `presenceThreshold` replaces the bundle's cut-off (`presence.threshold`) for this call.
+    public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask, presenceThreshold: Double? = nil) throws -> Diagnosis {
         let features = try PresenceFeatures(image: image, probability: probability, threshold: manifest.segmenterThreshold,
                                             classifier: presenceClassifier)
         let presence = manifest.presence.probability(features)
-        var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= manifest.presence.threshold)
+        let cutoff = presenceThreshold ?? manifest.presence.threshold
+        var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= cutoff)
+        d.presenceThreshold = cutoff
         guard d.lesionPresent, !mask.isEmpty else { d.lesionPresent = false; return d }
         let c = try classifyLesion(image: image, mask: mask)
         let malignant = Double(c.pathology[pathology.classNames.firstIndex(of: "malignant")!])

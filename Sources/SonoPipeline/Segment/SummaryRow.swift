@@ -5,6 +5,7 @@ import SonoBase
 /// One row of `summary.csv` / `summary.json`: one image (or one frame of a multi-frame file). Each field is
 /// written here once: its `CodingKeys` name is the JSON key and the CSV column (`CSVRows`), in this order.
 public struct LesionSummary: Codable, Sendable, Equatable {
+    /// The file's name (`input` below holds its path).
     public var image: String
     /// Frame number (1-based) within a multi-frame file (DICOM cine); nil for a single image.
     public var frame: Int? = nil
@@ -59,6 +60,16 @@ public struct LesionSummary: Codable, Sendable, Equatable {
     public var biradsBySearch: String? = nil
     public var pathologyBySearch: String? = nil
     public var reconstructionLoss: Double? = nil
+    /// The file's path relative to the folder given to `segment` (its name, for a file given directly): names the
+    /// row uniquely and mirrors the output files' names.
+    public var input: String = ""
+    /// The lesion-presence cut-off the diagnosis used; where the calibrated `lesion_probability` fell below it,
+    /// the outline the segmenter drew is not in STEM_mask.png but in STEM_candidate_mask.png, with its area here
+    /// (nil: nothing was suppressed).
+    public var presenceThreshold: Double? = nil
+    public var suppressedAreaPixels: Int? = nil
+    /// The run that wrote the row (`--append` adds runs to one summary).
+    public var runID: String? = nil
 
     public struct Box: Codable, Sendable, Equatable, CSVPlaceholder {
         public var x: Int, y: Int, w: Int, h: Int
@@ -77,6 +88,7 @@ public struct LesionSummary: Codable, Sendable, Equatable {
         case model, modelSHA256 = "model_sha256", threshold, sonosegVersion = "sonoseg_version", processedAt = "processed_at"
         case channelsDiffered = "channels_differed", seconds
         case biradsBySearch = "birads_by_search", pathologyBySearch = "pathology_by_search", reconstructionLoss = "reconstruction_loss"
+        case input, presenceThreshold = "presence_threshold", suppressedAreaPixels = "suppressed_area_px", runID = "run_id"
     }
 
     /// A row with no lesion: the CSV header's template, and the start of every row.
@@ -86,10 +98,35 @@ public struct LesionSummary: Codable, Sendable, Equatable {
     }
 }
 
-/// summary.json and summary.csv, atomically: the same rows, the same names.
-func writeSummaries(_ rows: [LesionSummary], to out: URL) throws {
+/// summary.json and summary.csv (a row per image), lesions.json and lesions.csv (a row per lesion), and README.txt
+/// (what the files hold, and the research-use notice), each atomically: the same rows, the same names.
+func writeSummaries(_ rows: [LesionSummary], lesions: [LesionRow], to out: URL) throws {
     try JSONFiles.write(rows, to: out.appendingPathComponent("summary.json"))
     try AtomicFile.write(Data(summaryCSV(rows).utf8), to: out.appendingPathComponent("summary.csv"))
+    try JSONFiles.write(lesions, to: out.appendingPathComponent("lesions.json"))
+    try AtomicFile.write(Data(CSVRows.csv(lesions, template: LesionRow.template).utf8), to: out.appendingPathComponent("lesions.csv"))
+    try AtomicFile.write(Data(SummaryReadme.text.utf8), to: out.appendingPathComponent("README.txt"))
+}
+
+/// README.txt beside every summary: what a reader must know before reading the rows.
+enum SummaryReadme {
+    static let text = """
+    \(ResearchUse.notice) SonoSeg's outlines, measurements and diagnoses are research outputs: they have not
+    been cleared for clinical use and must not guide a patient's care.
+
+    summary.csv / summary.json: one row per image (per frame of a multi-frame file). `input` is the file's path
+    relative to the folder given; its outputs are INPUT-STEM_mask.png, _prob.png, _heatmap.png, _overlay.png.
+    lesion_found is the decision; lesion_probability is the calibrated probability that the image shows a lesion,
+    presence_threshold the cut-off it was compared with. Where it fell below, STEM_mask.png is empty and the
+    outline the segmenter drew is kept in STEM_candidate_mask.png (dashed orange on the overlay), its area in
+    suppressed_area_px. Axes, depth and box are the largest lesion's; components counts the lesions.
+    lesions.csv / lesions.json: one row per connected lesion, largest first, each measured on its own.
+    Sizes are in pixels, and in mm where the file carried a calibration or --spacing gave one (spacing_source).
+    DICOM inputs carry study_instance_uid, series_instance_uid, sop_instance_uid and frame, to trace a row to its
+    examination; no patient name or ID is written.
+    model, model_sha256, threshold, sonoseg_version, processed_at and run_id say how each row was made.
+
+    """
 }
 
 func summaryCSV(_ rows: [LesionSummary]) throws -> String {
