@@ -103,7 +103,7 @@ struct ImplicitSegment: ParsableCommand {
         if let extent, !(extent >= 1 && extent <= 8) { throw ValidationError("--extent must be between 1 and 8, got \(extent)") }
         let segmenter = try latent.segmenter(model)
         segmenter.fit.extent = extent
-        var command = try SegmentCommand.parse(inputs + ["--out", out, "--on-error", onError.rawValue] + (recursive ? ["--recursive"] : [])
+        let command = try SegmentCommand.parse(inputs + ["--out", out, "--on-error", onError.rawValue] + (recursive ? ["--recursive"] : [])
                                                + (largestComponent ? ["--largest-component"] : []) + (noDiagnosis ? ["--no-diagnosis"] : [])
                                                + (spacing.map { ["--spacing", "\($0)"] } ?? []) + (latent.threshold.map { ["--threshold", "\($0)"] } ?? []))
         try command.validate()

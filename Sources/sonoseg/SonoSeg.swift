@@ -13,3 +13,12 @@ struct SonoSeg: ParsableCommand {
         version: SonoSegVersion.current,
         subcommands: [SegmentCommand.self, TrainCommand.self, ClassifyCommand.self, EvaluateCommand.self, CVCommand.self, GridCommand.self, DatasetCommand.self, BenchCommand.self, ImplicitCommand.self, ExportCommand.self, DiagnosisCommand.self, ReportCommand.self, FuzzCommand.self])
 }
+
+extension SonoSeg {
+    /// The entry point: the OpenMP wait policy first (it must be in the environment before libgomp starts), then
+    /// the command line.
+    static func main() {
+        WaitPolicy.ensureChosen()
+        main(nil as [String]?)
+    }
+}

@@ -52,6 +52,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(curves.contains("validation Dice") && curves.contains("train loss") && curves.contains("learning rate"))
         let runReport = try String(contentsOf: try HTMLReport.write(run), encoding: .utf8)
         XCTAssertTrue(runReport.contains("<h2>Training curves</h2>") && runReport.contains("<polyline"))
+        XCTAssertTrue(runReport.contains(ResearchUse.notice), "the report carries the research-use line")
         let samples = try evaluationSamples(path: data.path, split: nil, part: .all)
         let report = try evaluate(model, samples: samples).report
         let eval = run.appendingPathComponent("eval")

@@ -38,6 +38,7 @@ public enum HTMLReport {
         </style></head><body>
         <h1>\(escapeXML(name))</h1>
         <p class="note">SonoSeg \(SonoSegVersion.current) · \(escapeXML(folder.path)) · \(ISO8601DateFormatter().string(from: Date()))</p>
+        <p class="note"><strong>\(escapeXML(ResearchUse.notice))</strong></p>
 
         """
         html += sections.joined(separator: "\n") + "\n</body></html>\n"
