@@ -96,6 +96,47 @@ final class TrustedResultsTests: XCTestCase {
         XCTAssertEqual(stopped.rows.map { [$0[0], $0[1]] }, [["b.png", "failed"], ["c.png", "not reached"]])
     }
 
+    /// A disk that fills up midway (a 256 KiB tmpfs the test mounts; skipped where mounting is not allowed):
+    /// the run stops with the error, and the rows it finished are written, to the output folder if it still can,
+    /// else to a folder of the temporary directory that the log names.
+    func testAFullDiskLosesNoRow() throws {
+        let disk = root.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk.path]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run(); mount.waitUntilExit()
+        try XCTSkipIf(mount.terminationStatus != 0, "mounting a tmpfs needs root")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [disk.path]
+            try? umount.run(); umount.waitUntilExit()
+        }
+        // speckled images do not compress: each image's outputs take tens of KiB
+        var rng = SplitMix64(seed: 5)
+        for k in 0..<12 {
+            try ImageIO.writePNG(GrayImage(width: 96, height: 96, pixels: (0..<(96 * 96)).map { _ in Float(rng.uniform()) }),
+                                 to: root.appendingPathComponent("in/s\(k).png"))
+        }
+        let inputs = try collectImages([root.appendingPathComponent("in")], log: { _ in })
+        var notes: [String] = []
+        XCTAssertThrowsError(try segment(inputs, model: FixedSegmenter.twoBlobs, options: SegmentOptions(), out: disk.appendingPathComponent("out"),
+                                         log: { notes.append($0) }))
+        let written = notes.compactMap { line -> URL? in
+            guard let r = line.range(of: " rows written to ") else { return nil }
+            return URL(fileURLWithPath: String(line[r.upperBound...].prefix { $0 != ";" }.dropLast("/summary.csv".count)))
+        }
+        let folder = try XCTUnwrap(written.first, "\(notes)")
+        defer { if !folder.path.hasPrefix(disk.path) { try? FileManager.default.removeItem(at: folder) } }
+        let rows = try JSONFiles.read([LesionSummary].self, from: folder.appendingPathComponent("summary.json"))
+        let stopped = try CSVTable(contentsOf: folder.appendingPathComponent("stopped.csv"))
+        XCTAssertGreaterThan(rows.count, 0, "some images fit before the disk filled")
+        XCTAssertEqual(rows.count + stopped.rows.count, inputs.count, "every input is a row or listed: \(notes)")
+        XCTAssertEqual(Set(rows.map(\.input)).intersection(stopped.rows.map { $0[0] }), [])
+    }
+
     /// Two lesions are measured apart: the image row carries the largest one's long axis, never one across both,
     /// and lesions.csv a row per lesion.
     func testEachLesionIsMeasuredOnItsOwn() throws {

@@ -143,13 +143,20 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
         for input in inputs[min(failedIndex + 1, inputs.count)...] where !done.contains(input.relativePath) {
             stopped.append(StoppedRow(input: input.relativePath, status: "not reached", reason: ""))
         }
-        do {
-            try writeSummaries(earlier.rows + rows, lesions: earlier.lesions + lesions, to: out)
-            try AtomicFile.write(Data(try CSVRows.csv(stopped, template: StoppedRow(input: "", status: "", reason: "")).utf8),
-                                 to: out.appendingPathComponent("stopped.csv"))
-            log("stopped at \(stopped[0].input): \(rows.count) rows written to \(out.path)/summary.csv; the input that failed and \(stopped.count - 1) not reached are listed in stopped.csv")
-        } catch let second {
-            log("stopped at \(stopped[0].input), and the summary of the \(rows.count) rows done could not be written either: \(second)")
+        // Into the output folder or, where that fails too (a full disk), into a folder of the temporary directory.
+        let fallback = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-stopped-\(runID)")
+        for folder in [out, fallback] {
+            do {
+                try Folders.create(folder)
+                try writeSummaries(earlier.rows + rows, lesions: earlier.lesions + lesions, to: folder)
+                try AtomicFile.write(Data(try CSVRows.csv(stopped, template: StoppedRow(input: "", status: "", reason: "")).utf8),
+                                     to: folder.appendingPathComponent("stopped.csv"))
+                log("stopped at \(stopped[0].input): \(rows.count) rows written to \(folder.path)/summary.csv; the input that failed and "
+                    + "\(stopped.count - 1) not reached are listed in stopped.csv")
+                break
+            } catch let second {
+                log("stopped at \(stopped[0].input); the summary of the \(rows.count) rows done could not be written to \(folder.path): \(second)")
+            }
         }
         throw error
     }
