@@ -39,6 +39,16 @@ void register_codecs() {
 
 // Millimetres per pixel: the first ultrasound region calibrated in cm (units code 3), else Pixel Spacing, else
 // Imager Pixel Spacing (both "row\column" in mm).
+// The three UIDs that name an instance in a PACS; a value longer than a UID may be (64) is cut, never overflowed.
+void find_uids(DcmDataset *ds, SonoDicomImage *out) {
+    const struct { DcmTagKey key; char *dst; } uids[] = {
+        {DCM_StudyInstanceUID, out->study_uid}, {DCM_SeriesInstanceUID, out->series_uid}, {DCM_SOPInstanceUID, out->sop_uid}};
+    for (const auto &u : uids) {
+        const char *value = nullptr;
+        if (ds->findAndGetString(u.key, value).good() && value) std::snprintf(u.dst, sizeof out->sop_uid, "%s", value);
+    }
+}
+
 void find_spacing(DcmDataset *ds, SonoDicomImage *out) {
     DcmItem *region = nullptr;
     for (unsigned long i = 0; ds->findAndGetSequenceItem(DCM_SequenceOfUltrasoundRegions, region, (int)i).good() && region; i++) {
@@ -94,6 +104,7 @@ int decode(const uint8_t *data, size_t length, size_t max_pixels, SonoDicomImage
         return 2;
     }
     find_spacing(ds, out);
+    find_uids(ds, out);
     DicomImage image(ds, ds->getOriginalXfer(), CIF_MayDetachPixelData, 0, (unsigned long)declared);
     if (image.getStatus() != EIS_Normal) {
         std::snprintf(error, SONO_DICOM_ERROR_CAPACITY, "unreadable DICOM image (%s)", DicomImage::getString(image.getStatus()));
@@ -150,6 +161,8 @@ extern "C" int sono_write_dicom(const char *path, const uint8_t *pixels, int wid
         char uid[100];
         ds->putAndInsertString(DCM_SOPClassUID, frames > 1 ? UID_UltrasoundMultiframeImageStorage : UID_UltrasoundImageStorage);
         ds->putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+        ds->putAndInsertString(DCM_StudyInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_STUDY_UID_ROOT));
+        ds->putAndInsertString(DCM_SeriesInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_SERIES_UID_ROOT));
         ds->putAndInsertString(DCM_Modality, "US");
         ds->putAndInsertUint16(DCM_Rows, (Uint16)height);
         ds->putAndInsertUint16(DCM_Columns, (Uint16)width);

@@ -10,6 +10,15 @@ public struct Scan: Sendable {
     public var spacingMM: (x: Double, y: Double)?
     /// Where the spacing came from ("ultrasound regions", "pixel spacing", "imager pixel spacing").
     public var spacingSource: String?
+    /// A DICOM file's Study, Series and SOP Instance UIDs (nil for other formats; an absent one is nil).
+    public var uids: DICOMUIDs? = nil
+}
+
+/// What traces a result back to the examination it came from, and nothing that names the patient.
+public struct DICOMUIDs: Sendable, Equatable {
+    public var study: String?
+    public var series: String?
+    public var sopInstance: String?
 }
 
 /// DICOM through DCMTK (CDicom): uncompressed, RLE, JPEG and JPEG-LS pixel data, grey or colour, any number
@@ -34,7 +43,12 @@ public enum DICOMScan {
         }
         let sources = [1: "ultrasound regions", 2: "pixel spacing", 3: "imager pixel spacing"]
         let spacing = decoded.spacing_source > 0 ? (x: decoded.spacing_x, y: decoded.spacing_y) : nil
-        return Scan(format: .dicom, frames: frames, spacingMM: spacing, spacingSource: sources[Int(decoded.spacing_source)])
+        func text<T>(_ field: T) -> String? {
+            let s = withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            return s.isEmpty ? nil : s
+        }
+        let uids = DICOMUIDs(study: text(decoded.study_uid), series: text(decoded.series_uid), sopInstance: text(decoded.sop_uid))
+        return Scan(format: .dicom, frames: frames, spacingMM: spacing, spacingSource: sources[Int(decoded.spacing_source)], uids: uids)
     }
 }
 

@@ -62,6 +62,13 @@ final class BatchSegmentTests: XCTestCase {
             XCTAssertEqual(r.spacingSource, r.image == "IM0001" ? "ultrasound regions" : "pixel spacing")
         }
         XCTAssertEqual(rows.first { $0.input == "nest/y.png" }?.spacingSource, "--spacing")
+        // a DICOM row traces back to its instance (and frame); other formats carry no UIDs
+        for r in rows {
+            let dicom = r.input == "IM0001" || r.input == "cine.dcm"
+            XCTAssertEqual(r.sopInstanceUID != nil, dicom, r.input)
+            if dicom { XCTAssertTrue(r.sopInstanceUID!.allSatisfy { $0.isNumber || $0 == "." }, r.sopInstanceUID!) }
+        }
+        XCTAssertEqual(Set(rows.filter { $0.input == "cine.dcm" }.map(\.sopInstanceUID)).count, 1, "one instance, three frames")
         for file in ["x_mask.png", "nest/x_mask.png", "nest/y_mask.png", "y_mask.png", "IM0001_overlay.png", "cine_f001_mask.png",
                      "cine_f003_mask.png", "summary.csv", "lesions.csv", "README.txt", "skipped.csv"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)

@@ -22,6 +22,11 @@ typedef struct {
     double spacing_x;
     double spacing_y;
     int spacing_source;
+    /// Study, Series and SOP Instance UIDs ("" when absent): what traces a result back to its examination.
+    /// No patient attribute is read.
+    char study_uid[68];
+    char series_uid[68];
+    char sop_uid[68];
 } SonoDicomImage;
 
 enum { SONO_DICOM_ERROR_CAPACITY = 256 };

@@ -62,7 +62,7 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
     let modelName = model.url.deletingLastPathComponent().lastPathComponent + "/" + model.url.lastPathComponent
     /// One frame waiting for the model: where it came from and what its row needs.
     struct Frame { var input: SegmentInput; var index: Int; var stem: String; var frame: Int?; var grey: GrayConversion
-                   var spacing: PixelSpacing?; var spacingSource: String? }
+                   var spacing: PixelSpacing?; var spacingSource: String?; var uids: DICOMUIDs? }
     var pending: [Frame] = []
 
     func flush() throws {
@@ -92,6 +92,7 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
                                         postprocessing: options.postprocessing, out: out)
             }
             (row.frame, row.spacingSource) = (f.frame, f.spacingSource)
+            (row.studyInstanceUID, row.seriesInstanceUID, row.sopInstanceUID) = (f.uids?.study, f.uids?.series, f.uids?.sopInstance)
             (row.className, row.classProbability) = (head?.label, head.map { Double($0.probability) })
             (row.biradsBySearch, row.pathologyBySearch) = (prediction.biradsBySearch?.label, prediction.pathologyBySearch?.label)
             row.reconstructionLoss = prediction.reconstructionLoss
@@ -129,7 +130,7 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
             let multi = scan.frames.count > 1
             for (j, frame) in scan.frames.enumerated() {
                 pending.append(Frame(input: input, index: k, stem: multi ? name + String(format: "_f%03d", j + 1) : name, frame: multi ? j + 1 : nil,
-                                     grey: GrayConversion(frame), spacing: spacing, spacingSource: spacingSource))
+                                     grey: GrayConversion(frame), spacing: spacing, spacingSource: spacingSource, uids: scan.uids))
                 if pending.count >= model.preferredBatch { try flush() }
             }
         }

@@ -70,6 +70,11 @@ public struct LesionSummary: Codable, Sendable, Equatable {
     public var suppressedAreaPixels: Int? = nil
     /// The run that wrote the row (`--append` adds runs to one summary).
     public var runID: String? = nil
+    /// A DICOM input's Study, Series and SOP Instance UIDs (with `frame`, the row's place in the examination);
+    /// no patient name or ID is ever written.
+    public var studyInstanceUID: String? = nil
+    public var seriesInstanceUID: String? = nil
+    public var sopInstanceUID: String? = nil
 
     public struct Box: Codable, Sendable, Equatable, CSVPlaceholder {
         public var x: Int, y: Int, w: Int, h: Int
@@ -89,6 +94,7 @@ public struct LesionSummary: Codable, Sendable, Equatable {
         case channelsDiffered = "channels_differed", seconds
         case biradsBySearch = "birads_by_search", pathologyBySearch = "pathology_by_search", reconstructionLoss = "reconstruction_loss"
         case input, presenceThreshold = "presence_threshold", suppressedAreaPixels = "suppressed_area_px", runID = "run_id"
+        case studyInstanceUID = "study_instance_uid", seriesInstanceUID = "series_instance_uid", sopInstanceUID = "sop_instance_uid"
     }
 
     /// A row with no lesion: the CSV header's template, and the start of every row.
