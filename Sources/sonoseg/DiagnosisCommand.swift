@@ -50,7 +50,7 @@ struct DiagnosisCommand: ParsableCommand {
             print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("diagnosis.md"), encoding: .utf8))
             if let fitOn {
                 let study = try ShapeHeadStudy(fit: fitOn, score: e)
-                try AtomicFile.write(Data(study.markdown.utf8), to: URL(fileURLWithPath: out).appendingPathComponent("shape-head.md"))
+                try study.write(to: URL(fileURLWithPath: out))
                 print(study.markdown)
             }
         }

@@ -169,18 +169,7 @@ struct ImplicitInpaint: ParsableCommand {
             print(String(format: "mean absolute error inside the box: %.4f (fraction of the intensity range); results in %@", error, out))
             return
         }
-        var csv = "image,hidden_pixels\n", found = 0
-        for path in images {
-            let url = URL(fileURLWithPath: path)
-            let hidden = try m.map { try inpaintAnnotations(url, model: $0, options: options, out: folder) }
-                ?? AnnotationDetector().detect(try ImageIO.read(url))
-            let count = hidden.pixels.reduce(0) { $0 + Int($1) }
-            if count > 0 { found += 1 }
-            try ImageIO.writePNG(hidden, to: folder.appendingPathComponent(url.deletingPathExtension().lastPathComponent + "_annotations.png"))
-            csv += CSVField.escape(url.lastPathComponent) + ",\(count)\n"
-            stderrLog("\(url.lastPathComponent): \(count) annotation pixels hidden")
-        }
-        try AtomicFile.write(Data(csv.utf8), to: folder.appendingPathComponent("annotations.csv"))
+        let found = try inpaintAnnotations(images.map { URL(fileURLWithPath: $0) }, model: m, options: options, out: folder, log: stderrLog)
         print("\(images.count) images, \(found) with annotations; results in \(out)")
     }
 }

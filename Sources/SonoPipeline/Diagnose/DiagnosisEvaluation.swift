@@ -155,6 +155,11 @@ public struct ShapeHeadStudy: Sendable {
                                              labels: labels, classNames: ["benign", "malignant"], positiveClass: 1)
     }
 
+    /// shape-head.md in `folder`, atomically.
+    public func write(to folder: URL) throws {
+        try AtomicFile.write(Data(markdown.utf8), to: folder.appendingPathComponent("shape-head.md"))
+    }
+
     public var markdown: String {
         var md = "## Variant (e): ensemble logit + lesion shape (logistic regression)\n\n"
         md += String(format: "Fitted on the first evaluation's lesion images; 5-fold cross-validated AUC there: ensemble logit alone %.3f, with shape %.3f.\n\n",

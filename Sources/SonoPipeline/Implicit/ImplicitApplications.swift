@@ -34,6 +34,26 @@ public func inpaintAnnotations(_ url: URL, detector: AnnotationDetector = Annota
     return hidden
 }
 
+/// `sonoseg implicit inpaint --auto`: for each image, the burned-in annotations `AnnotationDetector` finds are
+/// written as STEM_annotations.png and, with a `model`, hidden and filled from it (`inpaintAnnotations`);
+/// annotations.csv lists the hidden pixels per image. Returns how many images had any.
+public func inpaintAnnotations(_ urls: [URL], model: ImplicitModel?, options: InpaintOptions, out: URL,
+                               log: (String) -> Void) throws -> Int {
+    try Folders.create(out)
+    var csv = "image,hidden_pixels\n", found = 0
+    for url in urls {
+        let hidden = try model.map { try inpaintAnnotations(url, model: $0, options: options, out: out) }
+            ?? AnnotationDetector().detect(try ImageIO.read(url))
+        let count = hidden.pixels.reduce(0) { $0 + Int($1) }
+        if count > 0 { found += 1 }
+        try ImageIO.writePNG(hidden, to: out.appendingPathComponent(url.deletingPathExtension().lastPathComponent + "_annotations.png"))
+        csv += CSVField.escape(url.lastPathComponent) + ",\(count)\n"
+        log("\(url.lastPathComponent): \(count) annotation pixels hidden")
+    }
+    try AtomicFile.write(Data(csv.utf8), to: out.appendingPathComponent("annotations.csv"))
+    return found
+}
+
 /// Inpainting: hides the pixels of `hidden` (1: hidden, the image's size), fits the latent on the visible pixels
 /// only, and writes STEM_hidden.png (the input with the hidden pixels black), STEM_inpainted.png (the image with
 /// them filled from the network), STEM_reconstruction.png, STEM_mask.png and STEM_overlay.png, all at the image's
