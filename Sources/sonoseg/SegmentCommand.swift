@@ -46,6 +46,9 @@ struct SegmentCommand: ParsableCommand {
     var presenceThreshold: Double?
     @Flag(help: "Add this run's rows to the summary an earlier run left in --out (its files are never overwritten); without it such a folder is refused.")
     var append = false
+    @Option(help: ArgumentHelp("Only this part of the inputs, for a job split over machines: I/N (0-based), or auto to read it from Open MPI, Slurm array or Kubernetes Indexed Job variables. Images go to --out, the summary part to --out/parts/shard-I-of-N; `sonoseg merge` joins the parts.", valueName: "I/N|auto"))
+    var shard: String?
+    @Option(help: "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions).") var shards: Int?
     @Option(help: ArgumentHelp("Also write STEM_mask_hires.png, STEM_prob_hires.png and STEM_overlay_hires.png at a factor of the input's size (4x) or at WxH. An implicit model reads its field at every output pixel; a U-Net's probability is resized bilinearly.", valueName: "4x|WxH"))
     var resolution: String?
     @OptionGroup var threading: ThreadOptions
@@ -73,6 +76,7 @@ struct SegmentCommand: ParsableCommand {
         (options.maxPixels, options.onError) = (maxPixels, onError)
         options.highResolution = try resolution.map(OutputResolution.init(parsing:))
         (options.presenceThreshold, options.append) = (presenceThreshold, append)
+        options.shard = try shard.map { $0 == "auto" ? try Shard.fromScheduler(ProcessInfo.processInfo.environment, shards: shards) : try Shard(parsing: $0) }
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)
         let rows = try segment(images, model: loaded, options: options, diagnoser: try diagnoser(log: log),

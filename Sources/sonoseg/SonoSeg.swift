@@ -11,7 +11,7 @@ struct SonoSeg: ParsableCommand {
         commandName: "sonoseg",
         abstract: "Breast-ultrasound lesion segmentation and diagnosis.",
         version: SonoSegVersion.current,
-        subcommands: [SegmentCommand.self, TrainCommand.self, ClassifyCommand.self, EvaluateCommand.self, CVCommand.self, GridCommand.self, DatasetCommand.self, BenchCommand.self, ImplicitCommand.self, ExportCommand.self, DiagnosisCommand.self, ReportCommand.self, FuzzCommand.self])
+        subcommands: [SegmentCommand.self, TrainCommand.self, ClassifyCommand.self, EvaluateCommand.self, CVCommand.self, GridCommand.self, DatasetCommand.self, BenchCommand.self, ImplicitCommand.self, ExportCommand.self, DiagnosisCommand.self, ReportCommand.self, FuzzCommand.self, MergeCommand.self])
 }
 
 extension SonoSeg {

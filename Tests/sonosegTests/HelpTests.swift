@@ -60,6 +60,12 @@ final class HelpTests: XCTestCase {
                                   STEM_candidate_mask.png.
           --append                Add this run's rows to the summary an earlier run left in --out (its files are
                                   never overwritten); without it such a folder is refused.
+          --shard <I/N|auto>      Only this part of the inputs, for a job split over machines: I/N (0-based), or auto
+                                  to read it from Open MPI, Slurm array or Kubernetes Indexed Job variables. Images
+                                  go to --out, the summary part to --out/parts/shard-I-of-N; `sonoseg merge` joins
+                                  the parts.
+          --shards <shards>       With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's
+                                  completions).
           --resolution <4x|WxH>   Also write STEM_mask_hires.png, STEM_prob_hires.png and STEM_overlay_hires.png at a
                                   factor of the input's size (4x) or at WxH. An implicit model reads its field at
                                   every output pixel; a U-Net's probability is resized bilinearly.

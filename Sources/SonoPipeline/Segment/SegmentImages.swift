@@ -25,6 +25,9 @@ public struct SegmentOptions: Codable, Sendable {
     public var append = false
     /// The lesion-presence cut-off (nil: the diagnosis bundle's own, `presence.threshold`).
     public var presenceThreshold: Double?
+    /// Only this part of the inputs (`--shard I/N`): images into the output folder as usual, the summary part
+    /// into `parts/shard-I-of-N/` for `merge`.
+    public var shard: Shard?
     public init() {}
 }
 
@@ -48,15 +51,20 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
     }
-    let lock = try FolderLock(out, purpose: "segmenting")
+    // A shard keeps its summary apart (and locks only that), so shards share one output folder.
+    let summaryFolder = options.shard?.partFolder(in: out) ?? out
+    let lock = try FolderLock(summaryFolder, purpose: "segmenting")
     defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.threshold
     let provenance = Provenance(model: model, threshold: threshold)
     if let diagnoser, provenance.sha256 != diagnoser.manifest.segmenterSHA256 {
         log("note: \(diagnoser.folder.path) was calibrated on another segmenter's maps; lesion presence probabilities may be off for \(model.url.lastPathComponent)")
     }
+    // Names come from the whole list, so a shard's files are named as the unsharded run names them.
     let names = outputNames(inputs)
-    let earlier = try earlierRun(out, append: options.append, stems: names)
+    let selected = options.shard.map { s in inputs.indices.filter { s.owns(inputs[$0].relativePath) } } ?? Array(inputs.indices)
+    if options.shard != nil && options.append { throw PipelineError.invalidConfig("--append and --shard do not go together: merge the parts instead") }
+    let earlier = try earlierRun(summaryFolder, append: options.append, stems: selected.map { names[$0] }, redoingShard: options.shard != nil)
     let runID = SegmentRun.newID()
     var rows: [LesionSummary] = [], lesions: [LesionRow] = [], skipped: [(String, String)] = []
     let modelName = model.url.deletingLastPathComponent().lastPathComponent + "/" + model.url.lastPathComponent
@@ -113,10 +121,21 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
         pending.removeAll()
     }
 
-    var current = 0
+    var position = 0   // in `selected`
+    func record(complete: Bool, in folder: URL) throws {
+        guard let shard = options.shard else { return }
+        try JSONFiles.write(ShardRecord(shard: shard, inputs: inputs.map(\.relativePath), runID: runID, complete: complete),
+                            to: folder.appendingPathComponent("shard.json"))
+    }
+    func writeSkipped(to folder: URL) throws {
+        guard !skipped.isEmpty else { return }
+        let csv = "file,reason\n" + skipped.map { CSVField.escape($0.0) + "," + CSVField.escape($0.1) }.joined(separator: "\n") + "\n"
+        try AtomicFile.write(Data(csv.utf8), to: folder.appendingPathComponent("skipped.csv"))
+    }
     do {
-        for (k, (input, name)) in zip(inputs, names).enumerated() {
-            current = k
+        for (p, k) in selected.enumerated() {
+            position = p
+            let (input, name) = (inputs[k], names[k])
             let scan: Scan
             do { scan = try ImageIO.readScan(input.url, maxPixels: options.maxPixels) } catch {
                 guard options.onError == .skip else { throw error }
@@ -129,29 +148,36 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
             let spacingSource = scan.spacingSource ?? (options.pixelSpacingMM == nil ? nil : "--spacing")
             let multi = scan.frames.count > 1
             for (j, frame) in scan.frames.enumerated() {
-                pending.append(Frame(input: input, index: k, stem: multi ? name + String(format: "_f%03d", j + 1) : name, frame: multi ? j + 1 : nil,
+                pending.append(Frame(input: input, index: p, stem: multi ? name + String(format: "_f%03d", j + 1) : name, frame: multi ? j + 1 : nil,
                                      grey: GrayConversion(frame), spacing: spacing, spacingSource: spacingSource, uids: scan.uids))
                 if pending.count >= model.preferredBatch { try flush() }
             }
         }
-        current = inputs.count
+        position = selected.count
         try flush()
     } catch {
-        // What was finished is kept and said; the input at fault and those not reached are listed.
-        let done = Set(rows.map(\.input))
-        let failedIndex = pending.first { !done.contains($0.input.relativePath) }?.index ?? current
-        var stopped = [StoppedRow(input: inputs[min(failedIndex, inputs.count - 1)].relativePath, status: "failed", reason: "\(error)")]
-        for input in inputs[min(failedIndex + 1, inputs.count)...] where !done.contains(input.relativePath) {
-            stopped.append(StoppedRow(input: input.relativePath, status: "not reached", reason: ""))
+        // What was finished is kept and said; the input at fault and those not reached are listed. An input with
+        // a row for some of its frames only counts as failed: its rows are kept, and so is the word that it
+        // did not finish.
+        let pendingInputs = Set(pending.map(\.input.relativePath))
+        let done = Set(rows.map(\.input)).subtracting(pendingInputs)
+        let skippedInputs = Set(skipped.map(\.0))
+        let failedPosition = pending.first.map(\.index) ?? min(position, selected.count - 1)
+        var stopped = [StoppedRow(input: inputs[selected[failedPosition]].relativePath, status: "failed", reason: "\(error)")]
+        for k in selected[min(failedPosition + 1, selected.count)...] {
+            let path = inputs[k].relativePath
+            if !done.contains(path) && !skippedInputs.contains(path) { stopped.append(StoppedRow(input: path, status: "not reached", reason: "")) }
         }
-        // Into the output folder or, where that fails too (a full disk), into a folder of the temporary directory.
+        // Into the summary's folder or, where that fails too (a full disk), into a folder of the temporary directory.
         let fallback = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-stopped-\(runID)")
-        for folder in [out, fallback] {
+        for folder in [summaryFolder, fallback] {
             do {
                 try Folders.create(folder)
                 try writeSummaries(earlier.rows + rows, lesions: earlier.lesions + lesions, to: folder)
                 try AtomicFile.write(Data(try CSVRows.csv(stopped, template: StoppedRow(input: "", status: "", reason: "")).utf8),
                                      to: folder.appendingPathComponent("stopped.csv"))
+                try writeSkipped(to: folder)
+                try record(complete: false, in: folder)
                 log("stopped at \(stopped[0].input): \(rows.count) rows written to \(folder.path)/summary.csv; the input that failed and "
                     + "\(stopped.count - 1) not reached are listed in stopped.csv")
                 break
@@ -161,13 +187,13 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
         }
         throw error
     }
-    try writeSummaries(earlier.rows + rows, lesions: earlier.lesions + lesions, to: out)
-    if !skipped.isEmpty {
-        let csv = "file,reason\n" + skipped.map { CSVField.escape($0.0) + "," + CSVField.escape($0.1) }.joined(separator: "\n") + "\n"
-        try AtomicFile.write(Data(csv.utf8), to: out.appendingPathComponent("skipped.csv"))
-        log("\(skipped.count) of \(inputs.count) images skipped (listed in \(out.path)/skipped.csv)")
-    }
+    try writeSummaries(earlier.rows + rows, lesions: earlier.lesions + lesions, to: summaryFolder)
+    try? FileManager.default.removeItem(at: summaryFolder.appendingPathComponent("stopped.csv"))   // a shard redone after a stop
+    try writeSkipped(to: summaryFolder)
+    if !skipped.isEmpty { log("\(skipped.count) of \(selected.count) images skipped (listed in \(summaryFolder.path)/skipped.csv)") }
+    try record(complete: true, in: summaryFolder)
     if !earlier.rows.isEmpty { log("appended \(rows.count) rows (run \(runID)) to the \(earlier.rows.count) of earlier runs in \(out.path)/summary.csv") }
+    if let shard = options.shard { log("shard \(shard): \(selected.count) of \(inputs.count) inputs; its summary part is \(summaryFolder.path); join the parts with `sonoseg merge`") }
     return rows
 }
 
@@ -182,9 +208,17 @@ struct StoppedRow: Codable { var input: String; var status: String; var reason: 
 
 /// What an earlier run left in `out`: nothing, or (with `append`) its rows, after checking that this run's
 /// outputs would overwrite none of its files.
-func earlierRun(_ out: URL, append: Bool, stems: [String]) throws -> (rows: [LesionSummary], lesions: [LesionRow]) {
+/// A shard's part folder that holds a stopped attempt (`redoingShard`) is done again from the start: its rows are
+/// replaced and its images rewritten with the same content.
+func earlierRun(_ out: URL, append: Bool, stems: [String], redoingShard: Bool = false) throws -> (rows: [LesionSummary], lesions: [LesionRow]) {
     let summary = out.appendingPathComponent("summary.json")
     guard FileManager.default.fileExists(atPath: summary.path) else { return ([], []) }
+    if redoingShard {
+        guard FileManager.default.fileExists(atPath: out.appendingPathComponent("stopped.csv").path) else {
+            throw PipelineError.invalidConfig("\(out.path) holds this shard's finished part already; merge the parts, or choose another --out")
+        }
+        return ([], [])
+    }
     let rows: [LesionSummary]
     do { rows = try JSONFiles.read([LesionSummary].self, from: summary) } catch {
         throw PipelineError.unreadable(summary.path, "an earlier run's summary that this version cannot read (\(error)); choose another --out")
