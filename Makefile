@@ -25,6 +25,8 @@ test: bootstrap
 	# The suites that run kernels again with oneDNN capped at AVX2, so an AVX-512 host also checks what an
 	# AVX2-only host computes (on an AVX2-only host both runs take the same path).
 	ONEDNN_MAX_CPU_ISA=AVX2 $(SWIFT) test --skip-build --disable-swift-testing $(KERNEL_SUITES)
+	# The scale-out recipes of docs/scale-out.md as written: mpirun, a Slurm array, a Kubernetes Indexed Job.
+	scripts/check-scale-out.sh .build/debug/sonoseg
 	# Every reader of untrusted bytes, under AddressSanitizer: 20,000 mutated inputs (`make fuzz-asan`: 200,000).
 	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product sonoseg
 	.build-asan/release/sonoseg fuzz --runs 20000
