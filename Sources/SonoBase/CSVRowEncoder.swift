@@ -27,7 +27,9 @@ public enum CSVRows {
     }
 
     /// How numbers are written: enough digits for millimetres and probabilities, and the same for every column.
-    static func format(_ v: Double) -> String { v.isFinite ? String(format: "%.4f", v) : "\(v)" }
+    static func format(_ v: Double) -> String {
+        v.isFinite ? String(format: "%.4f", v) : v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf")   // never "-nan": the sign bit of a NaN means nothing
+    }
 
     final class Sink { var cells: [(column: String, value: String)] = [] }
 

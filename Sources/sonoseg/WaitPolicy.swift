@@ -13,6 +13,9 @@ enum WaitPolicy {
     /// (by the user, or by the first start) or when re-executing is impossible.
     static func ensureChosen() {
         guard ProcessInfo.processInfo.environment[variable] == nil else { return }
+        // Started through the dynamic loader (ld-linux … sonoseg), /proc/self/exe is the loader: carry on as is.
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().lastPathComponent
+        guard !exe.hasPrefix("ld-") else { return }
         setenv(variable, "passive", 1)
         let args = CommandLine.unsafeArgv
         execv("/proc/self/exe", args)

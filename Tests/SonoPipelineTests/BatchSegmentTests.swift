@@ -13,6 +13,10 @@ final class BatchSegmentTests: XCTestCase {
             .map { SegmentInput(url: URL(fileURLWithPath: "/d/" + $0), relativePath: $0) }
         XCTAssertEqual(outputNames(inputs), ["b22-jpg", "b22-bmp", "nest/a/x", "nest/b/x", "solo", "a-png", "a-png-2", "A-png-3"])
         XCTAssertEqual(Set(outputNames(inputs).map { $0.lowercased() }).count, inputs.count, "unique even on a case-folding file system")
+        // a stem that is another's plus the start of an output suffix never writes that one's files
+        let suffixed = ["x.png", "x_candidate.png", "cine.dcm", "cine_f001.png", "cine_f002_extended.png"]
+            .map { SegmentInput(url: URL(fileURLWithPath: "/d/" + $0), relativePath: $0) }
+        XCTAssertEqual(outputNames(suffixed), ["x", "x_candidate-png", "cine", "cine_f001-png", "cine_f002_extended-png"])
         // files given directly are named by their file name, never by their absolute path
         XCTAssertEqual(outputNames(["/p/q/r/x.png", "/s/q/r/y.png"].map { SegmentInput(URL(fileURLWithPath: $0)) }), ["x", "y"])
     }

@@ -63,6 +63,35 @@ final class TrustedResultsTests: XCTestCase {
         XCTAssertEqual(overlays.count, 4)
     }
 
+    /// Two folders given with the same file inside: each row names its own file.
+    func testSameNameUnderTwoFoldersGivesTwoInputs() throws {
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("left"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("right"), withIntermediateDirectories: true)
+        try writeImage("left/img1.png")
+        try writeImage("right/img1.png")
+        let inputs = try collectImages([root.appendingPathComponent("left"), root.appendingPathComponent("right")], log: { _ in })
+        XCTAssertEqual(inputs.map(\.relativePath), ["left/img1.png", "right/img1.png"])
+        XCTAssertEqual(outputNames(inputs), ["left/img1", "right/img1"])
+    }
+
+    /// A run that stopped at a bad file resumes where it stopped once the file is mended: the finished inputs
+    /// keep their rows, the rest are done, and the summary is that of one uninterrupted run.
+    func testAStoppedRunResumes() throws {
+        for name in ["a", "c"] { try writeImage("in/\(name).png") }
+        try Data("not a PNG".utf8).write(to: root.appendingPathComponent("in/b.png"))
+        let inputs = try collectImages([root.appendingPathComponent("in")], log: { _ in })
+        let out = root.appendingPathComponent("out")
+        XCTAssertThrowsError(try segment(inputs, model: FixedSegmenter.twoBlobs, options: SegmentOptions(), out: out, log: { _ in }))
+        XCTAssertEqual(try JSONFiles.read([LesionSummary].self, from: out.appendingPathComponent("summary.json")).map(\.input), ["a.png"])
+        try writeImage("in/b.png")
+        var notes: [String] = []
+        let rows = try segment(inputs, model: FixedSegmenter.twoBlobs, options: SegmentOptions(), out: out, log: { notes.append($0) })
+        XCTAssertEqual(rows.map(\.input), ["b.png", "c.png"], "only what the stopped run had not done")
+        XCTAssertTrue(notes.contains { $0.contains("resuming") }, "\(notes)")
+        XCTAssertEqual(try JSONFiles.read([LesionSummary].self, from: out.appendingPathComponent("summary.json")).map(\.input), ["a.png", "b.png", "c.png"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("stopped.csv").path))
+    }
+
     /// A second run into a folder is refused, with --append it adds rows with its run id and overwrites no file.
     func testASecondRunAppendsOrIsRefused() throws {
         try writeImage("in/a.png")

@@ -38,6 +38,7 @@ public final class ImplicitSegmenter: Segmenter {
     public var classNames: [String]? { model.info.network.codeHeadClasses.isEmpty ? nil : model.info.network.codeHeadClasses }
     /// `inference.batchSize` counts fits: images × class-code combinations.
     public var preferredBatch: Int { max(1, model.info.inference.batchSize / model.combinations.count) }
+    public var supportsFlipTTA: Bool { false }
 
     public func predict(_ images: [GrayImage], flipTTA: Bool) throws -> [ImagePrediction] {
         if flipTTA { throw PipelineError.invalidConfig("\(url.path): test-time flips apply to convolutional models, not to an implicit network") }

@@ -60,12 +60,15 @@ public protocol Segmenter: AnyObject {
     /// How many images one `predict` call takes to advantage (an implicit network fits a batch of latents at
     /// once; a convolutional network runs one image at a time).
     var preferredBatch: Int { get }
+    /// Whether `flipTTA` applies (checked before a run starts, so a refused flip leaves no half-written folder).
+    var supportsFlipTTA: Bool { get }
     /// Each image's prediction; `flipTTA` averages with the mirrored image where the family supports it.
     func predict(_ images: [GrayImage], flipTTA: Bool) throws -> [ImagePrediction]
 }
 
 extension Segmenter {
     public var preferredBatch: Int { 1 }
+    public var supportsFlipTTA: Bool { true }
 
     /// One image.
     public func predict(image: GrayImage, flipTTA: Bool = false) throws -> ImagePrediction {

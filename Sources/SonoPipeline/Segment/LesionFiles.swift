@@ -19,7 +19,7 @@ func writeLesionFiles(_ input: SegmentInput, name stem: String, grey: GrayConver
                       suppressed: Mask? = nil, spacing: PixelSpacing?, caption: [String] = [], seconds: () -> Double,
                       out: URL) throws -> (summary: LesionSummary, lesions: [LesionRow]) {
     try Folders.create(out.appendingPathComponent(stem).deletingLastPathComponent())
-    let perLesion = LesionMeasurements.perComponent(mask: mask, spacing: spacing)
+    let perLesion = LesionMeasurements.perComponent(mask: mask, probability: probability, spacing: spacing)
     try ImageIO.writePNG(mask, to: out.appendingPathComponent("\(stem)_mask.png"))
     try ImageIO.writePNG(probability, to: out.appendingPathComponent("\(stem)_prob.png"))
     try ImageIO.writePNG(try Overlay.heatmap(grey.image, probability: probability), to: out.appendingPathComponent("\(stem)_heatmap.png"))
@@ -51,7 +51,7 @@ func writeLesionFiles(_ input: SegmentInput, name stem: String, grey: GrayConver
     var row = LesionSummary(image: input.url.lastPathComponent, width: grey.image.width, height: grey.image.height)
     row.input = input.relativePath
     row.areaPixels = mask.area
-    row.areaMM2 = spacing.map { Double(mask.area) * $0.x * $0.y }
+    row.areaMM2 = spacing.map { Double(mask.area) * $0.pixelArea }
     row.lesionFound = mask.area > 0
     if let m = largest?.measurements {
         (row.maxDiameterPixels, row.maxDiameterMM, row.shortAxisPixels, row.shortAxisMM) = (m.maxDiameterPixels, m.maxDiameterMM, m.shortAxisPixels, m.shortAxisMM)
@@ -63,7 +63,7 @@ func writeLesionFiles(_ input: SegmentInput, name stem: String, grey: GrayConver
     row.meanProbability = meanProbability(mask)
     row.seconds = seconds()
     let lesions = perLesion.enumerated().map { k, c in
-        LesionRow(input: input.relativePath, lesion: k + 1, measurements: c.measurements, meanProbability: meanProbability(c.mask))
+        LesionRow(input: input.relativePath, lesion: k + 1, measurements: c.measurements, meanProbability: c.meanProbability)
     }
     return (row, lesions)
 }
@@ -108,13 +108,41 @@ public struct LesionRow: Codable, Sendable, Equatable {
 }
 
 extension LesionMeasurements {
-    /// Each connected lesion of `mask` (8-connected), measured alone, largest first (ties in raster order).
-    public static func perComponent(mask: Mask, spacing: PixelSpacing?) -> [(mask: Mask, measurements: LesionMeasurements)] {
+    /// Each connected lesion of `mask` (8-connected), measured alone on its bounding box's crop and placed back
+    /// in the image's coordinates, largest first (ties in raster order); with each one's mean probability under
+    /// `probability`. Memory and time grow with the lesions' boxes, not with components × image.
+    static func perComponent(mask: Mask, probability: GrayImage, spacing: PixelSpacing?)
+        -> [(mask: Mask, measurements: LesionMeasurements, meanProbability: Double)] {
         let c = ConnectedComponents(mask)
-        return (0..<c.count).sorted { c.areas[$0] > c.areas[$1] }.map { k in
-            let label = Int32(k + 1)
-            let one = Mask(width: mask.width, height: mask.height, pixels: c.labels.map { $0 == label ? 1 : 0 })
-            return (one, LesionMeasurements(mask: one, spacing: spacing))
+        guard c.count > 0 else { return [] }
+        let w = mask.width
+        var box = [(x0: Int, y0: Int, x1: Int, y1: Int)](repeating: (Int.max, Int.max, -1, -1), count: c.count)
+        var sum = [Double](repeating: 0, count: c.count)
+        for (i, label) in c.labels.enumerated() where label > 0 {
+            let k = Int(label) - 1, x = i % w, y = i / w
+            box[k] = (min(box[k].x0, x), min(box[k].y0, y), max(box[k].x1, x), max(box[k].y1, y))
+            sum[k] += Double(probability.pixels[i])
         }
+        let order = (0..<c.count).sorted { (c.areas[$0], -$0) > (c.areas[$1], -$1) }
+        return order.map { k in
+            let b = box[k], label = Int32(k + 1)
+            let (cw, ch) = (b.x1 - b.x0 + 1, b.y1 - b.y0 + 1)
+            var crop = Mask(width: cw, height: ch)
+            for y in 0..<ch { for x in 0..<cw where c.labels[(b.y0 + y) * w + b.x0 + x] == label { crop.pixels[y * cw + x] = 1 } }
+            var m = LesionMeasurements(mask: crop, spacing: spacing)
+            m.place(at: (b.x0, b.y0), in: (mask.width, mask.height))
+            return (crop, m, sum[k] / Double(c.areas[k]))
+        }
+    }
+
+    /// Moves measurements made on a crop whose top-left pixel is `origin` into the image's coordinates.
+    mutating func place(at origin: (x: Int, y: Int), in size: (width: Int, height: Int)) {
+        (width, height) = size
+        boundingBox?.x += origin.x
+        boundingBox?.y += origin.y
+        longAxis = longAxis.map { [$0[0] + origin.x, $0[1] + origin.y, $0[2] + origin.x, $0[3] + origin.y] }
+        shortAxis = shortAxis.map { [$0[0] + Double(origin.x), $0[1] + Double(origin.y), $0[2] + Double(origin.x), $0[3] + Double(origin.y)] }
+        depthPixels = depthPixels.map { $0 + Double(origin.y) }
+        depthMM = depthPixels.flatMap { d in spacing.map { d * $0.y } }
     }
 }

@@ -51,6 +51,9 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
     }
+    if options.flipTTA && !model.supportsFlipTTA {
+        throw PipelineError.invalidConfig("\(model.url.path): test-time flips apply to convolutional models, not to this one")
+    }
     // A shard keeps its summary apart (and locks only that), so shards share one output folder.
     let summaryFolder = options.shard?.partFolder(in: out) ?? out
     let lock = try FolderLock(summaryFolder, purpose: "segmenting")
@@ -64,9 +67,13 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
     let names = outputNames(inputs)
     let selected = options.shard.map { s in inputs.indices.filter { s.owns(inputs[$0].relativePath) } } ?? Array(inputs.indices)
     if options.shard != nil && options.append { throw PipelineError.invalidConfig("--append and --shard do not go together: merge the parts instead") }
-    let earlier = try earlierRun(summaryFolder, append: options.append, stems: selected.map { names[$0] }, redoingShard: options.shard != nil)
+    let earlier = try earlierRun(summaryFolder, out: out, append: options.append, stems: selected.map { names[$0] }, redoingShard: options.shard != nil)
+    // Resuming a stopped run: the inputs it finished keep their rows and files; the rest are done now.
+    let todo = selected.filter { !earlier.finished.contains(inputs[$0].relativePath) }
+    if todo.count < selected.count { log("resuming the stopped run in \(summaryFolder.path): \(selected.count - todo.count) inputs done, \(todo.count) to go") }
     let runID = SegmentRun.newID()
-    var rows: [LesionSummary] = [], lesions: [LesionRow] = [], skipped: [(String, String)] = []
+    // this run's rows (what it returns); the summary also holds the earlier run's
+    var rows: [LesionSummary] = [], lesions: [LesionRow] = [], skipped = earlier.skipped
     let modelName = model.url.deletingLastPathComponent().lastPathComponent + "/" + model.url.lastPathComponent
     /// One frame waiting for the model: where it came from and what its row needs.
     struct Frame { var input: SegmentInput; var index: Int; var stem: String; var frame: Int?; var grey: GrayConversion
@@ -78,6 +85,9 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
         let started = Date()
         let predictions = try model.predict(pending.map(\.grey.image), flipTTA: options.flipTTA)
         let modelSeconds = Date().timeIntervalSince(started) / Double(pending.count)
+        guard predictions.count == pending.count else {
+            throw PipelineError.invalidConfig("\(model.url.path) answered \(predictions.count) predictions for \(pending.count) images")
+        }
         for (f, prediction) in zip(pending, predictions) {
             let written = Date()
             let probability = prediction.lesion ?? GrayImage(width: f.grey.image.width, height: f.grey.image.height)
@@ -117,11 +127,12 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
                        row.lesionFound ? "lesion \(row.areaPixels) px, max diameter \(String(format: "%.1f", row.maxDiameterPixels)) px"
                            : suppressed.map { "no lesion found (a \($0.area) px candidate below the presence cut-off kept as \(f.stem)_candidate_mask.png)" } ?? "no lesion found",
                        diagnosis, row.seconds))
+            pending.removeFirst()   // done: what stays pending when something throws is what did not finish
         }
-        pending.removeAll()
     }
 
-    var position = 0   // in `selected`
+    var position = 0       // in `todo`
+    var unreadable: Int?   // the position of a file that could not be read (onError: fail)
     func record(complete: Bool, in folder: URL) throws {
         guard let shard = options.shard else { return }
         try JSONFiles.write(ShardRecord(shard: shard, inputs: inputs.map(\.relativePath), runID: runID, complete: complete),
@@ -133,12 +144,17 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
         try AtomicFile.write(Data(csv.utf8), to: folder.appendingPathComponent("skipped.csv"))
     }
     do {
-        for (p, k) in selected.enumerated() {
+        for (p, k) in todo.enumerated() {
             position = p
             let (input, name) = (inputs[k], names[k])
             let scan: Scan
             do { scan = try ImageIO.readScan(input.url, maxPixels: options.maxPixels) } catch {
-                guard options.onError == .skip else { throw error }
+                guard options.onError == .skip else {
+                    // the frames read before it are segmented first, then the run stops at it
+                    unreadable = p
+                    try flush()
+                    throw error
+                }
                 skipped.append((input.relativePath, "\(error)"))
                 log("skipped \(error)")
                 continue
@@ -153,7 +169,7 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
                 if pending.count >= model.preferredBatch { try flush() }
             }
         }
-        position = selected.count
+        position = todo.count
         try flush()
     } catch {
         // What was finished is kept and said; the input at fault and those not reached are listed. An input with
@@ -162,12 +178,15 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
         let pendingInputs = Set(pending.map(\.input.relativePath))
         let done = Set(rows.map(\.input)).subtracting(pendingInputs)
         let skippedInputs = Set(skipped.map(\.0))
-        let failedPosition = pending.first.map(\.index) ?? min(position, selected.count - 1)
-        var stopped = [StoppedRow(input: inputs[selected[failedPosition]].relativePath, status: "failed", reason: "\(error)")]
-        for k in selected[min(failedPosition + 1, selected.count)...] {
+        let failedPosition = pending.first.map(\.index) ?? unreadable ?? min(position, todo.count - 1)
+        var stopped = [StoppedRow(input: inputs[todo[failedPosition]].relativePath, status: "failed", reason: "\(error)")]
+        for k in todo[min(failedPosition + 1, todo.count)...] {
             let path = inputs[k].relativePath
             if !done.contains(path) && !skippedInputs.contains(path) { stopped.append(StoppedRow(input: path, status: "not reached", reason: "")) }
         }
+        // an input that failed part-way keeps no rows: a resumed run does it again whole
+        rows.removeAll { pendingInputs.contains($0.input) }
+        lesions.removeAll { pendingInputs.contains($0.input) }
         // Into the summary's folder or, where that fails too (a full disk), into a folder of the temporary directory.
         let fallback = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-stopped-\(runID)")
         for folder in [summaryFolder, fallback] {
@@ -187,12 +206,21 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
         }
         throw error
     }
-    try writeSummaries(earlier.rows + rows, lesions: earlier.lesions + lesions, to: summaryFolder)
-    try? FileManager.default.removeItem(at: summaryFolder.appendingPathComponent("stopped.csv"))   // a shard redone after a stop
+    if !earlier.finished.isEmpty {
+        // a resumed run's rows in input order, as an uninterrupted run writes them
+        let order = Dictionary(inputs.enumerated().map { ($1.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
+        func place(_ input: String, _ frame: Int?, _ lesion: Int = 0) -> (Int, Int, Int) { (order[input] ?? Int.max, frame ?? 0, lesion) }
+        try writeSummaries((earlier.rows + rows).sorted { place($0.input, $0.frame) < place($1.input, $1.frame) },
+                           lesions: (earlier.lesions + lesions).sorted { place($0.input, $0.frame, $0.lesion) < place($1.input, $1.frame, $1.lesion) },
+                           to: summaryFolder)
+    } else {
+        try writeSummaries(earlier.rows + rows, lesions: earlier.lesions + lesions, to: summaryFolder)
+    }
+    try? FileManager.default.removeItem(at: summaryFolder.appendingPathComponent("stopped.csv"))   // a stopped run, now finished
     try writeSkipped(to: summaryFolder)
-    if !skipped.isEmpty { log("\(skipped.count) of \(selected.count) images skipped (listed in \(summaryFolder.path)/skipped.csv)") }
+    if !skipped.isEmpty { log("\(skipped.count) of \(inputs.count) images skipped (listed in \(summaryFolder.path)/skipped.csv)") }
     try record(complete: true, in: summaryFolder)
-    if !earlier.rows.isEmpty { log("appended \(rows.count) rows (run \(runID)) to the \(earlier.rows.count) of earlier runs in \(out.path)/summary.csv") }
+    if options.append && !earlier.rows.isEmpty { log("appended \(rows.count) rows (run \(runID)) to the \(earlier.rows.count) of earlier runs in \(out.path)/summary.csv") }
     if let shard = options.shard { log("shard \(shard): \(selected.count) of \(inputs.count) inputs; its summary part is \(summaryFolder.path); join the parts with `sonoseg merge`") }
     return rows
 }
@@ -208,35 +236,41 @@ struct StoppedRow: Codable { var input: String; var status: String; var reason: 
 
 /// What an earlier run left in `out`: nothing, or (with `append`) its rows, after checking that this run's
 /// outputs would overwrite none of its files.
-/// A shard's part folder that holds a stopped attempt (`redoingShard`) is done again from the start: its rows are
-/// replaced and its images rewritten with the same content.
-func earlierRun(_ out: URL, append: Bool, stems: [String], redoingShard: Bool = false) throws -> (rows: [LesionSummary], lesions: [LesionRow]) {
-    let summary = out.appendingPathComponent("summary.json")
-    guard FileManager.default.fileExists(atPath: summary.path) else { return ([], []) }
-    if redoingShard {
-        guard FileManager.default.fileExists(atPath: out.appendingPathComponent("stopped.csv").path) else {
-            throw PipelineError.invalidConfig("\(out.path) holds this shard's finished part already; merge the parts, or choose another --out")
-        }
-        return ([], [])
-    }
+/// What an earlier run left in `folder` (the output folder, or a shard's part folder): nothing; a stopped run,
+/// which this one resumes (its finished inputs keep their rows and files); or, with `append`, a finished run
+/// whose rows this one adds to, after checking that none of its files would be overwritten. Anything else is
+/// refused, so one run never replaces another's results.
+func earlierRun(_ folder: URL, out: URL, append: Bool, stems: [String], redoingShard: Bool = false) throws
+    -> (rows: [LesionSummary], lesions: [LesionRow], skipped: [(String, String)], finished: Set<String>) {
+    let summary = folder.appendingPathComponent("summary.json")
+    guard FileManager.default.fileExists(atPath: summary.path) else { return ([], [], [], []) }
     let rows: [LesionSummary]
     do { rows = try JSONFiles.read([LesionSummary].self, from: summary) } catch {
         throw PipelineError.unreadable(summary.path, "an earlier run's summary that this version cannot read (\(error)); choose another --out")
     }
+    let lesionsFile = folder.appendingPathComponent("lesions.json")
+    let lesions = FileManager.default.fileExists(atPath: lesionsFile.path) ? try JSONFiles.read([LesionRow].self, from: lesionsFile) : []
+    let skippedFile = folder.appendingPathComponent("skipped.csv")
+    let skipped = FileManager.default.fileExists(atPath: skippedFile.path)
+        ? try CSVTable(contentsOf: skippedFile).rows.map { ($0[0], $0.count > 1 ? $0[1] : "") } : []
+    if FileManager.default.fileExists(atPath: folder.appendingPathComponent("stopped.csv").path) {
+        // a stopped run (a shard's included): resume it; the skipped files are read again
+        return (rows, lesions, [], Set(rows.map(\.input)))
+    }
+    if redoingShard {
+        throw PipelineError.invalidConfig("\(folder.path) holds this shard's finished part already; merge the parts, or choose another --out")
+    }
     guard append else {
         let runs = Set(rows.compactMap(\.runID)).count
-        throw PipelineError.invalidConfig("\(out.path) already holds the results of an earlier run (\(rows.count) rows\(runs > 1 ? ", \(runs) runs" : "")); "
+        throw PipelineError.invalidConfig("\(folder.path) already holds the results of an earlier run (\(rows.count) rows\(runs > 1 ? ", \(runs) runs" : "")); "
             + "pass --append to add this run's rows to its summary, or choose another --out")
     }
     for stem in stems {
-        let mask = out.appendingPathComponent("\(stem)_mask.png")
-        if FileManager.default.fileExists(atPath: mask.path) {
-            throw PipelineError.invalidConfig("--append: \(mask.path) exists from an earlier run and would be overwritten; choose another --out")
+        for name in ["\(stem)_mask.png", "\(stem)_f001_mask.png"] where FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path) {
+            throw PipelineError.invalidConfig("--append: \(out.appendingPathComponent(name).path) exists from an earlier run and would be overwritten; choose another --out")
         }
     }
-    let lesionsFile = out.appendingPathComponent("lesions.json")
-    let lesions = FileManager.default.fileExists(atPath: lesionsFile.path) ? try JSONFiles.read([LesionRow].self, from: lesionsFile) : []
-    return (rows, lesions)
+    return (rows, lesions, skipped, [])
 }
 
 /// A run's identity in the rows it writes: when it started (UTC) and a random tag.

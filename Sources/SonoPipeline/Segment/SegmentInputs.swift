@@ -37,12 +37,28 @@ public func collectImages(_ paths: [URL], recursive: Bool = false, log: (String)
             out.append(SegmentInput(url: f, relativePath: prefix + f.lastPathComponent))
         }
     }
+    var roots: [URL] = []   // the argument each input came from
     for path in paths {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
             throw PipelineError.unreadable(path.path, "no such file or folder")
         }
+        let before = out.count
         if isDir.boolValue { try list(path, prefix: "") } else { out.append(SegmentInput(path)) }
+        roots += Array(repeating: isDir.boolValue ? path : path.deletingLastPathComponent(), count: out.count - before)
+    }
+    // Two arguments may hold the same relative path (left/img1.png, right/img1.png): those inputs are named with
+    // as many of their root's folders as tell them apart, so every row's `input` names one file.
+    var depth = 1
+    while depth < 16 {
+        let clashing = Dictionary(grouping: out.indices, by: { out[$0].relativePath }).filter { $0.value.count > 1 }.values.flatMap { $0 }
+        if clashing.isEmpty { break }
+        for i in clashing {
+            let folders = roots[i].standardizedFileURL.pathComponents.filter { $0 != "/" }.suffix(depth)
+            out[i].relativePath = (folders + [out[i].relativePath.split(separator: "/", omittingEmptySubsequences: false).suffix(from: 0).joined(separator: "/")])
+                .joined(separator: "/")
+        }
+        depth += 1
     }
     if skippedMasks > 0 { log("left out \(skippedMasks) files named *_mask* (ground-truth masks, not images)") }
     if !ignored.isEmpty {
@@ -56,14 +72,28 @@ public func collectImages(_ paths: [URL], recursive: Bool = false, log: (String)
 /// The output stem of each input, unique even where the file system folds case: its relative path without
 /// the extension (`a/x` → `a/x_mask.png`); where two stems are equal once case is folded, the extension joins
 /// the name (`x-png`, `x-jpg`); where they still are (`a.png`, `a.PNG`), a counter in input order (`a-png`,
-/// `a-png-2`). Two inputs never write one output file.
+/// `a-png-2`); a stem that another's output names begin with (`x_candidate` beside `x`, `cine_f001` beside a cine
+/// loop `cine`) takes its extension too. Two inputs never write one output file.
 public func outputNames(_ inputs: [SegmentInput]) -> [String] {
     func stem(_ path: String) -> String {
         let ext = (path as NSString).pathExtension
         return ext.isEmpty ? path : String(path.dropLast(ext.count + 1))
     }
     var names = inputs.map { stem($0.relativePath) }
-    func folded(_ s: String) -> String { s.lowercased() }
+    func folded(_ s: String) -> String { s.folding(options: [.caseInsensitive], locale: nil) }
+    // An output is STEM + a suffix (_mask, _candidate_mask, _f001_mask, _extended_prob, …), so a stem that is
+    // another's plus the start of a suffix would write that one's files (x.png's x_candidate_mask.png is
+    // x_candidate.png's mask; a cine's cine_f001_mask.png is cine_f001.png's): such a stem takes its extension.
+    let stems = Set(names.map(folded))
+    let reserved = try! NSRegularExpression(pattern: "(_f[0-9]{3})?(_candidate|_extended)?$")
+    for i in names.indices {
+        let n = names[i] as NSString
+        guard let m = reserved.firstMatch(in: names[i], range: NSRange(location: 0, length: n.length)), m.range.length > 0 else { continue }
+        if stems.contains(folded(n.substring(to: m.range.location))) {
+            let ext = (inputs[i].relativePath as NSString).pathExtension
+            names[i] += "-" + (ext.isEmpty ? "file" : ext.lowercased())
+        }
+    }
     let clashing = Dictionary(grouping: names.indices, by: { folded(names[$0]) }).filter { $0.value.count > 1 }
     for (_, group) in clashing {
         for i in group {
