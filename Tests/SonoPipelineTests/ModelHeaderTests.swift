@@ -49,4 +49,21 @@ final class ModelHeaderTests: XCTestCase {
         XCTAssertLessThan(big.estimatedBytes, ModelInfo.memoryLimit)
         XCTAssertEqual(try Fuzzer.buildModels(Array(try JSONEncoder().encode(big))), 0)
     }
+
+    /// A classifier's header: its class names cut the outputs into rows, so their count must match the head's,
+    /// and the architecture must be the classifier's kind; its layer counts are checked like a U-Net's sizes.
+    func testClassifierHeadersAreCheckedByTheSameFunction() throws {
+        let (_, metadata) = try Safetensors.read(corpus.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/diagnosis/pathology-1.safetensors"))
+        let info = try JSONDecoder().decode(ModelInfo.self, from: Data(metadata[ModelInfo.key]!.utf8))
+        XCTAssertEqual(info.problems(), [])
+        for (edit, expected) in [({ (i: inout ModelInfo) in i.classNames = ["a", "b", "c"] }, "classNames has 3 names; allowed: one per class of the classifier (2)"),
+                                 ({ $0.architecture = "unet" }, "architecture is 'unet'; allowed: 'resnet18'"),
+                                 ({ $0.classifier!.resnet.classes = 1 << 40 }, "classifier.resnet.classes is 1099511627776; allowed: 0-1000"),
+                                 ({ $0.classifier!.resnet.baseWidth = 512; $0.preprocess.width = 4096; $0.preprocess.height = 4096 }, "the network would need about")] as [((inout ModelInfo) -> Void, String)] {
+            var bad = info
+            edit(&bad)
+            XCTAssertTrue(bad.problems().contains { $0.contains(expected) }, "\(bad.problems())")
+        }
+    }
 }

@@ -23,16 +23,17 @@ extension ModelInfo {
         if format != Self.format1 { out.append("format is '\(format)'; allowed: \(Self.format1)") }
         if let classifier {
             out += classifier.problems.map { renaming($0, "model.", to: "classifier.") } + classifier.countProblems
+            // `predict` cuts the class outputs into rows of classNames.count.
+            if let names = classNames, classifier.classCount > 0, names.count != classifier.classCount {
+                out.append("classNames has \(names.count) names; allowed: one per class of the classifier (\(classifier.classCount))")
+            }
             if architecture != classifier.kind.rawValue {
                 out.append("architecture is '\(architecture)'; allowed: '\(classifier.kind.rawValue)' (the classifier's kind)")
             }
-            if let names = classNames, names.isEmpty || Set(names).count != names.count {
-                out.append("classNames \(names) must be distinct and not empty")
-            }
         } else {
             if architecture != "unet" {
-                let known = ["unet"] + ClassifyModelKind.allCases.map(\.rawValue)
-                out.append("architecture is '\(architecture)'; allowed: unet (or, with a classifier, one of \(known.dropFirst().joined(separator: ", ")))")
+                let kinds = ClassifyModelKind.allCases.map(\.rawValue).joined(separator: ", ")
+                out.append("architecture is '\(architecture)'; allowed: unet (with a classifier entry: one of \(kinds))")
             }
             out += unet.problems.map { renaming($0, "model.", to: "unet.") }
             let f = 1 << max(0, min(unet.depth, 7))
@@ -40,6 +41,9 @@ extension ModelInfo {
                 out.append("preprocess size \(preprocess.width)x\(preprocess.height) must be divisible by 2^unet.depth = \(f)")
             }
             if !(0...4).contains(stageHeads) { out.append("stageHeads is \(stageHeads); allowed: 0-4") }
+        }
+        if let names = classNames, names.isEmpty || Set(names).count != names.count {
+            out.append("classNames \(names) must be distinct and not empty")
         }
         if let t = temperature, !(t > 0.01 && t < 100) { out.append("temperature is \(t); allowed: 0.01-100") }
         if !(0...1).contains(threshold) { out.append("threshold is \(threshold); allowed: 0-1") }
@@ -145,6 +149,17 @@ extension ClassifyModelConfig {
                               ("classificationClasses", segmenter.classificationClasses, 0...1000)]
         }
         return counts.filter { !$0.2.contains($0.1) }.map { "\(prefix).\($0.0) is \($0.1); allowed: \($0.2.lowerBound)-\($0.2.upperBound)" }
+    }
+
+    /// The classification head's outputs (0: none).
+    var classCount: Int {
+        switch kind {
+        case .resnet18, .resnet34, .resnet50: resnet.classes
+        case .vgg16: vgg.classes
+        case .cnn: cnn.classes
+        case .vit: vit.classes
+        case .fcn, .uresnet: segmenter.classificationClasses
+        }
     }
 }
 
