@@ -28,6 +28,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "On unreadable images: fail or skip.") var onError: ErrorPolicy = .fail
     @Flag(help: "Also write report.html: the table, the Dice histogram, the best, median and worst cases drawn.") var report = false
 
+    func validate() throws { try validateThreshold(threshold) }
+
     func run() throws {
         let modelURL = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let loaded = try loadSegmenter(modelURL)

@@ -45,3 +45,8 @@ struct GridOptions: ParsableArguments {
     var recipeURL: URL { URL(fileURLWithPath: recipe) }
     var folder: URL { URL(fileURLWithPath: out) }
 }
+
+/// `--threshold` (segment, evaluate) is a probability: outside [0, 1] every pixel, or none, would be lesion.
+func validateThreshold(_ threshold: Float?) throws {
+    if let threshold, !(0...1).contains(threshold) { throw ValidationError("--threshold must be in [0, 1], got \(threshold)") }
+}

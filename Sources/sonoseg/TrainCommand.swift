@@ -132,7 +132,9 @@ struct TrainCommand: ParsableCommand {
         case .unet:
             var base = TrainConfig()
             if case .unet(let c) = loaded { base = c }
-            let summary = try train(options.apply(to: base), folder: folder, resume: resume)
+            let config = options.apply(to: base)
+            try Recipe.unet(config).validate(recipe: recipe)
+            let summary = try train(config, folder: folder, resume: resume)
             print(String(format: "best validation Dice %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
                          summary.bestValidationDice, summary.bestEpoch, summary.epochsRun, summary.seconds, out))
         case .classify:
@@ -141,6 +143,7 @@ struct TrainCommand: ParsableCommand {
             var config = options.apply(to: base)
             if let task { config.task = task }
             if let model, let m = ClassifyModelKind(rawValue: model) { config.model.kind = m }
+            try Recipe.classify(config).validate(recipe: recipe)
             let s = try trainTask(config, folder: folder, resume: resume)
             print(String(format: "best validation score %.4f at epoch %d of %d (%.0f s); model: %@/model.safetensors",
                          s.bestValidationScore, s.bestEpoch, s.epochsRun, s.seconds, out))
@@ -149,6 +152,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("an implicit network trains from a recipe, e.g. recipes/implicit/nisf.json")
             }
             try options.apply(to: &config)
+            try Recipe.implicit(config).validate(recipe: recipe)
             let s = try trainImplicit(config, folder: folder, resume: resume, log: stderrLog)
             print(String(format: "%d steps in %.0fs; K = %d latent steps, validation Dice %.4f; model in %@/model.safetensors",
                          s.steps, s.seconds, s.inferenceSteps, s.validationDice, out))

@@ -87,9 +87,10 @@ final class ValueRangeTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let own = tensors.filter { $0.key.hasPrefix("m0.") }.map { (String($0.key.dropFirst(3)), $0.value) }.sorted { $0.0 < $1.0 }
         for (path, value, message) in [(["preprocess", "width"], -128, "preprocess.width is -128; allowed: 8-4096"),
-                                       (["unet", "depth"], -1, "model.depth is -1; allowed: 1-7"),
-                                       (["unet", "baseChannels"], 0, "model.baseChannels is 0; allowed: 1-512"),
-                                       (["preprocess", "width"], 100, "must be divisible by 2^depth")] as [([String], Int, String)] {
+                                       // The header's own key names (unet.…), not the recipe's (model.…).
+                                       (["unet", "depth"], -1, "unet.depth is -1; allowed: 1-7"),
+                                       (["unet", "baseChannels"], 0, "unet.baseChannels is 0; allowed: 1-512"),
+                                       (["preprocess", "width"], 100, "must be divisible by 2^unet.depth")] as [([String], Int, String)] {
             var info = member
             var inner = info[path[0]] as! [String: Any]
             inner[path[1]] = value

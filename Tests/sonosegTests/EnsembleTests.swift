@@ -124,4 +124,83 @@ final class EnsembleTests: XCTestCase {
         var both = try SonoSeg.parseAsRoot(["export", shipped.path, one.path, "--member", "0", "--out", one.path])
         XCTAssertThrowsError(try both.run()) { XCTAssertTrue("\($0)".contains("--member"), "\($0)") }
     }
+
+    /// An ensemble header as written, so a test can change any of it (the library's own type is internal).
+    private struct EnsembleHeader: Codable {
+        var format: String
+        var members: [ModelInfo]
+        var threshold: Float
+        var recipe: String
+    }
+
+    /// The shipped ensemble with `edit` applied to its header, written to `name`.safetensors.
+    private func shippedEnsemble(_ name: String, _ edit: (inout EnsembleHeader) -> Void) throws -> URL {
+        let (tensors, metadata) = try Safetensors.read(root.appendingPathComponent("models/default/model.safetensors"))
+        var header = try JSONDecoder().decode(EnsembleHeader.self, from: Data(metadata["sonoseg.ensemble"]!.utf8))
+        edit(&header)
+        let url = dir.appendingPathComponent(name + ".safetensors")
+        try Safetensors.write(tensors.keys.sorted().map { ($0, tensors[$0]!) },
+                              metadata: ["sonoseg.ensemble": String(decoding: try JSONEncoder().encode(header), as: UTF8.self)], to: url)
+        return url
+    }
+
+    /// Issue 28, item 7: an ensemble member's header passes the same checks as a single model's, before any
+    /// network is built. These values crashed (baseChannels 0, depth -1, width 0 or 100: a precondition; width
+    /// 2^40: an allocation abort), grew past 11 GB (depth 99) or were taken as they came (an unknown
+    /// architecture or format, thresholds outside [0, 1]). Each error names the file, the key and the value.
+    func testEnsembleMembersAreCheckedLikeSingleModelsBeforeAnythingIsBuilt() throws {
+        let cases: [(String, (inout EnsembleHeader) -> Void, String)] = [
+            ("base0", { $0.members[1].unet.baseChannels = 0 }, "members[1].unet.baseChannels is 0; allowed: 1-512"),
+            ("depth-1", { $0.members[1].unet.depth = -1 }, "members[1].unet.depth is -1; allowed: 1-7"),
+            ("depth99", { $0.members[1].unet.depth = 99 }, "members[1].unet.depth is 99; allowed: 1-7"),
+            ("width0", { $0.members[1].preprocess.width = 0 }, "members[1].preprocess.width is 0; allowed: 8-4096"),
+            ("width100", { $0.members[1].preprocess.width = 100 }, "members[1].preprocess size 100x128 must be divisible by 2^unet.depth = 16"),
+            ("width2pow40", { $0.members[0].preprocess.width = 1 << 40 }, "members[0].preprocess.width is 1099511627776; allowed: 8-4096"),
+            ("architecture", { $0.members[1].architecture = "unet3plus" }, "members[1].architecture is 'unet3plus'; allowed: unet"),
+            ("format", { $0.format = "sonoseg.ensemble/99" }, "format is 'sonoseg.ensemble/99'; allowed: sonoseg.ensemble/1"),
+            ("threshold", { $0.threshold = 2 }, "threshold is 2.0; allowed: 0-1"),
+            ("memberThreshold", { $0.members[0].threshold = -0.1 }, "members[0].threshold is -0.1; allowed: 0-1"),
+            // In range key by key, but the weights alone would be tens of gigabytes: refused with the estimate.
+            ("huge", { ($0.members[1].unet.depth, $0.members[1].unet.baseChannels) = (7, 512) }, "members[1]: the network would need about"),
+        ]
+        for (name, edit, expected) in cases {
+            let url = try shippedEnsemble(name, edit)
+            XCTAssertThrowsError(try loadSegmenter(url), name) {
+                XCTAssertTrue("\($0)".contains(url.path) && "\($0)".contains(expected), "\(name): \($0)")
+            }
+        }
+        XCTAssertThrowsError(try loadSegmenter(try shippedEnsemble("huge2", { $0.members[1].unet.baseChannels = 512; $0.members[1].unet.depth = 7 }))) {
+            XCTAssertTrue("\($0)".contains("GiB") && "\($0)".contains("allowed: at most 8.0 GiB"), "\($0)")
+        }
+        XCTAssertNoThrow(try loadSegmenter(try shippedEnsemble("unchanged", { _ in })))
+
+        // A single model's header goes through the same function: the memory bound and the architecture name.
+        let (a, _) = try twoMembers()
+        let (tensors, metadata) = try Safetensors.read(a)
+        for (name, edit, expected) in [
+            ("single-huge", { (i: inout ModelInfo) in (i.unet.depth, i.unet.baseChannels, i.preprocess.width, i.preprocess.height) = (6, 512, 2048, 2048) }, "the network would need about"),
+            ("single-arch", { (i: inout ModelInfo) in i.architecture = "transunet" }, "architecture is 'transunet'"),
+            ("single-format", { (i: inout ModelInfo) in i.format = "sonoseg.model/2" }, "format is 'sonoseg.model/2'"),
+        ] {
+            var info = try JSONDecoder().decode(ModelInfo.self, from: Data(metadata["sonoseg.model"]!.utf8))
+            edit(&info)
+            let url = dir.appendingPathComponent(name + ".safetensors")
+            try Safetensors.write(tensors.keys.sorted().map { ($0, tensors[$0]!) },
+                                  metadata: ["sonoseg.model": String(decoding: try JSONEncoder().encode(info), as: UTF8.self)], to: url)
+            XCTAssertThrowsError(try LoadedModel(url), name) { XCTAssertTrue("\($0)".contains(url.path) && "\($0)".contains(expected), "\(name): \($0)") }
+        }
+    }
+
+    /// Issue 28, item 7: `--threshold` is a probability for `segment` and `evaluate` alike.
+    func testThresholdOptionOutsideZeroToOneIsRefused() throws {
+        for t in ["2", "-0.5", "nan"] {
+            XCTAssertThrowsError(try SonoSeg.parseAsRoot(["segment", "scan.png", "--threshold=\(t)"]), t) {
+                XCTAssertTrue(SonoSeg.message(for: $0).contains("--threshold must be in [0, 1]"), SonoSeg.message(for: $0))
+            }
+            XCTAssertThrowsError(try SonoSeg.parseAsRoot(["evaluate", "--data", "d", "--out", "o", "--threshold=\(t)"]), t) {
+                XCTAssertTrue(SonoSeg.message(for: $0).contains("--threshold must be in [0, 1]"), SonoSeg.message(for: $0))
+            }
+        }
+        XCTAssertNoThrow(try SonoSeg.parseAsRoot(["segment", "scan.png", "--threshold", "0.3"]))
+    }
 }

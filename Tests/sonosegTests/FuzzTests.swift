@@ -1,8 +1,10 @@
 import Foundation
 import XCTest
 
-/// A short fuzz run in every `make test`: 3,000 mutants of the corpus's PNG, JPEG, BMP, safetensors, recipe
-/// and model-header seeds, in a process of its own so that a crash fails this test instead of the suite.
+/// A short fuzz run in every `make test`: every seed of the corpus as it is, then 3,000 mutants of its PNG, JPEG,
+/// BMP, safetensors, recipe and model-header seeds, in a process of its own so that a crash fails this test
+/// instead of the suite. The corpus keeps the model headers that once crashed `segment` (issue 28: an ensemble
+/// member with depth -1, baseChannels 0, depth 99, width 2^40); replayed unmutated, each must be refused.
 final class FuzzTests: XCTestCase {
     private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -29,7 +31,13 @@ final class FuzzTests: XCTestCase {
         // Every seed file took part, and most mutants were refused with an error rather than accepted.
         let seeds = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("fuzz/corpus").path)
             .filter { !$0.hasPrefix(".") }
-        XCTAssertGreaterThanOrEqual(seeds.count, 14, "PNG, JPEG, BMP, TIFF, DICOM, safetensors and JSON seeds")
+        XCTAssertGreaterThanOrEqual(seeds.count, 18, "PNG, JPEG, BMP, TIFF, DICOM, safetensors and JSON seeds")
+        let crashers = seeds.filter { $0.hasPrefix("model-header-") }
+        XCTAssertEqual(Set(crashers), ["model-header-base-channels-0.json", "model-header-depth-99.json",
+                                       "model-header-width-2pow40.json", "model-header-ensemble-bad-member.json"])
+        let seedsRefused = text.split(separator: "\n").first { $0.hasPrefix("SEEDS replayed unmutated, ") }
+            .flatMap { Int($0.split(separator: " ")[3]) }
+        XCTAssertEqual(seedsRefused, crashers.count, "the crashing headers, and only they, are refused as they are: \(text)")
         XCTAssertEqual(text.split(separator: "\n").filter { $0.hasPrefix("SEED ") }.count, seeds.count, text)
         let refused = text.split(separator: " ").first { $0.hasPrefix("refused=") }.flatMap { Int($0.dropFirst(8)) } ?? 0
         XCTAssertGreaterThan(refused, 1_500, text)

@@ -111,6 +111,9 @@ public enum RecipeFile {
             throw PipelineError.unreadable(url.path, "not valid JSON: \(describeDecoding(error))")
         }
         guard case let .object(fields) = value else { throw PipelineError.unreadable(url.path, "a recipe is a JSON object") }
+        if let key = duplicateJSONKey(data) {
+            throw PipelineError.unreadable(url.path, "key '\(key)' appears twice; JSON keeps only one of the values, so give it once")
+        }
         return (data, fields)
     }
 

@@ -44,10 +44,32 @@ public enum Recipe {
 
     /// Resolved recipe bytes (from the file at `path`) as the typed value of their kind.
     static func decode(_ data: Data, path: String) throws -> Recipe {
-        switch try RecipeKind.detect(data, path: path) {
-        case .unet: return .unet(try RecipeFile.decode(TrainConfig.self, data: data, path: path, what: "training recipe"))
-        case .classify: return .classify(try RecipeFile.decode(ClassifyConfig.self, data: data, path: path, what: "classification recipe"))
-        case .implicit: return .implicit(try RecipeFile.decode(ImplicitTrainConfig.self, data: data, path: path, what: "implicit-network recipe"))
+        let recipe: Recipe = switch try RecipeKind.detect(data, path: path) {
+        case .unet: .unet(try RecipeFile.decode(TrainConfig.self, data: data, path: path, what: "training recipe"))
+        case .classify: .classify(try RecipeFile.decode(ClassifyConfig.self, data: data, path: path, what: "classification recipe"))
+        case .implicit: .implicit(try RecipeFile.decode(ImplicitTrainConfig.self, data: data, path: path, what: "implicit-network recipe"))
+        }
+        // A split the file names must exist: SplitStore would otherwise create it at that path, wherever that is
+        // (outside the run folder), and a later run would reuse it as if it had been chosen. Grid and
+        // cross-validation runs set their own splits inside their folder after this.
+        for (i, source) in recipe.data.enumerated() {
+            if let split = source.split, !FileManager.default.fileExists(atPath: split) {
+                throw PipelineError.unreadable(path, "data[\(i)].split: the split file '\(split)' is missing; name an existing one, or leave 'split' out and the run makes its own inside its folder")
+            }
+        }
+        return recipe
+    }
+
+    /// The datasets the recipe trains on.
+    var data: [DataSource] {
+        switch self { case .unet(let c): c.data; case .classify(let c): c.data; case .implicit(let c): c.data }
+    }
+
+    /// `validate()` with the recipe file named: the values are the file's, overridden by any command-line
+    /// settings, and a message that names only the key leaves a user with several recipes guessing.
+    public func validate(recipe file: String?) throws {
+        do { try validate() } catch PipelineError.invalidConfig(let message) {
+            throw PipelineError.invalidConfig(file.map { "\($0): \(message)" } ?? message)
         }
     }
 

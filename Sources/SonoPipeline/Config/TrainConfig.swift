@@ -22,6 +22,8 @@ public struct DataSource: Codable, Hashable, Sendable {
         (self.path, self.layout, self.excludeClasses, self.split, self.repeats) = (path, layout, excludeClasses, split, repeats)
     }
 
+    static let repeatsRange = 1...1000
+
     enum CodingKeys: String, CodingKey { case path, layout, excludeClasses, split, repeats }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -30,8 +32,9 @@ public struct DataSource: Codable, Hashable, Sendable {
         try c.read(.excludeClasses, into: &excludeClasses)
         try c.read(.split, into: &split)
         try c.read(.repeats, into: &repeats)
-        guard repeats >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .repeats, in: c, debugDescription: "repeats must be at least 1, got \(repeats)")
+        // Each repeat is another pass over the dataset per epoch: 1e9 would grow an epoch's list without end.
+        guard Self.repeatsRange.contains(repeats) else {
+            throw DecodingError.dataCorruptedError(forKey: .repeats, in: c, debugDescription: "repeats is \(repeats); allowed: \(Self.repeatsRange.lowerBound)-\(Self.repeatsRange.upperBound)")
         }
     }
 }

@@ -36,7 +36,7 @@ public struct TrainingSettings: Equatable, Sendable {
         try c.read(.data, into: &data); try c.read(.optimizer, into: &optimizer); try c.read(.epochs, into: &epochs)
         try c.read(.batchSize, into: &batchSize); try c.read(.preprocess, into: &preprocess)
         try c.read(.augmentation, into: &augmentation); try c.read(.augment, into: &augment)
-        try c.read(.split, into: &split); try c.read(.fold, into: &fold); try c.read(.seed, into: &seed)
+        try c.read(.split, into: &split); try c.read(.fold, into: &fold); try c.readSeed(.seed, into: &seed)
         try c.read(.earlyStoppingPatience, into: &earlyStoppingPatience); try c.read(.threshold, into: &threshold)
         try c.read(.onError, into: &onError)
     }
@@ -52,12 +52,17 @@ public struct TrainingSettings: Equatable, Sendable {
         try c.encode(threshold, forKey: .threshold); try c.encode(onError, forKey: .onError)
     }
 
+    static let epochRange = 1...10_000
+    static let batchSizeRange = 1...1024
+
     /// Checks values a user can get wrong, with messages that name the setting.
     func validate() throws {
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
         if data.isEmpty { try fail("data: name at least one dataset folder") }
-        if epochs < 1 { try fail("epochs must be at least 1, got \(epochs)") }
-        if batchSize < 1 { try fail("batchSize must be at least 1, got \(batchSize)") }
+        // Upper bounds too: a value far past any real run (batchSize 1e12) is a typo that would otherwise
+        // allocate until the machine gives out, not a request.
+        if !Self.epochRange.contains(epochs) { try fail("epochs is \(epochs); allowed: \(Self.epochRange.lowerBound)-\(Self.epochRange.upperBound)") }
+        if !Self.batchSizeRange.contains(batchSize) { try fail("batchSize is \(batchSize); allowed: \(Self.batchSizeRange.lowerBound)-\(Self.batchSizeRange.upperBound)") }
         if !(0...1).contains(threshold) { try fail("threshold must be in [0, 1], got \(threshold)") }
         let lr = optimizer.learningRate
         if !(lr > 0 && lr <= 10) { try fail("optimizer.learningRate is \(lr); allowed: above 0, at most 10") }
@@ -81,5 +86,17 @@ extension HasTrainingSettings {
     public subscript<T>(dynamicMember path: WritableKeyPath<TrainingSettings, T>) -> T {
         get { settings[keyPath: path] }
         set { settings[keyPath: path] = newValue }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A seed: JSONDecoder's own error for -1 or 1.5 in a UInt64 says the number does not fit, which reads as
+    /// broken JSON; this says what a seed may be.
+    func readSeed(_ key: Key, into seed: inout UInt64) throws {
+        do { try read(key, into: &seed) } catch {
+            let given = (try? decode(Int64.self, forKey: key)).map(String.init) ?? (try? decode(Double.self, forKey: key)).map { "\($0)" }
+            guard let given else { throw error }
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "seed must be a non-negative integer, got \(given)")
+        }
     }
 }

@@ -4,7 +4,8 @@ import SonoImaging
 import SonoNN
 
 /// A seeded mutation fuzzer for every reader of untrusted bytes: PNG, JPEG and BMP decoding, safetensors
-/// files, recipes and model headers. Each seed file of the corpus (`fuzz/corpus/`) is mutated (bit flips,
+/// files, recipes and model headers (single and ensemble, down to building the network they describe). Each
+/// seed file of the corpus (`fuzz/corpus/`) is first read as it is, then mutated (bit flips,
 /// byte overwrites with boundary values, truncation, insertion, deletion, duplication of a block) and handed to
 /// the reader its extension names. A reader may throw (that is a refusal with a message, counted); it may not
 /// crash or hang. Input `i` depends only on (seed, i), so `--only i` replays one.
@@ -14,6 +15,8 @@ public enum Fuzzer {
         /// Inputs the reader refused with an error (the expected outcome for most mutants).
         public var refused = 0
         public var perTarget: [String: Int] = [:]
+        /// Seed files replayed unmutated that the reader refused (the corpus holds bad inputs on purpose).
+        public var seedsRefused = 0
         /// The slowest input: target, index and seconds (a hang is one over 10 s).
         public var slowest: (target: String, index: Int, seconds: Double) = ("", 0, 0)
     }
@@ -43,13 +46,32 @@ public enum Fuzzer {
                 case .recipe:
                     try Recipe.decode(Data(bytes), path: "fuzz").validate()
                 case .modelHeader:
-                    _ = try ModelInfo.read(from: [ModelInfo.key: String(decoding: bytes, as: UTF8.self)], of: URL(fileURLWithPath: "fuzz"))
+                    _ = try buildModels(bytes)
                 }
                 return true
             } catch {
                 return false
             }
         }
+    }
+
+    /// Networks whose weights would take more than this (from `ModelInfo.estimatedSize`, as float32) are checked
+    /// but not built while fuzzing: a valid but big header would otherwise spend seconds and gigabytes per
+    /// mutant on weights nobody reads. The shipped U-Nets (about 8M parameters) stay under it.
+    static let buildLimit = 64.0 * 1024 * 1024
+
+    /// The model-header target: `bytes` as a single model's header or, with a `members` key, an ensemble's,
+    /// through the checks `segment` applies, then each network built (not run) as loading a file builds it,
+    /// so a header that passes the checks but crashes an initialiser is found. Returns the networks built.
+    static func buildModels(_ bytes: [UInt8]) throws -> Int {
+        let json = String(decoding: bytes, as: UTF8.self), file = URL(fileURLWithPath: "fuzz")
+        let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        let infos = object?["members"] != nil
+            ? try ModelEnsemble.header([ModelEnsemble.key: json], of: file).members
+            : [try ModelInfo.read(from: [ModelInfo.key: json], of: file)]
+        let small = infos.filter { 4 * $0.estimatedSize.weights <= buildLimit }
+        for info in small { _ = info.buildNetwork() }
+        return small.count
     }
 
     /// Feeds `bytes` to the readers their first bytes point at (an image signature: the image decoders; an
@@ -72,7 +94,15 @@ public enum Fuzzer {
         guard !files.isEmpty else { throw PipelineError.emptyDataset("\(corpus.path): no fuzz seeds (.png .jpg .bmp .tif .dcm .safetensors .json)") }
         let seeds = try files.map { [UInt8](try Data(contentsOf: $0)) }
         installCrashReport()
+        // Each seed as it is, first: the corpus keeps inputs that once crashed a reader, and a mutant of one
+        // is usually refused before it reaches the code the original reached.
         var report = Report()
+        if only == nil {
+            for (k, bytes) in seeds.enumerated() {
+                current = (Int32(k), -1)
+                if !Target(files[k])!.accept(bytes) { report.seedsRefused += 1 }
+            }
+        }
         let indices = only.map { [$0] } ?? Array(0..<runs)
         for i in indices {
             let k = i % files.count, target = Target(files[k])!
@@ -118,7 +148,9 @@ public enum Fuzzer {
     static func installCrashReport() {
         for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT] {
             signal(sig) { code in
-                var text = Array("sonoseg fuzz: CRASH (signal \(code)) on input \(Fuzzer.current.index) of seed file \(Fuzzer.current.target); replay with --only \(Fuzzer.current.index)\n".utf8)
+                let (k, i) = Fuzzer.current
+                let what = i < 0 ? "seed file \(k) itself; replay with --runs 0" : "input \(i) of seed file \(k); replay with --only \(i)"
+                var text = Array("sonoseg fuzz: CRASH (signal \(code)) on \(what)\n".utf8)
                 _ = text.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
                 _exit(70)
             }

@@ -165,7 +165,7 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
         try c.read(.latentLearningRate, into: &latentLearningRate); try c.read(.cosineSchedule, into: &cosineSchedule)
         try c.read(.latentStd, into: &latentStd); try c.read(.coordinateNoise, into: &coordinateNoise); try c.read(.flip, into: &flip)
         try c.read(.logEvery, into: &logEvery); try c.read(.checkpointEvery, into: &checkpointEvery)
-        try c.read(.maxMinutes, into: &maxMinutes); try c.read(.seed, into: &seed); try c.read(.onError, into: &onError)
+        try c.read(.maxMinutes, into: &maxMinutes); try c.readSeed(.seed, into: &seed); try c.read(.onError, into: &onError)
     }
     private enum PreprocessKeys: String, CodingKey { case normalization, width, height }
 
@@ -174,8 +174,8 @@ public struct ImplicitTrainConfig: Codable, Equatable, Sendable {
         var p = model.problems + inference.problems
         if data.isEmpty { p.append("data: name at least one dataset folder") }
         if steps < 1 { p.append("steps must be ≥ 1, got \(steps)") }
-        if batchImages < 1 { p.append("batchImages must be ≥ 1, got \(batchImages)") }
-        if pointsPerImage < 0 { p.append("pointsPerImage must be ≥ 0, got \(pointsPerImage)") }
+        if !(1...1024).contains(batchImages) { p.append("batchImages is \(batchImages); allowed: 1-1024") }
+        if !(0...1_000_000).contains(pointsPerImage) { p.append("pointsPerImage is \(pointsPerImage); allowed: 0-1000000") }
         if preprocess.width < 1 || preprocess.height < 1 { p.append("preprocess size must be positive") }
         if logEvery < 1 || checkpointEvery < 1 { p.append("logEvery and checkpointEvery must be ≥ 1") }
         if inference.initialization == .encoder && model.encoder == nil { p.append("inference.initialization is encoder but model.encoder is not set") }

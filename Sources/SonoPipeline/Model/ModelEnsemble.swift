@@ -17,6 +17,27 @@ public final class ModelEnsemble: Segmenter {
         var members: [ModelInfo]
         var threshold: Float
         var recipe: String
+
+        static let format1 = "sonoseg.ensemble/1"
+        /// More members than anyone averages; each costs a forward pass per image.
+        static let maxMembers = 32
+
+        func problems(memoryLimit: Double = ModelInfo.memoryLimit) -> [String] {
+            var out: [String] = []
+            if format != Self.format1 { out.append("format is '\(format)'; allowed: \(Self.format1)") }
+            if !(0...1).contains(threshold) { out.append("threshold is \(threshold); allowed: 0-1") }
+            if members.count > Self.maxMembers { out.append("members has \(members.count) entries; allowed: 1-\(Self.maxMembers)") }
+            for (i, member) in members.enumerated() {
+                // `predict` averages lesion maps, which only U-Nets give.
+                if member.classifier != nil { out.append("members[\(i)] is a \(member.architecture) classifier; allowed: U-Net segmenters") }
+                out += member.problems(memoryLimit: memoryLimit).map { $0.hasPrefix("the ") ? "members[\(i)]: \($0)" : "members[\(i)].\($0)" }
+            }
+            // Estimated only once every member's sizes are in range (the estimate takes them on trust).
+            if out.isEmpty, case let total = members.reduce(0, { $0 + $1.estimatedBytes }), total > memoryLimit {
+                out.append("the \(members.count) networks would need about \(gibibytes(total)) together; allowed: at most \(gibibytes(memoryLimit))")
+            }
+            return out
+        }
     }
     static let key = "sonoseg.ensemble"
 
@@ -34,12 +55,22 @@ public final class ModelEnsemble: Segmenter {
     }
 
     /// The ensemble header of the file at `url`, with an error naming the file when it is unreadable or empty.
+    /// Every member passes the same check as a single model's header (`ModelInfo.problems`), named
+    /// `members[i].key`, and all members together, being built at once, stay under one memory limit.
     static func header(_ metadata: [String: String], of url: URL) throws -> Header {
+        let json = Data((metadata[key] ?? "").utf8)
+        if let key = duplicateJSONKey(json) {
+            throw PipelineError.noModel("\(url.path): invalid ensemble description: key '\(key)' appears twice (JSON would keep one of the values)")
+        }
         let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: Data((metadata[key] ?? "").utf8)) } catch {
+        do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
             throw PipelineError.noModel("\(url.path): unreadable ensemble description: \(describeDecoding(error))")
         }
         guard !header.members.isEmpty else { throw PipelineError.noModel("\(url.path): an ensemble with no members") }
+        let problems = header.problems()
+        guard problems.isEmpty else {
+            throw PipelineError.noModel("\(url.path): invalid ensemble description: " + problems.joined(separator: "; "))
+        }
         return header
     }
 

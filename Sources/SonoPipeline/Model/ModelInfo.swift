@@ -42,26 +42,14 @@ public struct ModelInfo: Codable, Equatable, Sendable {
         guard let json = metadata[key] else {
             throw PipelineError.noModel("\(url.path): not a SonoSeg model (no '\(key)' entry in its header)")
         }
+        if let key = duplicateJSONKey(Data(json.utf8)) {
+            throw PipelineError.noModel("\(url.path): invalid model description: key '\(key)' appears twice (JSON would keep one of the values)")
+        }
         let info: ModelInfo
         do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
             throw PipelineError.noModel("\(url.path): unreadable model description: \(describeDecoding(error))")
         }
-        var problems = info.preprocess.problems + (info.classifier?.problems ?? [])
-        if let names = info.classNames, names.isEmpty || Set(names).count != names.count { problems.append("classNames \(names) must be distinct and not empty") }
-        if info.classifier == nil {
-            problems += info.unet.problems
-            let f = 1 << max(0, min(info.unet.depth, 7))
-            if info.preprocess.width % f != 0 || info.preprocess.height % f != 0 {
-                problems.append("preprocess size \(info.preprocess.width)x\(info.preprocess.height) must be divisible by 2^depth = \(f)")
-            }
-            if !(0...4).contains(info.stageHeads) { problems.append("stageHeads is \(info.stageHeads); allowed: 0-4") }
-        }
-        if let t = info.temperature, !(t > 0.01 && t < 100) { problems.append("temperature is \(t); allowed: 0.01-100") }
-        if !(0...1).contains(info.threshold) { problems.append("threshold is \(info.threshold); allowed: 0-1") }
-        guard problems.isEmpty else {
-            throw PipelineError.noModel("\(url.path): invalid model description: " + problems.joined(separator: "; "))
-        }
-        return info
+        return try checked(info, file: url)
     }
 }
 
@@ -72,6 +60,20 @@ public enum LoadedNetwork {
     case unet(SupervisedUNet)
     /// `sonoseg classify`: a classifier, FCN, UResNet or multitask UResNet.
     case task(TaskNetwork)
+}
+
+extension ModelInfo {
+    /// The network this description names, with random weights (a model file's are loaded over them, strictly).
+    /// Only for a description that passed `problems()`: the initialisers take its sizes on trust.
+    func buildNetwork() -> (LoadedNetwork, Module) {
+        var rng = RandomGenerator.forLoadedWeights
+        if let classifier {
+            let net = TaskNetwork(classifier, rng: &rng)
+            return (.task(net), net.module)
+        }
+        let net = SupervisedUNet(unet, heads: stageHeads, rng: &rng)
+        return (.unet(net), net)
+    }
 }
 
 /// A model file read for inference: what it is (`info`) and the network with its weights.
@@ -94,15 +96,8 @@ public final class LoadedModel: Segmenter {
     init(tensors: [String: Tensor], info: ModelInfo, url: URL) throws {
         (self.info, self.url) = (info, url)
         if let problem = invalidStateValues(tensors) { throw PipelineError.noModel("\(url.path): unusable weights: \(problem)") }
-        var rng = RandomGenerator.forLoadedWeights   // every weight is read below, strictly
-        let module: Module
-        if let classifier = info.classifier {
-            let net = TaskNetwork(classifier, rng: &rng)
-            (network, module) = (.task(net), net.module)
-        } else {
-            let net = SupervisedUNet(info.unet, heads: info.stageHeads, rng: &rng)
-            (network, module) = (.unet(net), net)
-        }
+        let (network, module) = info.buildNetwork()
+        self.network = network
         do { try module.load(stateDict: tensors, strict: true) } catch {
             throw PipelineError.noModel("\(url.path): \(error)")
         }
