@@ -54,6 +54,7 @@ struct SegmentCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
+        try validateThreshold(threshold)
         if let presenceThreshold, !(0...1).contains(presenceThreshold) {
             throw ValidationError("--presence-threshold must be in 0-1, got \(presenceThreshold)")
         }
