@@ -24,6 +24,7 @@ public enum DICOMScan {
         guard status == 0, let raw = decoded.pixels else {
             let reason = String(cString: message)
             if status == 2 { throw ImageError.tooLarge(path: path, reason: reason) }
+            if status == 3 { throw ImageError.unsupported(path: path, format: "DICOM", reason: reason) }
             throw ImageError.corrupt(path: path, format: "DICOM", reason: reason.isEmpty ? "unknown" : reason)
         }
         defer { sono_dicom_free(raw) }
