@@ -412,22 +412,28 @@ int sono_decode_tiff(const uint8_t *data, size_t length, size_t max_pixels, Sono
     pixels = (uint8_t *)malloc(page_bytes * (size_t)pages);
     if (!is_float) rgba = (uint32_t *)malloc((size_t)first.width * first.height * sizeof(uint32_t));
     if (!pixels || (!is_float && !rgba)) { set_error(error, "out of memory"); goto done; }
-    // Every page is a frame (a cine loop or a z-stack), laid out like the first.
+    // Every page is a frame (a cine loop or a z-stack), laid out like the first; reduced-resolution copies
+    // (thumbnails, SubfileType bit 0) are not pages.
+    int frames = 0;
     for (int d = 0; d < pages; d++) {
         if (!TIFFSetDirectory(tif, (tdir_t)d)) { if (error[0] == 0) snprintf(error, SONO_ERROR_CAPACITY, "TIFF page %d is unreadable", d + 1); goto done; }
+        uint32_t subfile = 0;
+        TIFFGetFieldDefaulted(tif, TIFFTAG_SUBFILETYPE, &subfile);
+        if (d > 0 && (subfile & FILETYPE_REDUCEDIMAGE)) continue;
         const TiffPage page = tiff_page(tif);
         if ((status = tiff_page_differs(first, page, d, error)) != 0) goto done;
         if (is_float && (status = tiff_float_supported(tif, page, error)) != 0) goto done;
-        status = is_float ? tiff_read_float_page(tif, page, (float *)(pixels + page_bytes * d), error)
-                          : tiff_read_rgba_page(tif, page, channels, pixels + page_bytes * d, rgba, error);
+        status = is_float ? tiff_read_float_page(tif, page, (float *)(pixels + page_bytes * frames), error)
+                          : tiff_read_rgba_page(tif, page, channels, pixels + page_bytes * frames, rgba, error);
         if (status != 0) goto done;
+        frames++;
     }
     out->pixels = pixels;
     pixels = NULL;
     out->width = (int)first.width;
     out->height = (int)first.height;
     out->channels = channels;
-    out->frames = pages;
+    out->frames = frames;
     out->bytes_per_sample = is_float ? 4 : 1;
     out->source_bit_depth = is_float ? 32 : first.bits;
     status = 0;

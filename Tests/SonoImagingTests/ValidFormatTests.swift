@@ -12,7 +12,7 @@ final class ValidFormatTests: XCTestCase {
 
     /// One page of a TIFF: grey, one strip, `bits` 8 (unsigned) or 32/64 (`float` SampleFormat 3).
     struct Page {
-        var width: Int, height: Int, bits = 8, float = false, data: [UInt8]
+        var width: Int, height: Int, bits = 8, float = false, reduced = false, data: [UInt8]
     }
 
     /// A little-endian TIFF of `pages`, each an image data strip followed by its directory.
@@ -24,7 +24,7 @@ final class ValidFormatTests: XCTestCase {
         for page in pages {
             let dataOffset = out.count
             out += page.data + (page.data.count % 2 == 1 ? [0] : [])
-            let entries: [(Int, Int, Int)] = [(256, 4, page.width), (257, 4, page.height), (258, 3, page.bits), (259, 3, 1), (262, 3, 1),
+            let entries: [(Int, Int, Int)] = [(254, 4, page.reduced ? 1 : 0), (256, 4, page.width), (257, 4, page.height), (258, 3, page.bits), (259, 3, 1), (262, 3, 1),
                                               (273, 4, dataOffset), (277, 3, 1), (278, 4, page.height), (279, 4, page.data.count),
                                               (339, 3, page.float ? 3 : 1)]
             out.replaceSubrange(next..<(next + 4), with: u32(out.count))
@@ -53,6 +53,10 @@ final class ValidFormatTests: XCTestCase {
         XCTAssertEqual(scan.format, .tiff)
         XCTAssertEqual(scan.frames.map(\.pixels), pages.map { .uint8($0) })
         XCTAssertEqual(try ImageIO.read(url).pixels, .uint8(pages[0]), "ImageIO.read gives the first page, as it gives a DICOM file's first frame")
+        // A reduced-resolution copy (SubfileType 1: a thumbnail) is not a page of the scan.
+        let thumbnail = try write(tiff(pages.map { Page(width: 8, height: 6, data: $0) } + [Page(width: 4, height: 3, reduced: true, data: .init(repeating: 1, count: 12))]),
+                                  "thumbnail.tif")
+        XCTAssertEqual(try ImageIO.readScan(thumbnail).frames.map(\.pixels), pages.map { .uint8($0) })
     }
 
     func testTIFFPagesOfDifferentSizesAreRefused() throws {
