@@ -209,7 +209,8 @@ int check_pixel_length(DcmDataset *ds, Uint16 rows, Uint16 columns, Uint16 sampl
         if (int refused = check_compressed_frames(ds, rows, columns, frames, error)) return refused;
         OFCondition status = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
         if (status.bad()) {
-            std::snprintf(error, SONO_DICOM_ERROR_CAPACITY, "compressed pixel data could not be decoded (%s)", status.text());
+            std::snprintf(error, SONO_DICOM_ERROR_CAPACITY, "%s pixel data could not be decoded (%s)",
+                          DcmXfer(ds->getOriginalXfer()).getXferName(), status.text());
             return 1;
         }
     }
