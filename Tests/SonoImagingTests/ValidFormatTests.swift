@@ -3,7 +3,7 @@ import SonoImaging
 import XCTest
 
 /// Valid files SonoSeg once refused or half-read: a multi-page TIFF (only page 1 was segmented, without a word),
-/// 32-bit float TIFF, CMYK JPEG and 1-bit BMP. TIFFs are written byte by byte here; cmyk.jpg and onebit.bmp, and
+/// 32-bit float TIFF, CMYK JPEG and 1-bit BMP. TIFFs are written byte by byte here; cmyk.jpg, cmyk_plain.jpg and onebit.bmp, and
 /// the fuzz seeds read at the end, come from Fixtures/make_format_fixtures.py (Pillow, tifffile).
 final class ValidFormatTests: XCTestCase {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-formats-\(UUID().uuidString)")
@@ -100,6 +100,17 @@ final class ValidFormatTests: XCTestCase {
             for c in 0..<3 { XCTAssertEqual(got[c], rgb[c], accuracy: 6, "patch \(k): \(got)") }
         }
         XCTAssertEqual(GrayConversion(image).image[4 + 24, 8] * 255, 127, accuracy: 6)
+    }
+
+    /// Without the Adobe marker CMYK is plain (255 = full ink): the same four patches.
+    func testCMYKJPEGWithoutAdobeMarkerIsPlainCMYK() throws {
+        let image = try ImageIO.read(TestPaths.fixture("cmyk_plain.jpg"))
+        XCTAssertEqual(image.channels, 3)
+        let expected: [[Int]] = [[255, 255, 255], [0, 0, 0], [0, 255, 255], [127, 127, 127]]
+        for (k, rgb) in expected.enumerated() {
+            let got = (0..<3).map { Int(image.byte(x: 8 * k + 4, y: 8, channel: $0)) }
+            for c in 0..<3 { XCTAssertEqual(got[c], rgb[c], accuracy: 6, "patch \(k): \(got)") }
+        }
     }
 
     func testOneBitBMPReadsThroughItsPalette() throws {

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Writes the fixtures of valid formats SonoSeg once refused or half-read (issue 28 item 8), with Pillow and
-tifffile as independent writers: cmyk.jpg and onebit.bmp here (Tests/SonoImagingTests/Fixtures), and the fuzz seeds
+tifffile as independent writers: cmyk.jpg, cmyk_plain.jpg and onebit.bmp here (Tests/SonoImagingTests/Fixtures), and the fuzz seeds
 cmyk.jpg, onebit.bmp, pages.tif (3 pages), float32.tif and grey16.dcm (16-bit samples, whose length the
 reader now checks against Rows × Columns × 2 bytes × frames) in fuzz/corpus. Run once by a developer
 (`pip install pillow numpy tifffile pydicom`); not needed to build or test.
 Usage: Tests/SonoImagingTests/Fixtures/make_format_fixtures.py   (from the repository root)"""
+import io
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,19 @@ def cmyk_jpeg():
         pixels[:, 8 * k:8 * k + 8] = cmyk
     # Pillow writes CMYK inverted under an Adobe APP14 marker, as Photoshop does.
     return Image.fromarray(pixels, "CMYK")
+
+
+def plain_cmyk_jpeg():
+    """cmyk_jpeg's patches as plain CMYK (255 = full ink) without the Adobe marker: Pillow always stores CMYK
+    inverted, so it is given the inverse and the APP14 segment (FF EE) is cut out of its output."""
+    inverse = Image.fromarray(255 - np.asarray(cmyk_jpeg()), "CMYK")
+    buffer = io.BytesIO()
+    inverse.save(buffer, "JPEG", quality=95)
+    data = buffer.getvalue()
+    at = 2
+    while data[at + 1] != 0xEE:
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+    return data[:at] + data[at + 2 + int.from_bytes(data[at + 2:at + 4], "big"):]
 
 
 def one_bit_bmp():
@@ -66,11 +80,12 @@ def main():
     for folder in (FIXTURES, CORPUS):
         cmyk_jpeg().save(folder / "cmyk.jpg", quality=95)
         one_bit_bmp().save(folder / "onebit.bmp")
+    (FIXTURES / "cmyk_plain.jpg").write_bytes(plain_cmyk_jpeg())
     first, *rest = pages()
     first.save(CORPUS / "pages.tif", save_all=True, append_images=rest)
     tifffile.imwrite(CORPUS / "float32.tif", float32())
     grey16_dicom().save_as(CORPUS / "grey16.dcm", enforce_file_format=True)
-    print("wrote cmyk.jpg, onebit.bmp to", FIXTURES, "and cmyk.jpg, onebit.bmp, pages.tif, float32.tif, grey16.dcm to", CORPUS)
+    print("wrote cmyk.jpg, cmyk_plain.jpg, onebit.bmp to", FIXTURES, "and cmyk.jpg, onebit.bmp, pages.tif, float32.tif, grey16.dcm to", CORPUS)
 
 
 if __name__ == "__main__":
