@@ -116,6 +116,7 @@ int sono_decode_png(const uint8_t *data, size_t length, int keep16, size_t max_p
     out->height = (int)height;
     out->channels = channels;
     out->bytes_per_sample = out_depth == 16 ? 2 : 1;
+    out->frames = 1;
     return 0;
 }
 
@@ -194,6 +195,20 @@ static void jpeg_emit_message_fn(j_common_ptr info, int level) {
     if (level < 0) jpeg_error_exit_fn(info);
 }
 
+/// CMYK to RGB by the naive subtractive formula (no colour profile: ultrasound is grey, and this only has to get
+/// grey right). Photoshop, and libraries following it, write an Adobe APP14 marker and store CMYK inverted
+/// (0 = full ink); files without the marker store plain CMYK (255 = full ink).
+static void cmyk_to_rgb(const uint8_t *cmyk, uint8_t *rgb, size_t width, int adobe_inverted) {
+    for (size_t x = 0; x < width; x++) {
+        const uint8_t *p = cmyk + 4 * x;
+        unsigned k = adobe_inverted ? p[3] : 255u - p[3];
+        for (int c = 0; c < 3; c++) {
+            unsigned paper = adobe_inverted ? p[c] : 255u - p[c];
+            rgb[3 * x + c] = (uint8_t)((paper * k + 127) / 255);
+        }
+    }
+}
+
 int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
                      char error[SONO_ERROR_CAPACITY]) {
     memset(out, 0, sizeof(*out));
@@ -216,16 +231,22 @@ int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, Sono
     jpeg_mem_src(&info, (unsigned char *)data, (unsigned long)length);
     jpeg_read_header(&info, TRUE);
     if (over_pixel_limit(info.image_width, info.image_height, max_pixels, error)) longjmp(manager.jump, 1);
-    // CMYK/YCCK and other spaces are converted to RGB where libjpeg can; grey stays grey.
-    info.out_color_space = info.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : JCS_RGB;
+    // Grey stays grey; CMYK and YCCK (which libjpeg turns into CMYK) are read as CMYK and converted here, as
+    // libjpeg has no CMYK to RGB conversion; every other space becomes RGB through libjpeg.
+    const int cmyk = info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK;
+    info.out_color_space = info.jpeg_color_space == JCS_GRAYSCALE ? JCS_GRAYSCALE : cmyk ? JCS_CMYK : JCS_RGB;
     jpeg_start_decompress(&info);
-    int channels = info.output_components;
+    int channels = cmyk ? 3 : info.output_components;
     size_t row_bytes = (size_t)info.output_width * (size_t)channels;
-    pixels = (uint8_t *)malloc(row_bytes * info.output_height);
+    pixels = (uint8_t *)malloc(row_bytes * info.output_height + (cmyk ? (size_t)info.output_width * 4 : 0));
     if (!pixels) { set_error(error, "out of memory"); longjmp(manager.jump, 1); }
+    // CMYK rows land past the RGB image, one at a time, and are converted into place.
+    uint8_t *cmyk_row = pixels + row_bytes * info.output_height;
     while (info.output_scanline < info.output_height) {
-        JSAMPROW row = pixels + info.output_scanline * row_bytes;
+        uint8_t *rgb = pixels + info.output_scanline * row_bytes;
+        JSAMPROW row = cmyk ? cmyk_row : rgb;
         jpeg_read_scanlines(&info, &row, 1);
+        if (cmyk) cmyk_to_rgb(cmyk_row, rgb, info.output_width, info.saw_Adobe_marker);
     }
     jpeg_finish_decompress(&info);
     out->pixels = pixels;
@@ -235,6 +256,7 @@ int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, Sono
     out->bytes_per_sample = 1;
     out->source_bit_depth = 8;
     out->source_palette = 0;
+    out->frames = 1;
     jpeg_destroy_decompress(&info);
     return 0;
 }
@@ -282,6 +304,79 @@ static toff_t tiff_size(thandle_t h) { return ((TiffSource *)h)->length; }
 static int tiff_map(thandle_t h, void **base, toff_t *size) { (void)h; (void)base; (void)size; return 0; }
 static void tiff_unmap(thandle_t h, void *base, toff_t size) { (void)h; (void)base; (void)size; }
 
+/// What one TIFF page holds, from its directory.
+typedef struct {
+    uint32_t width, height;
+    uint16_t samples, bits, format;
+} TiffPage;
+
+static TiffPage tiff_page(TIFF *tif) {
+    TiffPage page = {0, 0, 1, 1, SAMPLEFORMAT_UINT};
+    TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &page.width);
+    TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &page.height);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &page.samples);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &page.bits);
+    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &page.format);
+    return page;
+}
+
+/// Floating-point pages are read as they are (32-bit, one or three interleaved samples, in strips); libtiff's
+/// RGBA reader refuses them. Returns 0, or 3 for the valid float layouts SonoSeg does not read.
+static int tiff_float_supported(TIFF *tif, TiffPage page, char *error) {
+    uint16_t planar = PLANARCONFIG_CONTIG;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+    if (page.bits != 32) { snprintf(error, SONO_ERROR_CAPACITY, "%u-bit floating-point samples; SonoSeg reads 32-bit", page.bits); return 3; }
+    if (page.samples != 1 && page.samples != 3) {
+        snprintf(error, SONO_ERROR_CAPACITY, "floating-point pixels of %u samples; SonoSeg reads 1 (grey) or 3 (RGB)", page.samples);
+        return 3;
+    }
+    if (TIFFIsTiled(tif) || planar != PLANARCONFIG_CONTIG) {
+        set_error(error, "tiled or planar floating-point pixels; SonoSeg reads interleaved strips");
+        return 3;
+    }
+    return 0;
+}
+
+/// One float page, rows top first, into `out` (width × height × samples floats).
+static int tiff_read_float_page(TIFF *tif, TiffPage page, float *out, char *error) {
+    if (TIFFScanlineSize(tif) != (tmsize_t)page.width * page.samples * 4) { set_error(error, "TIFF row size does not match its width"); return 1; }
+    for (uint32_t y = 0; y < page.height; y++) {
+        if (TIFFReadScanline(tif, out + (size_t)y * page.width * page.samples, y, 0) < 0 || error[0] != 0) {
+            if (error[0] == 0) set_error(error, "corrupt TIFF image data");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/// One page of any other kind through libtiff's RGBA reader, top row first, whatever the photometric
+/// interpretation, bit depth or compression, as 8-bit grey (one-sample pages) or RGB into `out`.
+static int tiff_read_rgba_page(TIFF *tif, TiffPage page, int channels, uint8_t *out, uint32_t *rgba, char *error) {
+    char message[1024] = {0};
+    if (!TIFFRGBAImageOK(tif, message)) { snprintf(error, SONO_ERROR_CAPACITY, "unsupported TIFF: %s", message); return 1; }
+    if (!TIFFReadRGBAImageOriented(tif, page.width, page.height, rgba, ORIENTATION_TOPLEFT, 1) || error[0] != 0) {
+        if (error[0] == 0) set_error(error, "corrupt TIFF image data");
+        return 1;
+    }
+    for (size_t i = 0; i < (size_t)page.width * page.height; i++) {
+        uint32_t p = rgba[i];
+        if (channels == 1) out[i] = (uint8_t)TIFFGetR(p);
+        else { out[3 * i] = (uint8_t)TIFFGetR(p); out[3 * i + 1] = (uint8_t)TIFFGetG(p); out[3 * i + 2] = (uint8_t)TIFFGetB(p); }
+    }
+    return 0;
+}
+
+/// A page that is not laid out like the first cannot be a frame of the same scan; 3 (valid but unsupported).
+static int tiff_page_differs(TiffPage first, TiffPage page, int index, char *error) {
+    int first_float = first.format == SAMPLEFORMAT_IEEEFP, page_float = page.format == SAMPLEFORMAT_IEEEFP;
+    if (page.width == first.width && page.height == first.height && (page.samples == 1) == (first.samples == 1) && page_float == first_float) return 0;
+    snprintf(error, SONO_ERROR_CAPACITY,
+             "page %d is %ux%u, %u sample%s%s, page 1 %ux%u, %u sample%s%s; SonoSeg reads a TIFF's pages as the frames of one scan, which must be alike",
+             index + 1, page.width, page.height, page.samples, page.samples == 1 ? "" : "s", page_float ? " (float)" : "",
+             first.width, first.height, first.samples, first.samples == 1 ? "" : "s", first_float ? " (float)" : "");
+    return 3;
+}
+
 int sono_decode_tiff(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
                      char error[SONO_ERROR_CAPACITY]) {
     memset(out, 0, sizeof(*out));
@@ -298,41 +393,53 @@ int sono_decode_tiff(const uint8_t *data, size_t length, size_t max_pixels, Sono
                                tiff_size, tiff_map, tiff_unmap);
     int status = 1;
     uint32_t *rgba = NULL;
+    uint8_t *pixels = NULL;
     if (!tif) { if (error[0] == 0) set_error(error, "corrupt TIFF header"); goto done; }
-    uint32_t width = 0, height = 0;
-    uint16_t samples = 1;
-    if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) || !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height) || width == 0 || height == 0) {
-        if (error[0] == 0) set_error(error, "TIFF without a width or height");
+    const TiffPage first = tiff_page(tif);
+    if (first.width == 0 || first.height == 0) { if (error[0] == 0) set_error(error, "TIFF without a width or height"); goto done; }
+    if (over_pixel_limit(first.width, first.height, max_pixels, error)) { status = 2; goto done; }
+    const int pages = TIFFNumberOfDirectories(tif);
+    if (pages < 1 || pages > 10000 || (double)pages * first.width * first.height > 4e9) {
+        snprintf(error, SONO_ERROR_CAPACITY, "%d pages of %ux%u is more than SonoSeg reads (10,000 pages, 4 gigapixels)", pages, first.width, first.height);
+        status = 2;
         goto done;
     }
-    if (over_pixel_limit(width, height, max_pixels, error)) { status = 2; goto done; }
-    TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples);
-    char message[1024] = {0};
-    if (!TIFFRGBAImageOK(tif, message)) { snprintf(error, SONO_ERROR_CAPACITY, "unsupported TIFF: %s", message); goto done; }
-    rgba = (uint32_t *)malloc((size_t)width * height * sizeof(uint32_t));
-    if (!rgba) { set_error(error, "out of memory"); goto done; }
-    // The first page, top row first, whatever the file's photometric interpretation, bit depth or compression.
-    if (!TIFFReadRGBAImageOriented(tif, width, height, rgba, ORIENTATION_TOPLEFT, 1) || error[0] != 0) {
-        if (error[0] == 0) set_error(error, "corrupt TIFF image data");
-        goto done;
-    }
-    int grey = samples == 1;
-    uint8_t *pixels = (uint8_t *)malloc((size_t)width * height * (grey ? 1 : 3));
-    if (!pixels) { set_error(error, "out of memory"); goto done; }
-    for (size_t i = 0; i < (size_t)width * height; i++) {
-        uint32_t p = rgba[i];
-        if (grey) pixels[i] = (uint8_t)TIFFGetR(p);
-        else { pixels[3 * i] = (uint8_t)TIFFGetR(p); pixels[3 * i + 1] = (uint8_t)TIFFGetG(p); pixels[3 * i + 2] = (uint8_t)TIFFGetB(p); }
+    const int is_float = first.format == SAMPLEFORMAT_IEEEFP;
+    if (is_float && (status = tiff_float_supported(tif, first, error)) != 0) goto done;
+    status = 1;
+    const int channels = first.samples == 1 ? 1 : 3;
+    const size_t page_bytes = (size_t)first.width * first.height * channels * (is_float ? 4 : 1);
+    pixels = (uint8_t *)malloc(page_bytes * (size_t)pages);
+    if (!is_float) rgba = (uint32_t *)malloc((size_t)first.width * first.height * sizeof(uint32_t));
+    if (!pixels || (!is_float && !rgba)) { set_error(error, "out of memory"); goto done; }
+    // Every page is a frame (a cine loop or a z-stack), laid out like the first; reduced-resolution copies
+    // (thumbnails, SubfileType bit 0) are not pages.
+    int frames = 0;
+    for (int d = 0; d < pages; d++) {
+        if (!TIFFSetDirectory(tif, (tdir_t)d)) { if (error[0] == 0) snprintf(error, SONO_ERROR_CAPACITY, "TIFF page %d is unreadable", d + 1); goto done; }
+        uint32_t subfile = 0;
+        TIFFGetFieldDefaulted(tif, TIFFTAG_SUBFILETYPE, &subfile);
+        if (d > 0 && (subfile & FILETYPE_REDUCEDIMAGE)) continue;
+        const TiffPage page = tiff_page(tif);
+        if ((status = tiff_page_differs(first, page, d, error)) != 0) goto done;
+        if (is_float && (status = tiff_float_supported(tif, page, error)) != 0) goto done;
+        status = is_float ? tiff_read_float_page(tif, page, (float *)(pixels + page_bytes * frames), error)
+                          : tiff_read_rgba_page(tif, page, channels, pixels + page_bytes * frames, rgba, error);
+        if (status != 0) goto done;
+        frames++;
     }
     out->pixels = pixels;
-    out->width = (int)width;
-    out->height = (int)height;
-    out->channels = grey ? 1 : 3;
-    out->bytes_per_sample = 1;
-    out->source_bit_depth = 8;
+    pixels = NULL;
+    out->width = (int)first.width;
+    out->height = (int)first.height;
+    out->channels = channels;
+    out->frames = frames;
+    out->bytes_per_sample = is_float ? 4 : 1;
+    out->source_bit_depth = is_float ? 32 : first.bits;
     status = 0;
 done:
     free(rgba);
+    free(pixels);
     if (tif) TIFFClose(tif);
     tiff_error_target = NULL;
     return status;

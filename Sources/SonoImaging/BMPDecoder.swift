@@ -1,4 +1,4 @@
-/// Decodes uncompressed BMP files (BI_RGB or BI_BITFIELDS with the standard masks): 8-bit palette,
+/// Decodes uncompressed BMP files (BI_RGB or BI_BITFIELDS with the standard masks): 1-, 4- and 8-bit palette,
 /// 24-bit BGR and 32-bit BGRA/BGRX, bottom-up or top-down. Palette images become grey when the palette is
 /// grey, else RGB.
 enum BMPDecoder {
@@ -22,7 +22,7 @@ enum BMPDecoder {
         guard compression == 0 || (compression == 3 && bitCount == 32) else {
             throw fail("compressed BMP (compression \(compression)) is not supported")
         }
-        guard [8, 24, 32].contains(bitCount) else { throw fail("\(bitCount)-bit BMP is not supported") }
+        guard [1, 4, 8, 24, 32].contains(bitCount) else { throw fail("\(bitCount)-bit BMP is not supported") }
         let height = abs(signedHeight)
         if width * height > maxPixels {
             throw ImageError.tooLarge(path: path, reason: "image is \(width)x\(height) = " +
@@ -37,9 +37,9 @@ enum BMPDecoder {
         let rowStride = (width * bitCount + 31) / 32 * 4
         guard dataOffset + rowStride * height <= bytes.count else { throw fail("file is truncated (pixels)") }
 
-        if bitCount == 8 {
+        if bitCount <= 8 {
             var colours = u32(46)
-            if colours == 0 { colours = 256 }
+            if colours == 0 { colours = 1 << bitCount }
             let paletteStart = 14 + headerSize
             guard paletteStart + colours * 4 <= bytes.count else { throw fail("file is truncated (palette)") }
             guard dataOffset >= paletteStart + colours * 4 else {
@@ -56,7 +56,7 @@ enum BMPDecoder {
             for y in 0..<height {
                 let row = dataOffset + (topDown ? y : height - 1 - y) * rowStride
                 for x in 0..<width {
-                    let index = Int(bytes[row + x])
+                    let index = paletteIndex(bytes, row: row, x: x, bits: bitCount)
                     guard index < palette.count else { throw fail("palette index \(index) out of range") }
                     let c = palette[index]
                     if isGrey {
@@ -67,7 +67,7 @@ enum BMPDecoder {
                     }
                 }
             }
-            return Image(width: width, height: height, channels: channels, pixels: .uint8(out), sourceBitDepth: 8)
+            return Image(width: width, height: height, channels: channels, pixels: .uint8(out), sourceBitDepth: bitCount)
         }
 
         let step = bitCount / 8
@@ -82,5 +82,12 @@ enum BMPDecoder {
             }
         }
         return Image(width: width, height: height, channels: 3, pixels: .uint8(out), sourceBitDepth: 8)
+    }
+
+    /// The palette index of pixel `x` in a row of 1-, 4- or 8-bit indices, packed from the most significant bit.
+    private static func paletteIndex(_ bytes: [UInt8], row: Int, x: Int, bits: Int) -> Int {
+        let bit = x * bits
+        let shift = 8 - bits - bit % 8
+        return Int(bytes[row + bit / 8] >> UInt8(shift)) & (1 << bits - 1)
     }
 }

@@ -2,7 +2,7 @@ import CDicom
 import Foundation
 
 /// Every frame of an image file with the physical pixel size the file states: one frame and no spacing for
-/// PNG/JPEG/BMP/TIFF; a DICOM file's frames (a cine loop has many) and its calibration.
+/// PNG/JPEG/BMP, a TIFF's pages and no spacing; a DICOM file's frames (a cine loop has many) and its calibration.
 public struct Scan: Sendable {
     public var format: ImageFormat
     public var frames: [Image]
@@ -33,6 +33,7 @@ public enum DICOMScan {
         guard status == 0, let raw = decoded.pixels else {
             let reason = String(cString: message)
             if status == 2 { throw ImageError.tooLarge(path: path, reason: reason) }
+            if status == 3 { throw ImageError.unsupported(path: path, format: "DICOM", reason: reason) }
             throw ImageError.corrupt(path: path, format: "DICOM", reason: reason.isEmpty ? "unknown" : reason)
         }
         defer { sono_dicom_free(raw) }
@@ -53,10 +54,15 @@ public enum DICOMScan {
 }
 
 extension ImageIO {
-    /// The file's frames and stated pixel spacing (DICOM), or its one image (other formats).
+    /// The file's frames and stated pixel spacing (DICOM), a TIFF's pages as frames, or its one image (other
+    /// formats).
     public static func readScan(_ url: URL, maxPixels: Int = defaultMaxPixels) throws -> Scan {
         let bytes = try readBytes(url)
         if ImageFormat.detect(bytes) == .dicom { return try DICOMScan.decode(bytes, path: url.path, maxPixels: maxPixels) }
+        if ImageFormat.detect(bytes) == .tiff {
+            let pages = try decodeWithC(bytes, format: .tiff, path: url.path, maxPixels: maxPixels)
+            return Scan(format: .tiff, frames: pages, spacingMM: nil, spacingSource: nil)
+        }
         let image = try decode(bytes, path: url.path, maxPixels: maxPixels)
         return Scan(format: ImageFormat.detect(bytes) ?? .png, frames: [image], spacingMM: nil, spacingSource: nil)
     }

@@ -4,6 +4,14 @@ public enum PixelBuffer: Sendable, Equatable {
     case uint8([UInt8])
     case float([Float])
 
+    /// `count` samples from `start`, of the same kind.
+    func slice(_ start: Int, _ count: Int) -> PixelBuffer {
+        switch self {
+        case let .uint8(values): return .uint8(Array(values[start..<(start + count)]))
+        case let .float(values): return .float(Array(values[start..<(start + count)]))
+        }
+    }
+
     public var count: Int {
         switch self {
         case let .uint8(values): return values.count

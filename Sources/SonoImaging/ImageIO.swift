@@ -9,8 +9,9 @@ public enum ImageIO {
     /// the largest ultrasound frame, so a file of a few kilobytes cannot claim gigabytes of memory.
     public static let defaultMaxPixels = 100_000_000
 
-    /// Reads and decodes an image file. 16-bit PNGs are returned as `.float` samples in [0, 1]. An image of
-    /// more than `maxPixels` pixels is an error, found from its header before any pixel memory is taken.
+    /// Reads and decodes an image file: the first frame of a DICOM file or the first page of a TIFF (`readScan`
+    /// gives them all). 16-bit PNGs and 32-bit float TIFFs are returned as `.float` samples in [0, 1]. An image
+    /// of more than `maxPixels` pixels is an error, found from its header before any pixel memory is taken.
     public static func read(_ url: URL, maxPixels: Int = defaultMaxPixels) throws -> Image {
         try decode(readBytes(url), path: url.path, maxPixels: maxPixels)
     }
@@ -34,12 +35,13 @@ public enum ImageIO {
         guard let format = ImageFormat.detect(bytes) else { throw ImageError.notAnImage(path: path) }
         switch format {
         case .bmp: return try BMPDecoder.decode(bytes, path: path, maxPixels: maxPixels)
-        case .png, .jpeg, .tiff: return try decodeWithC(bytes, format: format, path: path, maxPixels: maxPixels)
+        case .png, .jpeg, .tiff: return try decodeWithC(bytes, format: format, path: path, maxPixels: maxPixels)[0]
         case .dicom: return try DICOMScan.decode(bytes, path: path, maxPixels: maxPixels).frames[0]
         }
     }
 
-    private static func decodeWithC(_ bytes: [UInt8], format: ImageFormat, path: String, maxPixels: Int) throws -> Image {
+    /// Every frame of a PNG, JPEG or TIFF (one for PNG and JPEG, a TIFF's pages).
+    static func decodeWithC(_ bytes: [UInt8], format: ImageFormat, path: String, maxPixels: Int) throws -> [Image] {
         var decoded = SonoDecodedImage()
         var message = [CChar](repeating: 0, count: Int(SONO_ERROR_CAPACITY))
         let status: Int32 = bytes.withUnsafeBufferPointer { buffer in
@@ -54,20 +56,45 @@ public enum ImageIO {
         guard status == 0, let raw = decoded.pixels else {
             let reason = String(cString: message)
             if status == 2 { throw ImageError.tooLarge(path: path, reason: reason) }
+            if status == 3 { throw ImageError.unsupported(path: path, format: format.rawValue, reason: reason) }
             throw ImageError.corrupt(path: path, format: format.rawValue, reason: reason.isEmpty ? "unknown" : reason)
         }
         defer { sono_free(raw) }
         let width = Int(decoded.width), height = Int(decoded.height), channels = Int(decoded.channels)
-        let count = width * height * channels
-        let pixels: PixelBuffer
-        if decoded.bytes_per_sample == 2 {
-            let samples = UnsafeRawPointer(raw).bindMemory(to: UInt16.self, capacity: count)
-            pixels = .float((0..<count).map { Float(samples[$0]) * (1 / 65535) })
-        } else {
-            pixels = .uint8(Array(UnsafeBufferPointer(start: raw, count: count)))
+        let frames = max(1, Int(decoded.frames)), count = width * height * channels
+        let samples = try pixelBuffer(raw, count: count * frames, bytesPerSample: Int(decoded.bytes_per_sample), path: path, format: format)
+        return (0..<frames).map { f in
+            Image(width: width, height: height, channels: channels, pixels: samples.slice(f * count, count),
+                  sourceBitDepth: Int(decoded.source_bit_depth))
         }
-        return Image(width: width, height: height, channels: channels, pixels: pixels,
-                     sourceBitDepth: Int(decoded.source_bit_depth))
+    }
+
+    /// Decoded samples as 8-bit, or as floats in [0, 1]: 16-bit samples over their full range, 32-bit float
+    /// samples (TIFF) by min–max over the whole file. Float files carry whatever unit their writer chose (echo
+    /// amplitude, dB, already 0–1) and no range tag writers agree on, so the file's own extremes are the only
+    /// scale to hand; one scale for all pages keeps a cine loop's frames comparable.
+    private static func pixelBuffer(_ raw: UnsafeMutablePointer<UInt8>, count: Int, bytesPerSample: Int, path: String,
+                                    format: ImageFormat) throws -> PixelBuffer {
+        switch bytesPerSample {
+        case 2:
+            let samples = UnsafeRawPointer(raw).bindMemory(to: UInt16.self, capacity: count)
+            return .float((0..<count).map { Float(samples[$0]) * (1 / 65535) })
+        case 4:
+            let samples = Array(UnsafeBufferPointer(start: UnsafeRawPointer(raw).bindMemory(to: Float.self, capacity: count), count: count))
+            guard samples.allSatisfy(\.isFinite) else {
+                throw ImageError.unsupported(path: path, format: format.rawValue, reason: "floating-point samples that are NaN or infinite")
+            }
+            return .float(minMaxNormalized(samples))
+        default:
+            return .uint8(Array(UnsafeBufferPointer(start: raw, count: count)))
+        }
+    }
+
+    /// Samples stretched to [0, 1] by their minimum and maximum; a constant image becomes 0.
+    static func minMaxNormalized(_ samples: [Float]) -> [Float] {
+        guard let low = samples.min(), let high = samples.max(), high > low else { return [Float](repeating: 0, count: samples.count) }
+        let scale = 1 / (high - low)
+        return samples.map { ($0 - low) * scale }
     }
 
     /// Reads an image as grey (ITU-R BT.601 luminance, alpha dropped); see `GrayConversion`.

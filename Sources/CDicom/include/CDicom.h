@@ -1,7 +1,8 @@
 #pragma once
 // DICOM decoding for SonoImaging through DCMTK (C++ behind a C interface, as CImageCodecs wraps libpng).
 // Returns 0 on success, or non-zero with a human-readable reason in `error` (2: an image larger than the
-// caller's pixel limit; 1: anything else). Never aborts or throws on corrupt input.
+// caller's pixel limit; 3: a valid file SonoSeg does not read, such as 32-bit samples; 1: anything else).
+// Never aborts or throws on corrupt input.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +33,10 @@ typedef struct {
 enum { SONO_DICOM_ERROR_CAPACITY = 256 };
 
 /// Decodes a DICOM Part 10 file held in memory (uncompressed, RLE, JPEG and JPEG-LS transfer syntaxes). More
-/// than `max_pixels` pixels in one frame is an error found from the header, before pixel data is decoded.
+/// than `max_pixels` pixels in one frame is an error found from the header, before pixel data is decoded. So is
+/// BitsAllocated other than 8 or 16, BitsStored above BitsAllocated, and pixel data (decoded, when compressed)
+/// shorter than Rows × Columns × SamplesPerPixel × BitsAllocated/8 × NumberOfFrames bytes: DCMTK would pad it
+/// with black.
 int sono_decode_dicom(const uint8_t *data, size_t length, size_t max_pixels, SonoDicomImage *out,
                       char error[SONO_DICOM_ERROR_CAPACITY]);
 

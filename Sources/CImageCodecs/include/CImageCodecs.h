@@ -1,14 +1,16 @@
 #pragma once
 // PNG and JPEG decoding/encoding for SonoImaging. Written in C because libpng and libjpeg report errors by
 // longjmp, which must never cross Swift frames. Every function returns 0 on success, or non-zero with a
-// human-readable reason in `error` (2: the image is larger than the caller's pixel limit; 1: anything else);
+// human-readable reason in `error` (2: the image is larger than the caller's pixel limit; 3: a valid file in a
+// variant SonoSeg does not read; 1: anything else);
 // no function aborts the process on corrupt input.
 #include <stddef.h>
 #include <stdint.h>
 
 /// A decoded image: `pixels` is malloc'd, row-major, interleaved, `channels` samples per pixel (1 grey,
-/// 2 grey+alpha, 3 RGB, 4 RGBA), `bytes_per_sample` 1 (8-bit) or 2 (16-bit, native byte order).
-/// Free `pixels` with sono_free.
+/// 2 grey+alpha, 3 RGB, 4 RGBA), `bytes_per_sample` 1 (8-bit), 2 (16-bit, native byte order) or 4 (32-bit float
+/// as stored, any range: TIFF only). `frames` images of height × width × channels follow one another (a TIFF's
+/// pages; 1 for PNG and JPEG). Free `pixels` with sono_free.
 typedef struct {
     uint8_t *pixels;
     int width;
@@ -19,6 +21,7 @@ typedef struct {
     int source_bit_depth;
     /// 1 when the file stored a palette (colour-mapped) image.
     int source_palette;
+    int frames;
 } SonoDecodedImage;
 
 enum { SONO_ERROR_CAPACITY = 256 };
@@ -30,15 +33,18 @@ enum { SONO_ERROR_CAPACITY = 256 };
 int sono_decode_png(const uint8_t *data, size_t length, int keep16, size_t max_pixels, SonoDecodedImage *out,
                     char error[SONO_ERROR_CAPACITY]);
 
-/// Decodes a baseline or progressive JPEG held in memory to 8-bit grey (1 channel) or RGB (3 channels).
+/// Decodes a baseline or progressive JPEG held in memory to 8-bit grey (1 channel) or RGB (3 channels); CMYK and
+/// YCCK files become RGB (Adobe-marked files as inverted CMYK, as Photoshop writes them).
 /// A truncated stream and every corrupt-data warning of libjpeg are errors, not a grey-filled or garbled image;
 /// more than `max_pixels` pixels is an error found from the header.
 int sono_decode_jpeg(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
                      char error[SONO_ERROR_CAPACITY]);
 
-/// Decodes the first page of a TIFF held in memory (any photometric interpretation, bit depth and compression
-/// libtiff reads) to 8-bit grey (1 channel, one-sample files) or RGB (3 channels). Errors of libtiff are errors;
-/// more than `max_pixels` pixels is an error found from the header.
+/// Decodes every page of a TIFF held in memory as a frame (any photometric interpretation, bit depth and
+/// compression libtiff reads) to 8-bit grey (1 channel, one-sample files) or RGB (3 channels); 32-bit float pages
+/// (SampleFormat 3, strips, 1 or 3 samples) are handed back as stored, 4 bytes a sample. Pages unlike the first
+/// (size, grey or colour, float or not) and other float layouts are status 3. Errors of libtiff are errors; more
+/// than `max_pixels` pixels a page is an error found from the header.
 int sono_decode_tiff(const uint8_t *data, size_t length, size_t max_pixels, SonoDecodedImage *out,
                      char error[SONO_ERROR_CAPACITY]);
 
