@@ -66,15 +66,12 @@ public struct LesionSummary: Codable, Sendable, Equatable {
     /// The lesion-presence cut-off the diagnosis used; where the calibrated `lesion_probability` fell below it,
     /// the outline the segmenter drew is not in STEM_mask.png but in STEM_candidate_mask.png, with its area here
     /// (nil: nothing was suppressed).
-    public var presenceThreshold: Double? = nil
-    public var suppressedAreaPixels: Int? = nil
+    public var presenceThreshold: Double? = nil, suppressedAreaPixels: Int? = nil
     /// The run that wrote the row (`--append` adds runs to one summary).
     public var runID: String? = nil
     /// A DICOM input's Study, Series and SOP Instance UIDs (with `frame`, the row's place in the examination);
     /// no patient name or ID is ever written.
-    public var studyInstanceUID: String? = nil
-    public var seriesInstanceUID: String? = nil
-    public var sopInstanceUID: String? = nil
+    public var studyInstanceUID: String? = nil, seriesInstanceUID: String? = nil, sopInstanceUID: String? = nil
 
     public struct Box: Codable, Sendable, Equatable, CSVPlaceholder {
         public var x: Int, y: Int, w: Int, h: Int
