@@ -73,13 +73,17 @@ let package = Package(
             "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ],
                 exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        // Benchmarks, the kernel check and the fuzzer: tools over the pipeline, never under it.
+        .target(name: "SonoTools", dependencies: [
+            "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+        ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         .executableTarget(name: "sonoseg", dependencies: [
-            "CCPUCheck", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "CCPUCheck", "SonoTools", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // libFuzzer target (`make libfuzzer`); a plain build replays files given as arguments (CFuzzMain).
         .target(name: "CFuzzMain", path: "Sources/CFuzzMain"),
-        .executableTarget(name: "sonoseg-libfuzzer", dependencies: ["CFuzzMain", "SonoPipeline", "SonoImaging"],
+        .executableTarget(name: "sonoseg-libfuzzer", dependencies: ["CFuzzMain", "SonoTools", "SonoPipeline", "SonoImaging"],
                           exclude: ["README.md"], swiftSettings: swift5 + optimized + [.unsafeFlags(["-parse-as-library"])]),
 
         // MARK: - Tests
@@ -92,9 +96,9 @@ let package = Package(
         .testTarget(name: "SonoImagingTests", dependencies: ["SonoBase", "SonoImaging"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
-        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoMetrics", "SonoPipeline"], swiftSettings: swift5),
+        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoMetrics", "SonoPipeline", "SonoTools"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
-        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "SonoMetrics", "sonoseg"], swiftSettings: swift5),
+        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "SonoMetrics", "SonoTools", "sonoseg"], swiftSettings: swift5),
         .testTarget(name: "SonoImplicitTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline"], swiftSettings: swift5),
         .testTarget(name: "SonoClassifyTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline"], swiftSettings: swift5),
     ]

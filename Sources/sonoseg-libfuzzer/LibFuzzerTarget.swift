@@ -1,5 +1,6 @@
 import CFuzzMain
 import SonoPipeline
+import SonoTools
 
 /// libFuzzer's entry: every reader of untrusted bytes behind one target, chosen by what the bytes look like
 /// (an image signature, a safetensors header, JSON). Built by `make libfuzzer` (coverage-guided, under

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SonoPipeline
+import SonoTools
 import SonoTensor
 
 struct BenchCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SonoPipeline
+import SonoTools
 
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import XCTest
 @testable import SonoPipeline
+import SonoTools
 
 final class BenchTests: XCTestCase {
     func testUnknownWorkloadIsAnError() {

@@ -3,6 +3,7 @@ import SonoBase
 import SonoModels
 import SonoNN
 @testable import SonoPipeline
+@testable import SonoTools
 
 /// Issue 28, items 7 and 10: the memory a header's network would need is estimated from its sizes alone, and
 /// the fuzz harness's model-header target builds the networks of the headers it accepts.

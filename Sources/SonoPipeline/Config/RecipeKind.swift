@@ -43,7 +43,7 @@ public enum Recipe {
     }
 
     /// Resolved recipe bytes (from the file at `path`) as the typed value of their kind.
-    static func decode(_ data: Data, path: String) throws -> Recipe {
+    public static func decode(_ data: Data, path: String) throws -> Recipe {
         let recipe: Recipe = switch try RecipeKind.detect(data, path: path) {
         case .unet: .unet(try RecipeFile.decode(TrainConfig.self, data: data, path: path, what: "training recipe"))
         case .classify: .classify(try RecipeFile.decode(ClassifyConfig.self, data: data, path: path, what: "classification recipe"))

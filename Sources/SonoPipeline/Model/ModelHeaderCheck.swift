@@ -72,7 +72,7 @@ extension ModelInfo {
     }
 
     /// Parameters and activations (floats) of the network at the header's input size.
-    var estimatedSize: (weights: Double, activations: Double) {
+    public var estimatedSize: (weights: Double, activations: Double) {
         let pixels = Double(preprocess.width) * Double(preprocess.height)
         return classifier.map { Self.classifierSize($0, pixels: pixels) } ?? Self.unetSize(unet, pixels: pixels, heads: stageHeads)
     }
@@ -172,4 +172,15 @@ func gibibytes(_ bytes: Double) -> String {
 /// which a header spells differently (`unet.depth`).
 private func renaming(_ problem: String, _ prefix: String, to replacement: String) -> String {
     problem.hasPrefix(prefix) ? replacement + problem.dropFirst(prefix.count) : problem
+}
+
+/// The networks a model header describes (one model's, or each ensemble member's), checked as `segment` checks
+/// them; for tools that take headers apart (the fuzzer).
+public enum ModelHeader {
+    public static func networks(describedBy json: String, file: URL) throws -> [ModelInfo] {
+        let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        return object?["members"] != nil
+            ? try ModelEnsemble.header([ModelEnsemble.key: json], of: file).members
+            : [try ModelInfo.read(from: [ModelInfo.key: json], of: file)]
+    }
 }

@@ -65,7 +65,7 @@ public enum LoadedNetwork {
 extension ModelInfo {
     /// The network this description names, with random weights (a model file's are loaded over them, strictly).
     /// Only for a description that passed `problems()`: the initialisers take its sizes on trust.
-    func buildNetwork() -> (LoadedNetwork, Module) {
+    public func buildNetwork() -> (LoadedNetwork, Module) {
         var rng = RandomGenerator.forLoadedWeights
         if let classifier {
             let net = TaskNetwork(classifier, rng: &rng)

@@ -40,7 +40,7 @@ public final class SegmentationModel: Module {
 
     /// One optimisation step on a batch at the segmenter's and the discriminators' rates; returns the
     /// segmentation loss.
-    func trainStep(_ batch: Batch, optimizer: Optimizer, learningRate: Float, discriminatorRate: Float) -> Float {
+    public func trainStep(_ batch: Batch, optimizer: Optimizer, learningRate: Float, discriminatorRate: Float) -> Float {
         let shape = [batch.count, 1, batch.height, batch.width]
         let x = Tensor(batch.images, shape: shape), y = Tensor(batch.masks, shape: shape)
         let params = namedParameters()

@@ -1,4 +1,6 @@
 import Foundation
+import SonoPipeline
+import SonoMetrics
 import SonoBase
 import SonoImaging
 import SonoNN
@@ -44,7 +46,7 @@ public enum Fuzzer {
                 case .safetensors:
                     _ = try Safetensors.read(Data(bytes), file: "fuzz")
                 case .recipe:
-                    try Recipe.decode(Data(bytes), path: "fuzz").validate()
+                    try Recipe.decode(Data(bytes), path: "fuzz").validate(recipe: nil)
                 case .modelHeader:
                     _ = try buildModels(bytes)
                 }
@@ -64,11 +66,7 @@ public enum Fuzzer {
     /// through the checks `segment` applies, then each network built (not run) as loading a file builds it,
     /// so a header that passes the checks but crashes an initialiser is found. Returns the networks built.
     static func buildModels(_ bytes: [UInt8]) throws -> Int {
-        let json = String(decoding: bytes, as: UTF8.self), file = URL(fileURLWithPath: "fuzz")
-        let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
-        let infos = object?["members"] != nil
-            ? try ModelEnsemble.header([ModelEnsemble.key: json], of: file).members
-            : [try ModelInfo.read(from: [ModelInfo.key: json], of: file)]
+        let infos = try ModelHeader.networks(describedBy: String(decoding: bytes, as: UTF8.self), file: URL(fileURLWithPath: "fuzz"))
         let small = infos.filter { 4 * $0.estimatedSize.weights <= buildLimit }
         for info in small { _ = info.buildNetwork() }
         return small.count
