@@ -1,3 +1,4 @@
+import SonoRegistry
 import Foundation
 import SonoPipeline
 import SonoMetrics

@@ -1,3 +1,4 @@
+import SonoRegistry
 import SonoMetrics
 import ArgumentParser
 import Foundation

@@ -1,3 +1,4 @@
+import SonoRegistry
 import ArgumentParser
 import Foundation
 import SonoBase

@@ -1,3 +1,5 @@
+import SonoRegistry
+import SonoImplicit
 import ArgumentParser
 import Foundation
 import SonoData

@@ -1,3 +1,4 @@
+import SonoImplicit
 import SonoMetrics
 import SonoBase
 import XCTest

@@ -1,3 +1,5 @@
+import SonoMetrics
+import SonoImplicit
 import SonoBase
 import XCTest
 import SonoTestSupport

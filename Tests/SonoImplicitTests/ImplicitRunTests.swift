@@ -1,3 +1,4 @@
+import SonoImplicit
 import SonoBase
 import XCTest
 import SonoTestSupport

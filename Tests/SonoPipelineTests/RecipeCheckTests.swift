@@ -1,3 +1,4 @@
+import SonoRegistry
 import XCTest
 import SonoBase
 @testable import SonoPipeline

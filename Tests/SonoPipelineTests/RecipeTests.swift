@@ -1,3 +1,4 @@
+import SonoRegistry
 import XCTest
 @testable import SonoPipeline
 import SonoModels

@@ -1,3 +1,4 @@
+import SonoImplicit
 import XCTest
 import Foundation
 import SonoBase

@@ -1,3 +1,4 @@
+import SonoRegistry
 import XCTest
 import Foundation
 import SonoImaging

@@ -16,7 +16,7 @@ public enum RecipeFile {
     }
 
     /// The recipe at `url` as a `T` (`what` names the kind of recipe in errors).
-    static func decode<T: Codable>(_ type: T.Type, from url: URL, what: String) throws -> T {
+    public static func decode<T: Codable>(_ type: T.Type, from url: URL, what: String) throws -> T {
         try decode(T.self, data: data(url), path: url.path, what: what)
     }
 
@@ -49,7 +49,7 @@ public enum RecipeFile {
     /// Resolved recipe bytes as a `T`; errors name the file and the key at fault. A key the recipe type does not
     /// have is an error too (a misspelt `"epoch": 1` would otherwise train the default 40 epochs), with the
     /// nearest known key suggested.
-    static func decode<T: Codable>(_ type: T.Type, data: Data, path: String, what: String) throws -> T {
+    public static func decode<T: Codable>(_ type: T.Type, data: Data, path: String, what: String) throws -> T {
         let value: T
         do { value = try JSONDecoder().decode(T.self, from: data) } catch {
             throw PipelineError.unreadable(path, "not a valid \(what): \(describeDecoding(error))")

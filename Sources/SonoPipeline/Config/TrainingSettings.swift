@@ -92,7 +92,7 @@ extension HasTrainingSettings {
 extension KeyedDecodingContainer {
     /// A seed: JSONDecoder's own error for -1 or 1.5 in a UInt64 says the number does not fit, which reads as
     /// broken JSON; this says what a seed may be.
-    func readSeed(_ key: Key, into seed: inout UInt64) throws {
+    public func readSeed(_ key: Key, into seed: inout UInt64) throws {
         do { try read(key, into: &seed) } catch {
             let given = (try? decode(Int64.self, forKey: key)).map(String.init) ?? (try? decode(Double.self, forKey: key)).map { "\($0)" }
             guard let given else { throw error }

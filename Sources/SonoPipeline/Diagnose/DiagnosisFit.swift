@@ -126,7 +126,7 @@ func diagnosisRows(_ images: [DiagnosisImages], segmenter: Segmenter, pathology:
 
 /// The segmenter a recipe or a command names ("default": the bundled one).
 public func segmenterModel(_ path: String) throws -> Segmenter {
-    try loadSegmenter(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
+    try loadModelFile(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
 }
 
 /// Makes a diagnosis bundle in `out`: the classifiers copied, a temperature per ensemble fitted on the calibration images,

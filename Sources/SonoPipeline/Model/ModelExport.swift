@@ -66,7 +66,7 @@ public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetens
 
 /// `value` as one line of JSON with sorted keys: how every model file's header entry is written, so the same
 /// model gives the same bytes.
-func headerJSON<T: Encodable>(_ value: T) throws -> String {
+public func headerJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)

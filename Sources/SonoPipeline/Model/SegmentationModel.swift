@@ -168,7 +168,7 @@ func logitThreshold(_ p: Float) -> Float {
 
 /// Dice of the pixels whose score (a probability, or a logit against `logitThreshold`) is above `t` against a
 /// 0/1 mask; 1 when both are empty. Validation and the latent fits' Dice curve both count with this.
-func hardDice<Scores: Sequence, Truth: Sequence>(_ scores: Scores, _ truth: Truth, above t: Float) -> Double
+public func hardDice<Scores: Sequence, Truth: Sequence>(_ scores: Scores, _ truth: Truth, above t: Float) -> Double
 where Scores.Element == Float, Truth.Element == Float {
     var inter = 0, pred = 0, lesion = 0
     for (p, m) in zip(scores, truth) {

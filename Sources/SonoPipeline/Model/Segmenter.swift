@@ -76,17 +76,16 @@ extension Segmenter {
     }
 }
 
-/// Reads a model file (or a run folder's `model.safetensors`): one network, an ensemble file written by
-/// `sonoseg export --ensemble`, or an implicit network (NISF, Byra).
-public func loadSegmenter(_ path: URL) throws -> Segmenter {
-    if ImplicitModel.isImplicitModel(path.path) { return ImplicitSegmenter(try ImplicitModel(contentsOf: ImplicitModel.locate(path.path))) }
+/// Reads a convolutional model file (or a run folder's `model.safetensors`): one U-Net or task network, or an
+/// ensemble file written by `sonoseg export --ensemble`. `loadSegmenter` (SonoRegistry) reads every family.
+public func loadModelFile(_ path: URL) throws -> Segmenter {
     let (url, tensors, metadata) = try readModelFile(path)
     if ModelEnsemble.memberCount(metadata) != nil { return try ModelEnsemble(tensors: tensors, metadata: metadata, url: url) }
     return try LoadedModel(tensors: tensors, info: ModelInfo.read(from: metadata, of: url), url: url)
 }
 
 /// The file `path` names (itself, or a run folder's `model.safetensors`) with its tensors and header.
-func readModelFile(_ path: URL) throws -> (url: URL, tensors: [String: Tensor], metadata: [String: String]) {
+public func readModelFile(_ path: URL) throws -> (url: URL, tensors: [String: Tensor], metadata: [String: String]) {
     let url = modelFile(path)
     guard FileManager.default.fileExists(atPath: url.path) else {
         throw PipelineError.noModel("\(url.path): no such model file")

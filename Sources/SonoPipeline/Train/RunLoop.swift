@@ -6,22 +6,27 @@ import SonoTensor
 
 /// Where a run stands, saved in every checkpoint: a killed run resumes at `nextEpoch` with the result an
 /// uninterrupted one would have had (batches depend only on seed and epoch, or seed and step).
-struct TrainState: Codable {
-    var nextEpoch = 0
-    var step = 0
+public struct TrainState: Codable {
+    public init() {}
+    public var nextEpoch = 0
+    public var step = 0
     /// Best validation score so far (higher is better) and its epoch (0-based; -1: none yet).
-    var bestScore = -1.0
-    var bestEpoch = -1
-    var epochsWithoutImprovement = 0
-    var seconds = 0.0
+    public var bestScore = -1.0
+    public var bestEpoch = -1
+    public var epochsWithoutImprovement = 0
+    public var seconds = 0.0
     /// Worker threads of the run so far: oneDNN's reductions (weight gradients) sum in an order that depends on
     /// the thread count, so a resume on another count continues differently from an uninterrupted run.
-    var threads: Int?
+    public var threads: Int?
 }
 
 /// Mean losses of one training epoch: the total, and the terms of a loss made of several (a multitask model's
 /// classification and segmentation, an implicit network's reconstruction, segmentation and regularisers).
-struct EpochLosses { var loss: Double; var terms: [String: Double]? = nil }
+public struct EpochLosses {
+    public var loss: Double
+    public var terms: [String: Double]?
+    public init(loss: Double, terms: [String: Double]? = nil) { (self.loss, self.terms) = (loss, terms) }
+}
 
 /// One line of a run's `log.jsonl`, appended after every epoch by every trainer; `validation` is the model
 /// family's own figures.
@@ -42,7 +47,7 @@ public struct EpochRecord<Validation: Codable & Sendable>: Codable, Sendable {
 /// its files. The loop owns everything else: resume, the learning-rate schedule, early stopping, the best
 /// model, the log, checkpoints, progress, and the test evaluation at the end. An "epoch" is the loop's unit:
 /// a pass over the data for the U-Net and the classifiers, `logEvery` steps for an auto-decoder.
-protocol Trainable: AnyObject {
+public protocol Trainable: AnyObject {
     associatedtype Validation: Codable & Sendable
     associatedtype TestFigures
 
@@ -72,46 +77,46 @@ protocol Trainable: AnyObject {
 }
 
 extension Trainable {
-    func checkpoints(after epoch: Int) -> Bool { true }
-    func stopReason(_ state: TrainState) -> String? { nil }
-    func progressLabel(_ epoch: Int, of epochs: Int) -> String { "epoch \(epoch + 1)/\(epochs)" }
+    public func checkpoints(after epoch: Int) -> Bool { true }
+    public func stopReason(_ state: TrainState) -> String? { nil }
+    public func progressLabel(_ epoch: Int, of epochs: Int) -> String { "epoch \(epoch + 1)/\(epochs)" }
 }
 
 /// How long a run is and how its rate moves.
-struct RunPlan {
-    var epochs: Int
-    var schedule: LearningRateSchedule
+public struct RunPlan {
+    public var epochs: Int
+    public var schedule: LearningRateSchedule
     /// The schedule's length (nil: epochs × stepsPerEpoch).
-    var totalSteps: Int?
-    var earlyStoppingPatience: Int?
+    public var totalSteps: Int?
+    public var earlyStoppingPatience: Int?
 
-    init(epochs: Int, schedule: LearningRateSchedule, totalSteps: Int? = nil, earlyStoppingPatience: Int? = nil) {
+    public init(epochs: Int, schedule: LearningRateSchedule, totalSteps: Int? = nil, earlyStoppingPatience: Int? = nil) {
         (self.epochs, self.schedule, self.totalSteps, self.earlyStoppingPatience) = (epochs, schedule, totalSteps, earlyStoppingPatience)
     }
 
     /// The shared settings of the epoch-based recipes.
-    init(_ settings: TrainingSettings) {
+    public init(_ settings: TrainingSettings) {
         self.init(epochs: settings.epochs, schedule: settings.optimizer.makeSchedule(),
                   earlyStoppingPatience: settings.earlyStoppingPatience)
     }
 }
 
 /// How a run of `runEpochs` ended.
-struct RunOutcome<TestFigures> {
-    var state: TrainState
-    var epochsRun: Int
-    var stoppedEarly: Bool
+public struct RunOutcome<TestFigures> {
+    public var state: TrainState
+    public var epochsRun: Int
+    public var stoppedEarly: Bool
     /// Why the trainable ended the run before its last epoch (`stopReason`), if it did.
-    var stopReason: String?
+    public var stopReason: String?
     /// The best model on the test part; nil when the run stopped before its end or has no test images.
-    var test: TestFigures?
+    public var test: TestFigures?
 }
 
 extension RunFolder {
     /// Starts or resumes a run here: locks the folder against a second trainer, refuses to overwrite a run
     /// unless resuming, and a resume with another recipe (`sameRun` compares the saved one); then writes
     /// `config.json`. The caller keeps the returned lock for the run's lifetime.
-    func begin<C: Codable>(_ config: C, resume: Bool, load: (URL) throws -> C, sameRun: (C) -> Bool) throws -> FolderLock {
+    public func begin<C: Codable>(_ config: C, resume: Bool, load: (URL) throws -> C, sameRun: (C) -> Bool) throws -> FolderLock {
         let lock = try FolderLock(url, purpose: "training")
         if !resume, FileManager.default.fileExists(atPath: last.path) {
             throw PipelineError.invalidConfig("\(url.path) already holds a run; pass --resume to continue it or choose another --out")
@@ -127,7 +132,7 @@ extension RunFolder {
 /// Trains `model` for `plan.epochs` epochs in `run` (resuming from `last.safetensors` when `resume`),
 /// keeping the epoch of the best validation score in `model.safetensors`, then scores that model on the test
 /// part when the run reached its end. `stopAfter` ends this call after that many epochs, as a kill would.
-func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: Bool, stopAfter: Int?,
+public func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: Bool, stopAfter: Int?,
                              hasTestImages: Bool, quiet: Bool, log: (String) -> Void) throws -> RunOutcome<T.TestFigures> {
     let epochs = plan.epochs, schedule = plan.schedule
     let totalSteps = plan.totalSteps ?? epochs * model.stepsPerEpoch
@@ -201,7 +206,7 @@ func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: 
 
 /// Stops a run at its first non-finite loss: going on would train every remaining epoch on NaN and save
 /// nothing useful. The checkpoint of the last complete epoch stays in `last.safetensors`.
-func requireFinite(_ loss: Float, step: Int, epoch: Int) throws {
+public func requireFinite(_ loss: Float, step: Int, epoch: Int) throws {
     guard !loss.isFinite else { return }
     // "nan", never "-nan": which NaN's sign bit survives a reduction depends on the kernel's order, not on the run.
     throw PipelineError.diverged("training diverged: the loss is \(loss.isNaN ? "nan" : "\(loss)") at step \(step + 1) (epoch \(epoch + 1)); "

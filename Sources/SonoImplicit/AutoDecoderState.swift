@@ -1,4 +1,6 @@
 import Foundation
+import SonoPipeline
+import SonoMetrics
 import SonoModels
 import SonoNN
 import SonoTensor

@@ -1,4 +1,7 @@
 import Foundation
+import SonoPipeline
+import SonoImplicit
+import SonoData
 
 /// Which trainer a recipe belongs to, so that `sonoseg train RECIPE` runs any of SonoSeg's recipes: U-Net
 /// segmentation (`TrainConfig`), a classifier / backbone segmenter / multitask model (`ClassifyConfig`) or an
