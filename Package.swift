@@ -77,6 +77,10 @@ let package = Package(
         .target(name: "SonoImplicit", dependencies: [
             "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        // The diagnosis family: lesion presence, benign/malignant and BI-RADS from the bundle in models/diagnosis.
+        .target(name: "SonoDiagnosis", dependencies: [
+            "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+        ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // Where the families meet: the closed `Recipe` enum and `loadSegmenter` over every model file.
         .target(name: "SonoRegistry", dependencies: ["SonoImplicit", "SonoPipeline", "SonoData"],
                 exclude: ["README.md"], swiftSettings: swift5 + optimized),
@@ -85,7 +89,7 @@ let package = Package(
             "SonoRegistry", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         .executableTarget(name: "sonoseg", dependencies: [
-            "CCPUCheck", "SonoTools", "SonoRegistry", "SonoImplicit", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "CCPUCheck", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // libFuzzer target (`make libfuzzer`); a plain build replays files given as arguments (CFuzzMain).
@@ -103,10 +107,10 @@ let package = Package(
         .testTarget(name: "SonoImagingTests", dependencies: ["SonoBase", "SonoImaging"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
-        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoMetrics", "SonoPipeline", "SonoRegistry", "SonoTools"], swiftSettings: swift5),
+        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry", "SonoTools"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
-        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "SonoMetrics", "SonoTools", "SonoRegistry", "SonoImplicit", "sonoseg"], swiftSettings: swift5),
+        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "SonoMetrics", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "sonoseg"], swiftSettings: swift5),
         .testTarget(name: "SonoImplicitTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoImplicit"], swiftSettings: swift5),
-        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoRegistry"], swiftSettings: swift5),
+        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry"], swiftSettings: swift5),
     ]
 )

@@ -1,3 +1,4 @@
+import SonoDiagnosis
 import ArgumentParser
 import Foundation
 import SonoBase

@@ -1,3 +1,4 @@
+import SonoDiagnosis
 import SonoRegistry
 import ArgumentParser
 import Foundation

@@ -1,3 +1,4 @@
+@testable import SonoDiagnosis
 @testable import SonoMetrics
 import Foundation
 import SonoBase

@@ -1,3 +1,4 @@
+@testable import SonoDiagnosis
 import SonoRegistry
 import XCTest
 @testable import SonoPipeline

@@ -1,3 +1,4 @@
+@testable import SonoDiagnosis
 import Foundation
 import SonoBase
 import SonoImaging

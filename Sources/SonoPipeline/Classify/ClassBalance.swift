@@ -3,7 +3,7 @@ import SonoBase
 import SonoData
 
 /// Class indices of samples against a class order; throws for a sample without a known class.
-func classLabels(_ samples: [Sample], classNames: [String]) throws -> [Int] {
+public func classLabels(_ samples: [Sample], classNames: [String]) throws -> [Int] {
     let index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($0.element, $0.offset) })
     return try samples.map { s in
         guard let name = s.className, let i = index[name] else {

@@ -73,7 +73,7 @@ public func evaluate(_ model: Segmenter, samples: [Sample], threshold: Float? = 
 /// `onError: skip`, listed and left out), predicted at each image's own size `model.preferredBatch` at a time,
 /// and handed to `score` with its index; `score` returns the progress bar's figures.
 /// `predict` replaces the model's own call where the input is more than the image (a lesion-crop classifier).
-func predictSamples(_ model: Segmenter, _ samples: [Sample], flipTTA: Bool, onError: ErrorPolicy, progress: ProgressBar?,
+public func predictSamples(_ model: Segmenter, _ samples: [Sample], flipTTA: Bool, onError: ErrorPolicy, progress: ProgressBar?,
                     predict: ((LoadedSample) throws -> ImagePrediction)? = nil,
                     score: (Int, Sample, LoadedSample, ImagePrediction) throws -> String) throws -> [SkippedSample] {
     var skipped: [SkippedSample] = []

@@ -46,7 +46,7 @@ public struct SegmentOptions: Codable, Sendable {
 /// summary is refused unless `options.append`; a run that stops early (an unreadable file under
 /// `onError: fail`, a failed write) still writes the summary of the rows it finished and `stopped.csv` (the
 /// input that failed and why, and those not reached) before it rethrows.
-public func segment(_ inputs: [SegmentInput], model: Segmenter, options: SegmentOptions, diagnoser: Diagnoser? = nil, out: URL,
+public func segment(_ inputs: [SegmentInput], model: Segmenter, options: SegmentOptions, diagnoser: ImageDiagnoser? = nil, out: URL,
                     log: (String) -> Void) throws -> [LesionSummary] {
     guard model.segments else {
         throw PipelineError.invalidConfig("\(model.url.path) is a classifier without a segmentation output; use `sonoseg classify evaluate`")
@@ -60,7 +60,7 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
     defer { withExtendedLifetime(lock) {} }
     let threshold = options.threshold ?? model.threshold
     let provenance = Provenance(model: model, threshold: threshold)
-    if let diagnoser, provenance.sha256 != diagnoser.manifest.segmenterSHA256 {
+    if let diagnoser, provenance.sha256 != diagnoser.segmenterSHA256 {
         log("note: \(diagnoser.folder.path) was calibrated on another segmenter's maps; lesion presence probabilities may be off for \(model.url.lastPathComponent)")
     }
     // Names come from the whole list, so a shard's files are named as the unsharded run names them.
@@ -226,7 +226,7 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
 }
 
 /// Files given directly, each named by its file name.
-public func segment(_ urls: [URL], model: Segmenter, options: SegmentOptions, diagnoser: Diagnoser? = nil, out: URL,
+public func segment(_ urls: [URL], model: Segmenter, options: SegmentOptions, diagnoser: ImageDiagnoser? = nil, out: URL,
                     log: (String) -> Void) throws -> [LesionSummary] {
     try segment(urls.map(SegmentInput.init), model: model, options: options, diagnoser: diagnoser, out: out, log: log)
 }

@@ -1,4 +1,6 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 import SonoImaging
 
 /// What a segmenter's probability map says about whether there is a lesion at all. A lesion image gives one
