@@ -2,9 +2,10 @@
 // SonoSeg: breast-ultrasound lesion segmentation and diagnosis.
 // Layers, each a target whose imports point only downward (no re-exports: a target imports what it uses and
 // lists it here):
-//   sonoseg (CLI) → SonoPipeline → SonoModels → SonoNN → SonoTensor → SonoKernels → COneDNN, CVectorKernels
-//                  SonoPipeline → SonoMetrics → SonoImaging
-//                  SonoPipeline → SonoData → SonoImaging → CImageCodecs
+//   sonoseg (CLI) → SonoTools, SonoRegistry → the families SonoDiagnosis, SonoImplicit, SonoConvNets
+//                 → SonoPipeline (the run core) → SonoModels → SonoNN → SonoTensor → SonoKernels → COneDNN, CVectorKernels
+//                   SonoPipeline → SonoMetrics → SonoImaging
+//                   SonoPipeline → SonoData → SonoImaging → CImageCodecs, CDicom
 //   SonoBase (seeded RNG, atomic files, JSON/JSON-lines, CSV) sits under all of them.
 import PackageDescription
 
@@ -73,23 +74,28 @@ let package = Package(
             "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ],
                 exclude: ["README.md"], swiftSettings: swift5 + optimized),
-        // Model families above the run core: implicit networks (NISF, Byra).
+        // Model families above the run core. Convolutional networks: the U-Net (Duffy, Li) and the classifiers
+        // and task networks (Jimenez & Xu), which share one model-file format (`ModelInfo`, `LoadedModel`).
+        .target(name: "SonoConvNets", dependencies: [
+            "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+        ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        // Implicit networks (NISF, Byra).
         .target(name: "SonoImplicit", dependencies: [
             "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // The diagnosis family: lesion presence, benign/malignant and BI-RADS from the bundle in models/diagnosis.
         .target(name: "SonoDiagnosis", dependencies: [
-            "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "SonoConvNets", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // Where the families meet: the closed `Recipe` enum and `loadSegmenter` over every model file.
-        .target(name: "SonoRegistry", dependencies: ["SonoImplicit", "SonoPipeline", "SonoData"],
+        .target(name: "SonoRegistry", dependencies: ["SonoImplicit", "SonoConvNets", "SonoPipeline", "SonoData"],
                 exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // Benchmarks, the kernel check and the fuzzer: tools over the pipeline, never under it.
         .target(name: "SonoTools", dependencies: [
-            "SonoRegistry", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "SonoRegistry", "SonoConvNets", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         .executableTarget(name: "sonoseg", dependencies: [
-            "CCPUCheck", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "CCPUCheck", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "SonoConvNets", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // libFuzzer target (`make libfuzzer`); a plain build replays files given as arguments (CFuzzMain).
@@ -107,10 +113,10 @@ let package = Package(
         .testTarget(name: "SonoImagingTests", dependencies: ["SonoBase", "SonoImaging"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
-        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoBase", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry", "SonoTools"], swiftSettings: swift5),
+        .testTarget(name: "SonoPipelineTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry", "SonoTools"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
-        .testTarget(name: "sonosegTests", dependencies: ["SonoBase", "SonoMetrics", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "sonoseg"], swiftSettings: swift5),
-        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoImplicit"], swiftSettings: swift5),
-        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry"], swiftSettings: swift5),
+        .testTarget(name: "sonosegTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "sonoseg"], swiftSettings: swift5),
+        .testTarget(name: "SonoImplicitTests", dependencies: ["SonoConvNets", "SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoImplicit"], swiftSettings: swift5),
+        .testTarget(name: "SonoClassifyTests", dependencies: ["SonoConvNets", "SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry"], swiftSettings: swift5),
     ]
 )

@@ -1,3 +1,4 @@
+import SonoConvNets
 import SonoMetrics
 import Foundation
 import SonoPipeline

@@ -144,7 +144,7 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     let lock = try run.begin(config, resume: resume, load: ImplicitTrainConfig.load, sameRun: { $0.trainsTheSame(as: config) })
     defer { withExtendedLifetime(lock) {} }
 
-    var splitConfig = TrainConfig()
+    var splitConfig = TrainingSettings(epochs: 1)
     (splitConfig.data, splitConfig.split, splitConfig.seed) = (config.data, config.split, config.seed)
     let data = try TrainingData.prepare(splitConfig, runFolder: folder, log: log)
     let cache = folder.appendingPathComponent("cache")

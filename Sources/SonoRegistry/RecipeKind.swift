@@ -1,3 +1,4 @@
+import SonoConvNets
 import Foundation
 import SonoPipeline
 import SonoImplicit

@@ -1,3 +1,4 @@
+import SonoConvNets
 import SonoRegistry
 import Foundation
 import SonoPipeline

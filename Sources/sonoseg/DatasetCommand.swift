@@ -1,3 +1,4 @@
+import SonoConvNets
 import ArgumentParser
 import Foundation
 import SonoData

@@ -1,5 +1,7 @@
+@testable import SonoConvNets
 import SonoBase
 import XCTest
+import SonoMetrics
 import SonoData
 @testable import SonoPipeline
 import SonoKernels

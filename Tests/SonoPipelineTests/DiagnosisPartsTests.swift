@@ -1,3 +1,4 @@
+@testable import SonoConvNets
 @testable import SonoDiagnosis
 @testable import SonoMetrics
 import Foundation

@@ -1,3 +1,4 @@
+@testable import SonoConvNets
 import XCTest
 @testable import SonoPipeline
 

@@ -1,3 +1,4 @@
+@testable import SonoConvNets
 import XCTest
 import SonoBase
 import SonoModels

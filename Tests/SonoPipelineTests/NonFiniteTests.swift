@@ -1,3 +1,4 @@
+@testable import SonoConvNets
 import SonoRegistry
 import Foundation
 import SonoBase

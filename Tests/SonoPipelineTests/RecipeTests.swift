@@ -1,3 +1,4 @@
+@testable import SonoConvNets
 @testable import SonoDiagnosis
 import SonoRegistry
 import XCTest

@@ -1,3 +1,4 @@
+@testable import SonoConvNets
 import Foundation
 import SonoBase
 import SonoImaging

@@ -1,3 +1,4 @@
+@testable import SonoConvNets
 import SonoBase
 import XCTest
 import SonoImaging

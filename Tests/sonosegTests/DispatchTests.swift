@@ -1,3 +1,4 @@
+import SonoConvNets
 import SonoImplicit
 import XCTest
 import Foundation

@@ -1,3 +1,4 @@
+import SonoConvNets
 import XCTest
 import Foundation
 import SonoPipeline

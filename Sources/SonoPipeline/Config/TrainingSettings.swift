@@ -31,7 +31,7 @@ public struct TrainingSettings: Equatable, Sendable {
     }
 
     /// Overwrites the settings a recipe names; the others keep their current (default) values.
-    mutating func read(from decoder: Decoder) throws {
+    public mutating func read(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.read(.data, into: &data); try c.read(.optimizer, into: &optimizer); try c.read(.epochs, into: &epochs)
         try c.read(.batchSize, into: &batchSize); try c.read(.preprocess, into: &preprocess)
@@ -42,7 +42,7 @@ public struct TrainingSettings: Equatable, Sendable {
     }
 
     /// Writes the settings at the recipe's top level, beside the owner's own keys.
-    func write(to encoder: Encoder) throws {
+    public func write(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(data, forKey: .data); try c.encode(optimizer, forKey: .optimizer); try c.encode(epochs, forKey: .epochs)
         try c.encode(batchSize, forKey: .batchSize); try c.encode(preprocess, forKey: .preprocess)
@@ -56,7 +56,7 @@ public struct TrainingSettings: Equatable, Sendable {
     static let batchSizeRange = 1...1024
 
     /// Checks values a user can get wrong, with messages that name the setting.
-    func validate() throws {
+    public func validate() throws {
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
         if data.isEmpty { try fail("data: name at least one dataset folder") }
         // Upper bounds too: a value far past any real run (batchSize 1e12) is a typo that would otherwise

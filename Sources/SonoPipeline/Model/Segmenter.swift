@@ -76,14 +76,6 @@ extension Segmenter {
     }
 }
 
-/// Reads a convolutional model file (or a run folder's `model.safetensors`): one U-Net or task network, or an
-/// ensemble file written by `sonoseg export --ensemble`. `loadSegmenter` (SonoRegistry) reads every family.
-public func loadModelFile(_ path: URL) throws -> Segmenter {
-    let (url, tensors, metadata) = try readModelFile(path)
-    if ModelEnsemble.memberCount(metadata) != nil { return try ModelEnsemble(tensors: tensors, metadata: metadata, url: url) }
-    return try LoadedModel(tensors: tensors, info: ModelInfo.read(from: metadata, of: url), url: url)
-}
-
 /// The file `path` names (itself, or a run folder's `model.safetensors`) with its tensors and header.
 public func readModelFile(_ path: URL) throws -> (url: URL, tensors: [String: Tensor], metadata: [String: String]) {
     let url = modelFile(path)
@@ -92,4 +84,22 @@ public func readModelFile(_ path: URL) throws -> (url: URL, tensors: [String: Te
     }
     let (tensors, metadata) = try Safetensors.read(url)
     return (url, tensors, metadata)
+}
+
+/// A model file given as itself or as the run folder holding `model.safetensors`: the one rule every command
+/// that takes `--model` follows.
+public func modelFile(_ path: URL) -> URL {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), isDir.boolValue {
+        return path.appendingPathComponent("model.safetensors")
+    }
+    return path
+}
+
+/// `value` as one line of JSON with sorted keys: how every model file's header entry is written, so the same
+/// model gives the same bytes.
+public func headerJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

@@ -5,9 +5,10 @@ import SonoBase
 public struct UNetValidation: Codable, Sendable {
     public var dice: Double
     public var loss: Double
+    public init(dice: Double, loss: Double) { (self.dice, self.loss) = (dice, loss) }
 }
 
 /// Reading a run's epoch log (tests, reports).
-enum RunLog {
+public enum RunLog {
     static func read(_ url: URL) -> [EpochRecord<UNetValidation>] { JSONLines.read(EpochRecord<UNetValidation>.self, from: url) }
 }

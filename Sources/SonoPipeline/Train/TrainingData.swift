@@ -1,4 +1,5 @@
 import Foundation
+import SonoMetrics
 import SonoData
 
 /// The samples of a run, partitioned by the split files of its datasets. Ids are prefixed with the dataset's
@@ -12,7 +13,7 @@ public struct TrainingData {
 
     /// Reads every dataset, drops excluded classes, loads or creates each split (written beside the run when
     /// the source names none) and gathers the partitions. `fold` picks a cross-validation fold as validation.
-    public static func prepare(_ config: TrainConfig, runFolder: URL, log: (String) -> Void = { _ in }) throws -> TrainingData {
+    public static func prepare(_ config: TrainingSettings, runFolder: URL, log: (String) -> Void = { _ in }) throws -> TrainingData {
         var out = TrainingData()
         for (index, source) in config.data.enumerated() {
             var dataset = try Dataset.read(URL(fileURLWithPath: source.path), layout: source.layout)

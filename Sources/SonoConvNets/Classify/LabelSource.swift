@@ -1,3 +1,5 @@
+import SonoPipeline
+import SonoMetrics
 import SonoData
 
 /// Which label of a sample a classifier learns.

@@ -1,4 +1,6 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 import SonoBase
 
 /// Reading a classification run's epoch log (tests, reports).

@@ -1,4 +1,6 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 import SonoBase
 import SonoModels
 import SonoNN

@@ -1,4 +1,6 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 import SonoBase
 import SonoData
 import SonoModels
@@ -52,7 +54,7 @@ final class TaskTraining: Trainable {
         var rng = RandomGenerator(seed: config.seed)
         let modelConfig = config.model.resolved(task: config.task, classes: config.classifies ? k : 0, size: config.preprocess.width)
         network = TaskNetwork(modelConfig, rng: &rng)
-        classWeights = config.classifies ? try SonoPipeline.classWeights(config, labels: data.trainLabels, classes: k) : nil
+        classWeights = config.classifies ? try SonoConvNets.classWeights(config, labels: data.trainLabels, classes: k) : nil
         loss = TaskLoss(task: config.task, segmentation: config.segmentationLoss, classWeights: classWeights,
                         segmentationWeight: config.segmentationWeight, classificationWeight: config.classificationWeight)
         optimizer = config.optimizer.makeOptimizer()

@@ -1,17 +1,10 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 import SonoBase
 import SonoNN
 import SonoTensor
 
-/// A model file given as itself or as the run folder holding `model.safetensors`: the one rule every command
-/// that takes `--model` follows.
-public func modelFile(_ path: URL) -> URL {
-    var isDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), isDir.boolValue {
-        return path.appendingPathComponent("model.safetensors")
-    }
-    return path
-}
 
 /// Rewrites a model file's weights at another precision and keeps its header (what the model is, how to
 /// preprocess, its threshold): float16 halves a shipped model and loads back as Float32. Works for every
@@ -64,13 +57,6 @@ public func averageModels(_ sources: [URL], to destination: URL, dtype: Safetens
     return try writeModelFile(averaged, metadata: info.metadata(), dtype: dtype, to: destination)
 }
 
-/// `value` as one line of JSON with sorted keys: how every model file's header entry is written, so the same
-/// model gives the same bytes.
-public func headerJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
 
 /// Writes `tensors` (atomically, through `Safetensors.write`) and returns their count and the file's size.
 func writeModelFile(_ tensors: [(String, Tensor)], metadata: [String: String], dtype: Safetensors.Precision,

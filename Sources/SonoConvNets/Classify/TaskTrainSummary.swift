@@ -1,4 +1,6 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 
 /// What `trainTask` returns and writes to `summary.json`.
 public struct TaskTrainSummary: Codable, Sendable {

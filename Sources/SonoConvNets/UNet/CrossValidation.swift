@@ -1,5 +1,6 @@
 import SonoMetrics
 import Foundation
+import SonoPipeline
 import SonoBase
 
 /// Trains one model per fold (fold k validates on partition k of the split) and gathers the folds'

@@ -1,5 +1,6 @@
 import SonoMetrics
 import Foundation
+import SonoPipeline
 import SonoData
 import SonoTensor
 

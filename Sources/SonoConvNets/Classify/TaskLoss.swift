@@ -1,4 +1,6 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 import SonoData
 import SonoNN
 import SonoTensor

@@ -1,4 +1,6 @@
 import Foundation
+import SonoMetrics
+import SonoPipeline
 import SonoData
 
 /// The data of a run: partitions, class order, labels of the training images, loaders.
