@@ -5,6 +5,9 @@ import SonoBase
 import SonoData
 
 /// Runs every variant (reusing finished ones, resuming interrupted ones) and writes grid.md.
+/// A grid of classification recipes.
+public typealias TaskGridRecipe = GridRecipeOf<ClassifyConfig>
+
 public func runTaskGrid(_ recipe: TaskGridRecipe, folder: URL, log: @escaping (String) -> Void) throws -> String {
     var classification: [(name: String, report: ClassificationReport)] = []
     var segmentation: [(name: String, report: SegmentationReport)] = []

@@ -45,7 +45,6 @@ public struct GridRecipeOf<Config: Codable>: Codable, Sendable {
 }
 
 public typealias GridRecipe = GridRecipeOf<TrainConfig>
-public typealias TaskGridRecipe = GridRecipeOf<ClassifyConfig>
 
 /// Runs every variant (skipping finished ones, resuming interrupted ones) and writes grid.md and grid.json.
 public func runGrid(_ recipe: GridRecipe, folder: URL, log: @escaping (String) -> Void) throws -> String {
