@@ -2,7 +2,7 @@ import SonoBase
 /// Random augmentation applied to training samples. Each transform fires with its probability and draws
 /// its strength from its range. Geometric transforms move image and mask identically; intensity transforms
 /// touch only the image (values on the [0, 1] grey scale). Missing keys in a JSON file take the defaults.
-public struct AugmentationConfig: Codable, Sendable, Equatable {
+public struct AugmentationConfig: Codable, Sendable, Equatable, DefaultDecodable {
     // Geometry
     public var horizontalFlipProbability = 0.5
     /// Off by default: in ultrasound the skin line is always at the top.
@@ -60,30 +60,4 @@ public struct AugmentationConfig: Codable, Sendable, Equatable {
              speckleProbability, maxSpeckleStd, blurProbability, blurSigmaRange
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.horizontalFlipProbability, into: &horizontalFlipProbability)
-        try c.read(.verticalFlipProbability, into: &verticalFlipProbability)
-        try c.read(.rotationProbability, into: &rotationProbability)
-        try c.read(.maxRotationDegrees, into: &maxRotationDegrees)
-        try c.read(.scaleProbability, into: &scaleProbability)
-        try c.read(.scaleRange, into: &scaleRange)
-        try c.read(.translationProbability, into: &translationProbability)
-        try c.read(.maxTranslationFraction, into: &maxTranslationFraction)
-        try c.read(.elasticProbability, into: &elasticProbability)
-        try c.read(.elasticAlpha, into: &elasticAlpha)
-        try c.read(.elasticGridSpacing, into: &elasticGridSpacing)
-        try c.read(.brightnessProbability, into: &brightnessProbability)
-        try c.read(.maxBrightness, into: &maxBrightness)
-        try c.read(.contrastProbability, into: &contrastProbability)
-        try c.read(.contrastRange, into: &contrastRange)
-        try c.read(.gammaProbability, into: &gammaProbability)
-        try c.read(.gammaRange, into: &gammaRange)
-        try c.read(.gaussianNoiseProbability, into: &gaussianNoiseProbability)
-        try c.read(.maxGaussianNoiseStd, into: &maxGaussianNoiseStd)
-        try c.read(.speckleProbability, into: &speckleProbability)
-        try c.read(.maxSpeckleStd, into: &maxSpeckleStd)
-        try c.read(.blurProbability, into: &blurProbability)
-        try c.read(.blurSigmaRange, into: &blurSigmaRange)
-    }
 }

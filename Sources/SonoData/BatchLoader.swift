@@ -11,7 +11,7 @@ public enum ErrorPolicy: String, Codable, Sendable {
 }
 
 /// Batching settings. Missing keys in a JSON file take the defaults.
-public struct LoaderConfig: Codable, Sendable, Equatable {
+public struct LoaderConfig: Codable, Sendable, Equatable, DefaultDecodable {
     public var batchSize = 8
     public var shuffle = true
     /// Leave out a final, smaller batch.
@@ -26,18 +26,10 @@ public struct LoaderConfig: Codable, Sendable, Equatable {
         (self.batchSize, self.shuffle, self.dropLast) = (batchSize, shuffle, dropLast)
         (self.prefetchBatches, self.onError, self.seed) = (prefetchBatches, onError, seed)
     }
+    public init() { self.init(batchSize: 8) }
 
     enum CodingKeys: String, CodingKey { case batchSize, shuffle, dropLast, prefetchBatches, onError, seed }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.batchSize, into: &batchSize)
-        try c.read(.shuffle, into: &shuffle)
-        try c.read(.dropLast, into: &dropLast)
-        try c.read(.prefetchBatches, into: &prefetchBatches)
-        try c.read(.onError, into: &onError)
-        try c.read(.seed, into: &seed)
-    }
 }
 
 /// A batch in the layout the tensor engine takes: N×1×H×W, row-major, contiguous.

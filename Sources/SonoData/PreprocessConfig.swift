@@ -3,7 +3,7 @@ import SonoImaging
 
 /// How images become network inputs: resized to `width`×`height` (letterboxed to keep the aspect ratio, or
 /// stretched), then normalised. Part of the disk cache key, so changing it invalidates cached images.
-public struct PreprocessConfig: Codable, Sendable, Equatable {
+public struct PreprocessConfig: Codable, Sendable, Equatable, DefaultDecodable {
     public enum ResizeMode: String, Codable, Sendable {
         /// Keep the aspect ratio and pad with black (the ultrasound background).
         case letterbox
@@ -28,19 +28,10 @@ public struct PreprocessConfig: Codable, Sendable, Equatable {
         (self.width, self.height, self.resize, self.imageResampling) = (width, height, resize, imageResampling)
         (self.maskResampling, self.normalization) = (maskResampling, normalization)
     }
+    public init() { self.init(width: 256) }
 
     enum CodingKeys: String, CodingKey { case width, height, resize, imageResampling, maskResampling, normalization, crop }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.width, into: &width)
-        try c.read(.height, into: &height)
-        try c.read(.resize, into: &resize)
-        try c.read(.imageResampling, into: &imageResampling)
-        try c.read(.maskResampling, into: &maskResampling)
-        try c.read(.normalization, into: &normalization)
-        crop = try c.decodeIfPresent(LesionCropConfig.self, forKey: .crop)
-    }
 
     /// Where an image of the given size lands in the network input.
     public func geometry(sourceWidth: Int, sourceHeight: Int) -> LetterboxGeometry {
@@ -95,7 +86,7 @@ extension Preprocessor {
 }
 
 /// How the lesion window is cut (see `CropBox`).
-public struct LesionCropConfig: Codable, Sendable, Equatable {
+public struct LesionCropConfig: Codable, Sendable, Equatable, DefaultDecodable {
     /// Context kept on each side, as a fraction of the lesion's longer side (radiologists read the margin and
     /// the tissue behind the lesion, so it must be in the window).
     public var margin = 0.3
@@ -104,10 +95,6 @@ public struct LesionCropConfig: Codable, Sendable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey { case margin, minimumFraction }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.margin, into: &margin); try c.read(.minimumFraction, into: &minimumFraction)
-    }
 
     public func box(around mask: Mask) -> CropBox { CropBox(around: mask, margin: margin, minimumFraction: minimumFraction) }
 }

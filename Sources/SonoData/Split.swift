@@ -2,7 +2,7 @@ import Foundation
 import SonoBase
 
 /// How to split a dataset. Stored inside the split file so a reused split can be checked against a request.
-public struct SplitConfiguration: Codable, Sendable, Equatable {
+public struct SplitConfiguration: Codable, Sendable, Equatable, DefaultDecodable {
     /// Cross-validation folds of the non-test part; below 2 means a single train/validation split.
     public var folds: Int
     /// Fraction of samples held out as the test set (0 for none).
@@ -15,17 +15,9 @@ public struct SplitConfiguration: Codable, Sendable, Equatable {
         (self.folds, self.testFraction, self.validationFraction) = (folds, testFraction, validationFraction)
         self.seed = seed
     }
+    public init() { self.init(folds: 5) }
 
     enum CodingKeys: String, CodingKey { case folds, testFraction, validationFraction, seed }
-    /// Missing keys keep the defaults, so a recipe can name only what it changes.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        if let v = try c.decodeIfPresent(Int.self, forKey: .folds) { folds = v }
-        if let v = try c.decodeIfPresent(Double.self, forKey: .testFraction) { testFraction = v }
-        if let v = try c.decodeIfPresent(Double.self, forKey: .validationFraction) { validationFraction = v }
-        if let v = try c.decodeIfPresent(UInt64.self, forKey: .seed) { seed = v }
-    }
 }
 
 /// A partition of sample ids, written once to JSON and reused. With folds, `folds[k]` is fold k's validation
@@ -161,7 +153,7 @@ public enum SplitStore {
     public static func load(_ url: URL, dataset: Dataset) throws -> DatasetSplit {
         let split: DatasetSplit
         do {
-            split = try JSONDecoder().decode(DatasetSplit.self, from: Data(contentsOf: url))
+            split = try DefaultsDecoder().decode(DatasetSplit.self, from: Data(contentsOf: url))
         } catch let error as DecodingError {
             throw DatasetError.invalidSplit(path: url.path, reason: "not a split file: \(error)")
         } catch {

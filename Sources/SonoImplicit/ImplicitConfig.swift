@@ -1,3 +1,4 @@
+import SonoBase
 import Foundation
 import SonoPipeline
 import SonoMetrics
@@ -16,7 +17,7 @@ public enum LatentInitialization: String, Codable, Sendable, CaseIterable { case
 
 /// Inference by latent optimisation: the weights are frozen and only the image's code moves, on the
 /// reconstruction loss (+ latent penalty); the mask is read from the segmentation head.
-public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
+public struct ImplicitInferenceConfig: Codable, Hashable, Sendable, DefaultDecodable {
     /// Latent steps K. Training overwrites it with the step of best mean validation Dice.
     public var steps = 150
     /// Longest validation fit when choosing K.
@@ -51,16 +52,6 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
         case steps, maxSteps, evaluateEvery, evaluateStride, validationImages, diceTolerance, learningRate, pointsPerStep, restarts, initialization
         case batchSize, temperature, threshold
     }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.steps, into: &steps); try c.read(.maxSteps, into: &maxSteps); try c.read(.evaluateEvery, into: &evaluateEvery)
-        try c.read(.evaluateStride, into: &evaluateStride)
-        try c.read(.validationImages, into: &validationImages); try c.read(.learningRate, into: &learningRate)
-        try c.read(.diceTolerance, into: &diceTolerance)
-        try c.read(.pointsPerStep, into: &pointsPerStep); try c.read(.restarts, into: &restarts)
-        try c.read(.initialization, into: &initialization); try c.read(.batchSize, into: &batchSize)
-        try c.read(.temperature, into: &temperature); try c.read(.threshold, into: &threshold)
-    }
 
     var problems: [String] {
         var out: [String] = []
@@ -77,7 +68,7 @@ public struct ImplicitInferenceConfig: Codable, Hashable, Sendable {
 }
 
 /// Loss weights shared by training and inference.
-public struct ImplicitLossConfig: Codable, Hashable, Sendable {
+public struct ImplicitLossConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public var reconstruction = ReconstructionLoss.bce
     public var reconstructionWeight: Float = 1
     /// BCE + Dice on the mask logit, each times this.
@@ -93,13 +84,6 @@ public struct ImplicitLossConfig: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case reconstruction, reconstructionWeight, segmentationWeight, diceWeight, latentPenalty, weightPenalty, classificationWeight
-    }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.reconstruction, into: &reconstruction); try c.read(.reconstructionWeight, into: &reconstructionWeight)
-        try c.read(.segmentationWeight, into: &segmentationWeight); try c.read(.diceWeight, into: &diceWeight)
-        try c.read(.latentPenalty, into: &latentPenalty); try c.read(.weightPenalty, into: &weightPenalty)
-        try c.read(.classificationWeight, into: &classificationWeight)
     }
 }
 

@@ -55,7 +55,7 @@ public final class ImplicitModel {
             throw ImplicitModelError.notAnImplicitModel(file: file, detail: "metadata format is \(metadata[Self.formatKey].map { "'\($0)'" } ?? "missing"), expected '\(Self.format)'")
         }
         let info: ImplicitModelInfo
-        do { info = try JSONDecoder().decode(ImplicitModelInfo.self, from: Data(json.utf8)) } catch {
+        do { info = try DefaultsDecoder().decode(ImplicitModelInfo.self, from: Data(json.utf8)) } catch {
             throw ImplicitModelError.invalidInfo(file: file, detail: describeDecoding(error))
         }
         let problems = info.network.problems + info.inference.problems

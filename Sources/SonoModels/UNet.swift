@@ -4,7 +4,7 @@ import SonoTensor
 
 /// U-Net (Ronneberger et al. 2015) with the choices the Duffy and Li papers ablate.
 /// Input [N, inputChannels, H, W] with H and W divisible by 2^depth → logits [N, classes, H, W].
-public struct UNetConfig: Codable, Hashable, Sendable {
+public struct UNetConfig: Codable, Hashable, Sendable, DefaultDecodable {
     /// How the decoder doubles resolution: a learned 2x2 transposed convolution, or fixed upsampling followed
     /// by a 3x3 convolution (Keras' Conv2DTranspose vs UpSampling2D in Duffy et al.).
     public enum Upsampling: String, Codable, Sendable, CaseIterable { case transposed, nearest, bilinear }
@@ -26,13 +26,6 @@ public struct UNetConfig: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case inputChannels, classes, baseChannels, depth, upsampling, normalization, groups, dropout, attentionGates
-    }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.inputChannels, into: &inputChannels); try c.read(.classes, into: &classes)
-        try c.read(.baseChannels, into: &baseChannels); try c.read(.depth, into: &depth)
-        try c.read(.upsampling, into: &upsampling); try c.read(.normalization, into: &normalization)
-        try c.read(.groups, into: &groups); try c.read(.dropout, into: &dropout); try c.read(.attentionGates, into: &attentionGates)
     }
 }
 

@@ -79,7 +79,7 @@ final class PipelineTests: SingleThreadedRunTestCase {
         c.task = .classify
         c.model.kind = .uresnet
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("multitask"), "\($0)") }
-        let partial = try JSONDecoder().decode(ClassifyConfig.self, from: Data(#"{"task": "multitask", "model": {"kind": "fcn", "segmenter": {"skips": false}}}"#.utf8))
+        let partial = try DefaultsDecoder().decode(ClassifyConfig.self, from: Data(#"{"task": "multitask", "model": {"kind": "fcn", "segmenter": {"skips": false}}}"#.utf8))
         XCTAssertEqual(partial.task, .multitask)
         XCTAssertEqual(partial.model.segmenter.skips, false)
         XCTAssertEqual(partial.model.segmenter.decoderChannels, BackboneSegmenterConfig().decoderChannels, "missing keys keep defaults")

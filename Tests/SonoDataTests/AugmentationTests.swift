@@ -77,7 +77,7 @@ final class AugmentationTests: XCTestCase {
         var rng = RandomGenerator(seed: 3)
         let out = Augmenter(.none).apply(image: image, mask: mask, rng: &rng)
         XCTAssertEqual(out.image, image)
-        let decoded = try JSONDecoder().decode(AugmentationConfig.self, from: Data(#"{"maxRotationDegrees": 30, "gammaRange": {"low": 0.5, "high": 2}}"#.utf8))
+        let decoded = try DefaultsDecoder().decode(AugmentationConfig.self, from: Data(#"{"maxRotationDegrees": 30, "gammaRange": {"low": 0.5, "high": 2}}"#.utf8))
         XCTAssertEqual(decoded.maxRotationDegrees, 30)
         XCTAssertEqual(decoded.gammaRange, Interval(0.5, 2))
         XCTAssertEqual(decoded.horizontalFlipProbability, AugmentationConfig().horizontalFlipProbability)

@@ -70,7 +70,7 @@ final class ImplicitNetworkTests: XCTestCase {
 
     func testConfigDefaultsAndPartialRecipe() throws {
         let json = #"{"data": [{"path": "x"}], "model": {"activation": "sine"}, "preprocess": {"resize": "stretch"}}"#
-        let c = try JSONDecoder().decode(ImplicitTrainConfig.self, from: Data(json.utf8))
+        let c = try DefaultsDecoder().decode(ImplicitTrainConfig.self, from: Data(json.utf8))
         XCTAssertEqual(c.model.activation, .sine)
         XCTAssertEqual(c.model.effectiveOmega, 30)
         XCTAssertEqual(c.model.width, 128)

@@ -89,7 +89,7 @@ final class LossTests: XCTestCase {
 
     func testSegmentationLossConfigCodable() throws {
         let json = #"{"kind": "tversky", "tverskyBeta": 0.9, "emptyMasks": "exclude"}"#
-        let c = try JSONDecoder().decode(SegmentationLossConfig.self, from: Data(json.utf8))
+        let c = try DefaultsDecoder().decode(SegmentationLossConfig.self, from: Data(json.utf8))
         XCTAssertEqual(c.kind, .tversky)
         XCTAssertEqual(c.tverskyBeta, 0.9)
         XCTAssertEqual(c.tverskyAlpha, 0.3, "missing keys keep defaults")

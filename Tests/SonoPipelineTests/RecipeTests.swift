@@ -1,3 +1,4 @@
+import SonoBase
 @testable import SonoConvNets
 @testable import SonoDiagnosis
 import SonoRegistry
@@ -105,7 +106,7 @@ final class RecipeTests: XCTestCase {
     }
 
     func testPartialRecipeKeepsDefaults() throws {
-        let config = try JSONDecoder().decode(TrainConfig.self, from: Data(#"{"epochs": 3, "model": {"depth": 2}}"#.utf8))
+        let config = try DefaultsDecoder().decode(TrainConfig.self, from: Data(#"{"epochs": 3, "model": {"depth": 2}}"#.utf8))
         XCTAssertEqual(config.epochs, 3)
         XCTAssertEqual(config.model.depth, 2)
         XCTAssertEqual(config.model.baseChannels, UNetConfig().baseChannels)

@@ -53,7 +53,7 @@ public final class ModelEnsemble: Segmenter {
     /// The number of members when `metadata` is an ensemble file's header, nil otherwise.
     static func memberCount(_ metadata: [String: String]) -> Int? {
         guard let json = metadata[key] else { return nil }
-        return (try? JSONDecoder().decode(Header.self, from: Data(json.utf8)))?.members.count ?? 0
+        return (try? DefaultsDecoder().decode(Header.self, from: Data(json.utf8)))?.members.count ?? 0
     }
 
     /// The ensemble header of the file at `url`, with an error naming the file when it is unreadable or empty.
@@ -65,7 +65,7 @@ public final class ModelEnsemble: Segmenter {
             throw PipelineError.noModel("\(url.path): invalid ensemble description: key '\(key)' appears twice (JSON would keep one of the values)")
         }
         let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: json) } catch {
+        do { header = try DefaultsDecoder().decode(Header.self, from: json) } catch {
             throw PipelineError.noModel("\(url.path): unreadable ensemble description: \(describeDecoding(error))")
         }
         guard !header.members.isEmpty else { throw PipelineError.noModel("\(url.path): an ensemble with no members") }

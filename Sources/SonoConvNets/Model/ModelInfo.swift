@@ -48,7 +48,7 @@ public struct ModelInfo: Codable, Equatable, Sendable {
             throw PipelineError.noModel("\(url.path): invalid model description: key '\(key)' appears twice (JSON would keep one of the values)")
         }
         let info: ModelInfo
-        do { info = try JSONDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
+        do { info = try DefaultsDecoder().decode(ModelInfo.self, from: Data(json.utf8)) } catch {
             throw PipelineError.noModel("\(url.path): unreadable model description: \(describeDecoding(error))")
         }
         return try checked(info, file: url)

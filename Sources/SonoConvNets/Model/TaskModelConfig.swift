@@ -1,3 +1,4 @@
+import SonoBase
 import Foundation
 import SonoMetrics
 import SonoPipeline
@@ -18,7 +19,7 @@ public enum ClassifyModelKind: String, Codable, Sendable, CaseIterable {
 
 /// The network choice with every architecture's settings; only the one `kind` names is used. Channel and
 /// class counts are filled in from the data when training starts (`resolved`).
-public struct ClassifyModelConfig: Codable, Hashable, Sendable {
+public struct ClassifyModelConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public var kind = ClassifyModelKind.resnet18
     /// ResNet classifiers (depth comes from `kind`).
     public var resnet = ResNetConfig(depth: .resnet18)
@@ -30,11 +31,6 @@ public struct ClassifyModelConfig: Codable, Hashable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey { case kind, resnet, vgg, cnn, vit, segmenter }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.kind, into: &kind); try c.read(.resnet, into: &resnet); try c.read(.vgg, into: &vgg)
-        try c.read(.cnn, into: &cnn); try c.read(.vit, into: &vit); try c.read(.segmenter, into: &segmenter)
-    }
 
     /// Sizes no network can have, each naming the key, the value and the allowed range (empty when fine). Only
     /// the architecture `kind` names is checked; the others are not built.

@@ -27,7 +27,7 @@ public struct GridRecipeOf<Config: Codable>: Codable, Sendable {
 
     public static func load(_ url: URL) throws -> Self {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw PipelineError.unreadable(url.path, "file not found") }
-        do { return try JSONDecoder().decode(Self.self, from: data) } catch {
+        do { return try DefaultsDecoder().decode(Self.self, from: data) } catch {
             throw PipelineError.unreadable(url.path, "not a grid recipe: \(describeDecoding(error))")
         }
     }

@@ -5,7 +5,7 @@ import SonoTensor
 /// with an optional classification head on the deepest map (the multitask model of Jimenez & Xu).
 /// Input [N, inputChannels, H, W] with H, W divisible by 32 → segmentation logits [N, classes, H, W] and,
 /// with a head, class logits [N, classificationClasses].
-public struct BackboneSegmenterConfig: Codable, Hashable, Sendable {
+public struct BackboneSegmenterConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public enum Kind: String, Codable, Sendable, CaseIterable { case fcn, uresnet }
     public var kind = Kind.uresnet
     /// The encoder; its `classes` is ignored (no `fc`).
@@ -28,15 +28,6 @@ public struct BackboneSegmenterConfig: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case kind, encoder, classes, decoderChannels, upsampling, skips, headChannels
         case classificationClasses, classificationHidden, classificationDropout
-    }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.kind, into: &kind); try c.read(.encoder, into: &encoder); try c.read(.classes, into: &classes)
-        try c.read(.decoderChannels, into: &decoderChannels); try c.read(.upsampling, into: &upsampling)
-        try c.read(.skips, into: &skips); try c.read(.headChannels, into: &headChannels)
-        try c.read(.classificationClasses, into: &classificationClasses)
-        try c.read(.classificationHidden, into: &classificationHidden)
-        try c.read(.classificationDropout, into: &classificationDropout)
     }
 }
 

@@ -7,7 +7,7 @@ import SonoTensor
 ///
 /// Input [N, inputChannels, H, W] → logits [N, classes]. `features` gives the encoder maps for segmentation:
 /// stem [N, w, H/2, W/2] and stages at strides 4, 8, 16, 32 (H and W divisible by 32 for clean decoding).
-public struct ResNetConfig: Codable, Hashable, Sendable {
+public struct ResNetConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public enum Depth: Int, Codable, Sendable, CaseIterable { case resnet18 = 18, resnet34 = 34, resnet50 = 50 }
 
     public var depth = Depth.resnet50
@@ -35,11 +35,6 @@ public struct ResNetConfig: Codable, Hashable, Sendable {
     public var stageChannels: [Int] { (0..<4).map { (baseWidth << $0) * (bottleneck ? 4 : 1) } }
 
     enum CodingKeys: String, CodingKey { case depth, inputChannels, classes, baseWidth, dropout }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.depth, into: &depth); try c.read(.inputChannels, into: &inputChannels)
-        try c.read(.classes, into: &classes); try c.read(.baseWidth, into: &baseWidth); try c.read(.dropout, into: &dropout)
-    }
 }
 
 /// conv → BN (→ ReLU), the unit every ResNet block is made of; no conv bias, as in torchvision.

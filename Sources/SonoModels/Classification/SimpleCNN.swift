@@ -4,7 +4,7 @@ import SonoTensor
 /// The small custom CNN of Jimenez & Xu's comparison: blocks of 3x3 conv → BN → ReLU → 2x2 max-pool with
 /// doubling widths, global average pooling, dropout and a linear classifier.
 /// Input [N, inputChannels, H, W] with H, W divisible by 2^blocks → logits [N, classes].
-public struct SimpleCNNConfig: Codable, Hashable, Sendable {
+public struct SimpleCNNConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public var inputChannels = 1
     public var classes = 3
     public var widths = [16, 32, 64, 128]
@@ -12,11 +12,6 @@ public struct SimpleCNNConfig: Codable, Hashable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey { case inputChannels, classes, widths, dropout }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.inputChannels, into: &inputChannels); try c.read(.classes, into: &classes)
-        try c.read(.widths, into: &widths); try c.read(.dropout, into: &dropout)
-    }
 }
 
 /// conv3x3 → BN → ReLU → max-pool 2: [N, cin, H, W] → [N, cout, H/2, W/2].

@@ -10,7 +10,7 @@ import SonoTensor
 /// Input [N, inputChannels, H, W] with H, W divisible by 32 → logits [N, classes]. The standard model
 /// (`pooledSize` 7, `hidden` 4096, `widthDivisor` 1) has 138,357,544 parameters for 3 channels and 1000
 /// classes; `pooledSize` 1, a smaller `hidden` and a `widthDivisor` give a variant that trains on a CPU.
-public struct VGGConfig: Codable, Hashable, Sendable {
+public struct VGGConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public var inputChannels = 1
     public var classes = 3
     public var batchNorm = false
@@ -26,12 +26,6 @@ public struct VGGConfig: Codable, Hashable, Sendable {
     public static let layoutD = [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0]
 
     enum CodingKeys: String, CodingKey { case inputChannels, classes, batchNorm, widthDivisor, pooledSize, hidden, dropout }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.inputChannels, into: &inputChannels); try c.read(.classes, into: &classes)
-        try c.read(.batchNorm, into: &batchNorm); try c.read(.widthDivisor, into: &widthDivisor)
-        try c.read(.pooledSize, into: &pooledSize); try c.read(.hidden, into: &hidden); try c.read(.dropout, into: &dropout)
-    }
 }
 
 public final class VGG: Layer {

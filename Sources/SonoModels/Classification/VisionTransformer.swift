@@ -8,7 +8,7 @@ import SonoTensor
 /// Input [N, inputChannels, imageSize, imageSize] → logits [N, classes]. The defaults (64 px, 8 px patches,
 /// width 128, 4 blocks of 4 heads) train on a CPU; ViT-B/16 is imageSize 224, patchSize 16, dim 768, depth 12,
 /// heads 12, mlpDim 3072.
-public struct ViTConfig: Codable, Hashable, Sendable {
+public struct ViTConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public var inputChannels = 1
     public var classes = 3
     public var imageSize = 64
@@ -23,13 +23,6 @@ public struct ViTConfig: Codable, Hashable, Sendable {
     public var patches: Int { (imageSize / patchSize) * (imageSize / patchSize) }
 
     enum CodingKeys: String, CodingKey { case inputChannels, classes, imageSize, patchSize, dim, depth, heads, mlpDim, dropout }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.inputChannels, into: &inputChannels); try c.read(.classes, into: &classes)
-        try c.read(.imageSize, into: &imageSize); try c.read(.patchSize, into: &patchSize)
-        try c.read(.dim, into: &dim); try c.read(.depth, into: &depth); try c.read(.heads, into: &heads)
-        try c.read(.mlpDim, into: &mlpDim); try c.read(.dropout, into: &dropout)
-    }
 }
 
 /// Sub-modules under given names (for torchvision's `encoder.layers.encoder_layer_0`, `heads.head`).

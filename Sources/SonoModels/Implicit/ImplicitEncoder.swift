@@ -4,7 +4,7 @@ import SonoTensor
 
 /// The amortised-inference encoder of an implicit network: a small CNN that maps an image to its code in one
 /// pass, so a new image's latent starts where the training images' codes live instead of at zero.
-public struct ImplicitEncoderConfig: Codable, Hashable, Sendable {
+public struct ImplicitEncoderConfig: Codable, Hashable, Sendable, DefaultDecodable {
     /// Channels of each stage; every stage halves the resolution (two 3x3 conv + BN + ReLU, the first strided).
     public var widths = [32, 64, 128, 256]
     /// Local codes: how many of the deepest stages feed the code grid (each through a 1x1 projection, resized to
@@ -14,10 +14,6 @@ public struct ImplicitEncoderConfig: Codable, Hashable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey { case widths, levels }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.widths, into: &widths); try c.read(.levels, into: &levels)
-    }
 
     var problems: [String] {
         var out: [String] = []

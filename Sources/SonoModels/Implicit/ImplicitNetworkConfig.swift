@@ -1,3 +1,4 @@
+import SonoBase
 /// The activation of the implicit network's trunk.
 public enum ImplicitActivation: String, Codable, Sendable, CaseIterable {
     /// WIRE's real Gabor wavelet cos(ω0 x)·exp(-(s0 x)²) on one pre-activation (WIRE's real form; NISF's code
@@ -16,7 +17,7 @@ public enum ImplicitActivation: String, Codable, Sendable, CaseIterable {
 /// Coordinates are in [-1, 1] (pixel centres of the letterboxed training square, see `CoordinateGrid`), not
 /// NISF's index / size in [0, 1): a frame centred on 0 is what SIREN's init and Fourier features assume, and
 /// reading outside the plane is simply |c| > 1.
-public struct ImplicitNetworkConfig: Codable, Hashable, Sendable {
+public struct ImplicitNetworkConfig: Codable, Hashable, Sendable, DefaultDecodable {
     /// Size of the per-image code.
     public var latentDims = 128
     public var width = 128
@@ -72,16 +73,6 @@ public struct ImplicitNetworkConfig: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case latentDims, width, depth, activation, omega, scale, fourierFeatures, fourierScale, latentResidual
         case biradsClasses, pathologyClasses, classCodeDims, latentGrid, positionalFrequencies, encoder, codeHeadClasses
-    }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.latentDims, into: &latentDims); try c.read(.width, into: &width); try c.read(.depth, into: &depth)
-        try c.read(.activation, into: &activation); try c.read(.omega, into: &omega); try c.read(.scale, into: &scale)
-        try c.read(.fourierFeatures, into: &fourierFeatures); try c.read(.fourierScale, into: &fourierScale)
-        try c.read(.latentResidual, into: &latentResidual); try c.read(.biradsClasses, into: &biradsClasses)
-        try c.read(.pathologyClasses, into: &pathologyClasses); try c.read(.classCodeDims, into: &classCodeDims)
-        try c.read(.latentGrid, into: &latentGrid); try c.read(.positionalFrequencies, into: &positionalFrequencies)
-        try c.read(.encoder, into: &encoder); try c.read(.codeHeadClasses, into: &codeHeadClasses)
     }
 
     /// Problems a user can cause in a recipe, in words naming the setting (empty when fine).

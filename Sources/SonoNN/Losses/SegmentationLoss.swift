@@ -1,3 +1,4 @@
+import SonoBase
 import SonoTensor
 /// The segmentation objective as configuration: which loss, with its parameters, Codable so a training
 /// config file can name it (`{"kind": "bceDice", "diceWeight": 0.5}`; missing keys take the defaults).
@@ -5,7 +6,7 @@ public enum SegmentationLoss: String, Codable, Sendable, CaseIterable {
     case bce, dice, bceDice, kld, focal, tversky
 }
 
-public struct SegmentationLossConfig: Codable, Hashable, Sendable {
+public struct SegmentationLossConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public var kind: SegmentationLoss = .bceDice
     /// BCE: weight of positive (lesion) pixels, PyTorch's `pos_weight`.
     public var positiveWeight: Float = 1
@@ -26,6 +27,7 @@ public struct SegmentationLossConfig: Codable, Hashable, Sendable {
     public var klEpsilon: Float = 1e-6
 
     public init(kind: SegmentationLoss = .bceDice) { self.kind = kind }
+    public init() { self.init(kind: .bceDice) }
 
     /// The loss of logits [N, 1, H, W] against masks [N, 1, H, W] in [0, 1]. `pixelWeight` (broadcast to the
     /// logits) applies to the BCE terms only.
@@ -51,18 +53,4 @@ public struct SegmentationLossConfig: Codable, Hashable, Sendable {
     }
 
     /// Every key is optional; absent ones keep the defaults above.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        var d = SegmentationLossConfig()
-        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
-            if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
-        }
-        try read(.kind, &d.kind); try read(.positiveWeight, &d.positiveWeight)
-        try read(.bceWeight, &d.bceWeight); try read(.diceWeight, &d.diceWeight)
-        try read(.smooth, &d.smooth); try read(.emptyMasks, &d.emptyMasks)
-        try read(.focalAlpha, &d.focalAlpha); try read(.focalGamma, &d.focalGamma)
-        try read(.tverskyAlpha, &d.tverskyAlpha); try read(.tverskyBeta, &d.tverskyBeta)
-        try read(.klEpsilon, &d.klEpsilon)
-        self = d
-    }
 }

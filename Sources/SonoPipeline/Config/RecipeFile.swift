@@ -51,7 +51,7 @@ public enum RecipeFile {
     /// nearest known key suggested.
     public static func decode<T: Codable>(_ type: T.Type, data: Data, path: String, what: String) throws -> T {
         let value: T
-        do { value = try JSONDecoder().decode(T.self, from: data) } catch {
+        do { value = try DefaultsDecoder().decode(T.self, from: data) } catch {
             throw PipelineError.unreadable(path, "not a valid \(what): \(describeDecoding(error))")
         }
         // Every key the type reads appears when the decoded value is written back (optional ones once set).

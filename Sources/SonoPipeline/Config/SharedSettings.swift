@@ -1,3 +1,4 @@
+import SonoBase
 import Foundation
 import SonoData
 import SonoNN
@@ -39,7 +40,7 @@ public struct DataSource: Codable, Hashable, Sendable {
 }
 
 /// Optimizer and learning-rate schedule.
-public struct OptimizerConfig: Codable, Hashable, Sendable {
+public struct OptimizerConfig: Codable, Hashable, Sendable, DefaultDecodable {
     public enum Kind: String, Codable, Sendable, CaseIterable { case adam, adamw, sgd }
     public enum Schedule: String, Codable, Sendable, CaseIterable { case constant, exponential, step, cosine, polynomial }
     public var kind = Kind.adam
@@ -89,15 +90,6 @@ public struct OptimizerConfig: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case kind, learningRate, momentum, nesterov, weightDecay, beta1, beta2, schedule, decayRate, decaySteps, warmupSteps
         case gradientClipNorm
-    }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.read(.kind, into: &kind); try c.read(.learningRate, into: &learningRate)
-        try c.read(.momentum, into: &momentum); try c.read(.nesterov, into: &nesterov)
-        try c.read(.weightDecay, into: &weightDecay); try c.read(.schedule, into: &schedule)
-        try c.read(.beta1, into: &beta1); try c.read(.beta2, into: &beta2)
-        try c.read(.decayRate, into: &decayRate); try c.read(.decaySteps, into: &decaySteps)
-        try c.read(.warmupSteps, into: &warmupSteps); try c.read(.gradientClipNorm, into: &gradientClipNorm)
     }
 }
 
