@@ -10,7 +10,7 @@ public protocol DefaultDecodable: Codable {
 /// Decodes JSON with synthesised `Decodable`, filling each `DefaultDecodable` object's missing keys from its
 /// own encoded `init()`, at every depth (array elements and optional values included): before decoding such a
 /// type, the file's object is laid over the default's encoding, objects key by key, everything else whole.
-/// An explicit `null` stays null. Integers keep every digit (a seed above 2^53 is not rounded through Double).
+/// A `null` keeps the default. Integers keep every digit (a seed above 2^53 is not rounded through Double).
 public struct DefaultsDecoder {
     public init() {}
 
@@ -53,11 +53,15 @@ enum JSONTree: Decodable, Encodable {
         }
     }
 
-    /// `other` over `self`: objects merge key by key, anything else is replaced.
+    /// `other` over `self`: objects merge key by key, anything else is replaced. A `null` where the default has
+    /// a value keeps the default, as a key left out does (what the hand-written decoders did).
     func overlaid(with other: JSONTree) -> JSONTree {
         guard case let .object(a) = self, case let .object(b) = other else { return other }
         var out = a
-        for (k, v) in b { out[k] = a[k].map { $0.overlaid(with: v) } ?? v }
+        for (k, v) in b {
+            if case .null = v, let kept = a[k] { out[k] = kept; continue }
+            out[k] = a[k].map { $0.overlaid(with: v) } ?? v
+        }
         return .object(out)
     }
 

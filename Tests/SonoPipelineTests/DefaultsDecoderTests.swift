@@ -25,6 +25,8 @@ final class DefaultsDecoderTests: XCTestCase {
         XCTAssertEqual(r.seed, UInt64.max, "every digit of a large seed")
         XCTAssertEqual(r.rate, 0.5)
         XCTAssertEqual(try DefaultsDecoder().decode(Root.self, from: Data("{}".utf8)), Root())
+        // null is a key left out, as the hand-written decoders read it
+        XCTAssertEqual(try DefaultsDecoder().decode(Root.self, from: Data(#"{"leaf": {"a": null}, "rate": null}"#.utf8)), Root())
         // a round trip through synthesised encoding gives the value back
         XCTAssertEqual(try DefaultsDecoder().decode(Root.self, from: JSONEncoder().encode(r)), r)
     }
