@@ -128,7 +128,12 @@ struct TreeDecoder: Decoder {
         switch tree {
         case let .int(i): return T(i)
         case let .uint(u): return T(u)
-        case let .double(d): return T(d)
+        case let .double(d):
+            // a Float from a Double beyond its range is infinite: an error naming the key, as JSONDecoder gives
+            guard T(d).isFinite else {
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(d) does not fit in \(T.self)"))
+            }
+            return T(d)
         default: throw mismatch(T.self)
         }
     }

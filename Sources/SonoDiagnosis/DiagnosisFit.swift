@@ -126,15 +126,17 @@ func diagnosisRows(_ images: [DiagnosisImages], segmenter: Segmenter, pathology:
     return rows
 }
 
-/// The segmenter a recipe or a command names ("default": the bundled one).
-public func segmenterModel(_ path: String) throws -> Segmenter {
-    try loadModelFile(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
+/// The segmenter a recipe or a command names ("default": the bundled one), read by `load`: the front end passes
+/// `loadSegmenter`, which knows every family; this target knows the convolutional ones only.
+public func segmenterModel(_ path: String, load: (URL) throws -> Segmenter = loadModelFile) throws -> Segmenter {
+    try load(path == "default" ? DefaultModel.locate() : URL(fileURLWithPath: path))
 }
 
 /// Makes a diagnosis bundle in `out`: the classifiers copied, a temperature per ensemble fitted on the calibration images,
 /// the presence regression, `diagnosis.json`, and `fit.md` with the calibration images' figures.
-public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, log: (String) -> Void) throws -> DiagnosisManifest {
-    let segmenter = try segmenterModel(recipe.segmenter)
+public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, loadSegmenter load: (URL) throws -> Segmenter = loadModelFile,
+                         log: (String) -> Void) throws -> DiagnosisManifest {
+    let segmenter = try segmenterModel(recipe.segmenter, load: load)
     let pathology = try recipe.pathology.map { try LoadedModel(URL(fileURLWithPath: $0)) }
     let birads = try (recipe.birads ?? []).map { try LoadedModel(URL(fileURLWithPath: $0)) }
     for group in [pathology, birads] where Set(group.map { $0.classNames ?? [] }).count > 1 {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import SonoBase
 import SonoPipeline
+import SonoRegistry
 
 struct DiagnosisCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct DiagnosisCommand: ParsableCommand {
 
         func run() throws {
             threading.apply()
-            let m = try fitDiagnosis(try DiagnosisRecipe.load(URL(fileURLWithPath: recipe)), out: URL(fileURLWithPath: out), log: stderrLog)
+            let m = try fitDiagnosis(try DiagnosisRecipe.load(URL(fileURLWithPath: recipe)), out: URL(fileURLWithPath: out), loadSegmenter: loadSegmenter, log: stderrLog)
             print("diagnosis bundle in \(out)/ (presence threshold \(String(format: "%.3f", m.presence.threshold)))")
         }
     }
@@ -46,7 +47,7 @@ struct DiagnosisCommand: ParsableCommand {
             let fitOn = try shapeHeadFrom.map { try JSONFiles.read(DiagnosisEvaluation.self, from: URL(fileURLWithPath: $0).appendingPathComponent("diagnosis.json")) }
             let bundle = try diagnosis.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate("models/diagnosis")
             let images = DiagnosisImages(path: data, split: split, part: part, classes: classes?.split(separator: ",").map(String.init))
-            let e = try evaluateDiagnosis(try Diagnoser(bundle), segmenter: try segmenterModel(segmenter), images: [images], log: stderrLog)
+            let e = try evaluateDiagnosis(try Diagnoser(bundle), segmenter: try segmenterModel(segmenter, load: loadSegmenter), images: [images], log: stderrLog)
             try e.write(to: URL(fileURLWithPath: out), name: name)
             print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("diagnosis.md"), encoding: .utf8))
             if let fitOn {

@@ -37,6 +37,7 @@ final class DefaultsDecoderTests: XCTestCase {
             XCTAssertEqual(context.codingPath.map(\.stringValue), ["leaf", "a"])
         }
         XCTAssertThrowsError(try DefaultsDecoder().decode(Root.self, from: Data(#"{"seed": -1}"#.utf8)))
+        XCTAssertThrowsError(try DefaultsDecoder().decode(Root.self, from: Data(#"{"rate": 1e39}"#.utf8)), "beyond Float, not infinity")
         XCTAssertThrowsError(try DefaultsDecoder().decode(Root.self, from: Data(#"{"leaf": {"a": 1.5}}"#.utf8)))
     }
 
