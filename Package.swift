@@ -35,10 +35,16 @@ let package = Package(
     products: [
         .executable(name: "sonoseg", targets: ["sonoseg"]),
         .executable(name: "sonoseg-libfuzzer", targets: ["sonoseg-libfuzzer"]),
+        // The reading room (`sonoseg serve`): its own product, so `make demo` never builds SwiftNIO (`make serve`).
+        .executable(name: "sonoseg-serve", targets: ["sonoseg-serve"]),
         .library(name: "SonoPipeline", targets: ["SonoPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The server alone uses these (SonoServe, sonoseg-serve).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: - System libraries
@@ -98,6 +104,17 @@ let package = Package(
             "CCPUCheck", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "SonoConvNets", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        // The reading room: an HTTP API and a browser workstation over one loaded Segmenter (docs/serve.md).
+        .target(name: "SonoServe", dependencies: [
+            "SonoRegistry", "SonoDiagnosis", "SonoPipeline", "SonoMetrics", "SonoImaging", "SonoBase",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], exclude: ["README.md"], resources: [.copy("Web")], swiftSettings: swift5 + optimized),
+        .executableTarget(name: "sonoseg-serve", dependencies: [
+            "CCPUCheck", "SonoServe", "SonoPipeline", "SonoBase",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // libFuzzer target (`make libfuzzer`); a plain build replays files given as arguments (CFuzzMain).
         .target(name: "CFuzzMain", path: "Sources/CFuzzMain"),
         .executableTarget(name: "sonoseg-libfuzzer", dependencies: ["CFuzzMain", "SonoTools", "SonoPipeline", "SonoImaging"],
@@ -114,6 +131,7 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
         .testTarget(name: "SonoPipelineTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry", "SonoTools"], swiftSettings: swift5),
+        .testTarget(name: "SonoServeTests", dependencies: ["SonoServe", "SonoImaging", "SonoBase"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
         .testTarget(name: "sonosegTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "sonoseg"], swiftSettings: swift5),
         .testTarget(name: "SonoImplicitTests", dependencies: ["SonoConvNets", "SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoImplicit"], swiftSettings: swift5),

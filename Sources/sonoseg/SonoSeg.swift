@@ -1,5 +1,6 @@
 import ArgumentParser
 import CCPUCheck
+import SonoBase
 import SonoPipeline
 
 /// A reference that keeps CCPUCheck linked: its constructor names a CPU without AVX2 before `main` runs.
@@ -11,7 +12,7 @@ struct SonoSeg: ParsableCommand {
         commandName: "sonoseg",
         abstract: "Breast-ultrasound lesion segmentation and diagnosis.",
         version: SonoSegVersion.current,
-        subcommands: [SegmentCommand.self, TrainCommand.self, ClassifyCommand.self, EvaluateCommand.self, CVCommand.self, GridCommand.self, DatasetCommand.self, BenchCommand.self, ImplicitCommand.self, ExportCommand.self, DiagnosisCommand.self, ReportCommand.self, FuzzCommand.self, MergeCommand.self])
+        subcommands: [SegmentCommand.self, TrainCommand.self, ClassifyCommand.self, EvaluateCommand.self, CVCommand.self, GridCommand.self, DatasetCommand.self, BenchCommand.self, ImplicitCommand.self, ExportCommand.self, DiagnosisCommand.self, ReportCommand.self, FuzzCommand.self, MergeCommand.self, ServeCommand.self])
 }
 
 extension SonoSeg {

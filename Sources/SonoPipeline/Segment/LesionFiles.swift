@@ -111,7 +111,7 @@ extension LesionMeasurements {
     /// Each connected lesion of `mask` (8-connected), measured alone on its bounding box's crop and placed back
     /// in the image's coordinates, largest first (ties in raster order); with each one's mean probability under
     /// `probability`. Memory and time grow with the lesions' boxes, not with components × image.
-    static func perComponent(mask: Mask, probability: GrayImage, spacing: PixelSpacing?)
+    public static func perComponent(mask: Mask, probability: GrayImage, spacing: PixelSpacing?)
         -> [(mask: Mask, measurements: LesionMeasurements, meanProbability: Double)] {
         let c = ConnectedComponents(mask)
         guard c.count > 0 else { return [] }

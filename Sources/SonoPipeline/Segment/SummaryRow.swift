@@ -75,6 +75,7 @@ public struct LesionSummary: Codable, Sendable, Equatable {
 
     public struct Box: Codable, Sendable, Equatable, CSVPlaceholder {
         public var x: Int, y: Int, w: Int, h: Int
+        public init(x: Int, y: Int, w: Int, h: Int) { (self.x, self.y, self.w, self.h) = (x, y, w, h) }
         public static let placeholder = Box(x: 0, y: 0, w: 0, h: 0)
     }
 

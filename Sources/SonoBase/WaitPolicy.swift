@@ -6,12 +6,12 @@ import Foundation
 /// and 5.2 s / 5.3 s on the idle machine (2-core AMD EPYC, 2026-12-04; docs/cpus.md). libgomp reads the policy
 /// once, in its constructor, before `main` runs, so it cannot be set from inside: unless the user chose a policy,
 /// the process starts itself again with the passive one.
-enum WaitPolicy {
-    static let variable = "OMP_WAIT_POLICY"
+public enum WaitPolicy {
+    public static let variable = "OMP_WAIT_POLICY"
 
     /// Re-executes this binary with OMP_WAIT_POLICY=passive when the variable is unset; returns when it is set
     /// (by the user, or by the first start) or when re-executing is impossible.
-    static func ensureChosen() {
+    public static func ensureChosen() {
         guard ProcessInfo.processInfo.environment[variable] == nil else { return }
         // Started through the dynamic loader (ld-linux … sonoseg), /proc/self/exe is the loader: carry on as is.
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().lastPathComponent
