@@ -131,7 +131,7 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
         .testTarget(name: "SonoPipelineTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry", "SonoTools"], swiftSettings: swift5),
-        .testTarget(name: "SonoServeTests", dependencies: ["SonoServe", "SonoImaging", "SonoBase"], swiftSettings: swift5),
+        .testTarget(name: "SonoServeTests", dependencies: ["SonoServe", "SonoPipeline", "SonoData", "SonoImaging", "SonoBase", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
         .testTarget(name: "sonosegTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "sonoseg"], swiftSettings: swift5),
         .testTarget(name: "SonoImplicitTests", dependencies: ["SonoConvNets", "SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoImplicit"], swiftSettings: swift5),

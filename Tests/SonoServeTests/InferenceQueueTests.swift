@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+@testable import SonoServe
+
+/// The queue in front of the models: one job at a time, interactive before background, and a full queue
+/// refused at once rather than growing.
+final class InferenceQueueTests: XCTestCase {
+    func testAFullQueueRefusesAtOnceAndJobsRunOneAtATime() async throws {
+        let queue = InferenceQueue(capacity: 2)
+        let gate = DispatchSemaphore(value: 0)
+        let counter = Counter()
+        // one job running (held at the gate), two waiting: the queue is full
+        let first = Task { try await queue.run { gate.wait(); return counter.enter() } }
+        while queue.depth < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let waiting = (0..<2).map { _ in Task { try await queue.run { counter.enter() } } }
+        while queue.depth < 3 { try await Task.sleep(nanoseconds: 1_000_000) }
+        do {
+            _ = try await queue.run { counter.enter() }
+            XCTFail("a fourth job was taken by a queue of capacity 2 with one running")
+        } catch is InferenceQueue.QueueFull {}
+        gate.signal()
+        _ = try await first.value
+        for w in waiting { _ = try await w.value }
+        XCTAssertEqual(counter.maxConcurrent, 1, "jobs overlapped")
+        XCTAssertEqual(counter.total, 3)
+        // the worker marks itself idle just after the last caller resumes
+        for _ in 0..<1000 where queue.depth > 0 { try await Task.sleep(nanoseconds: 1_000_000) }
+        XCTAssertEqual(queue.depth, 0)
+    }
+
+    func testInteractiveJobsGoBeforeBackgroundOnes() async throws {
+        let queue = InferenceQueue(capacity: 8)
+        let gate = DispatchSemaphore(value: 0)
+        let order = Counter()
+        let blocker = Task { try await queue.run { gate.wait() } }
+        while queue.depth < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let background = Task { try await queue.run(.background) { order.log("background") } }
+        try await Task.sleep(nanoseconds: 20_000_000)
+        let interactive = Task { try await queue.run { order.log("interactive") } }
+        while queue.depth < 2 { try await Task.sleep(nanoseconds: 1_000_000) }
+        gate.signal()
+        _ = try await blocker.value
+        _ = try await background.value
+        _ = try await interactive.value
+        XCTAssertEqual(order.names, ["interactive", "background"])
+    }
+
+    func testAJobsErrorReachesItsCaller() async {
+        struct Boom: Error {}
+        let queue = InferenceQueue(capacity: 1)
+        do { _ = try await queue.run { throw Boom() } as Int; XCTFail("no error") } catch is Boom {} catch { XCTFail("\(error)") }
+        let value = try? await queue.run { 42 }
+        XCTAssertEqual(value, 42, "the queue goes on after a failed job")
+    }
+}
+
+/// Counts jobs that overlap, and the order they ran in.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = 0
+    private(set) var maxConcurrent = 0, total = 0
+    private(set) var names: [String] = []
+    func enter() -> Int {
+        lock.lock(); current += 1; total += 1; maxConcurrent = max(maxConcurrent, current); lock.unlock()
+        Thread.sleep(forTimeInterval: 0.01)
+        lock.lock(); current -= 1; lock.unlock()
+        return total
+    }
+    func log(_ name: String) { lock.lock(); names.append(name); lock.unlock() }
+}
