@@ -446,6 +446,10 @@ def run_main(args, tmp):
 
         driver.find_element(By.ID, "tool-brush").click()
         check("the brush tool is selected", "active" in driver.find_element(By.ID, "tool-brush").get_attribute("class"))
+        size0 = int(driver.find_element(By.ID, "brush-size").get_attribute("value"))
+        ActionChains(driver).send_keys("]]]").perform()
+        size1 = int(driver.find_element(By.ID, "brush-size").get_attribute("value"))
+        check("] makes the brush larger", size1 > size0, f"{size0} → {size1} px")
         chain = ActionChains(driver)
         chain.move_to_element_with_offset(canvas, int(cx - cw / 2), int(cy - ch / 2)).click_and_hold()
         for _ in range(6):

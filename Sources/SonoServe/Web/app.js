@@ -224,6 +224,7 @@
     state.reports = Array.isArray(data.reports) ? data.reports : [];
     $('root-name').textContent = state.root ? 'root: ' + state.root : '';
     renderWorklist();
+    if (state.view) updatePosition();
     if (state.items.some((it) => !it.segmented)) state.refreshTimer = setTimeout(loadWorklist, 3000);
   }
 
@@ -890,7 +891,8 @@
   function pushUndo() {
     const v = state.view;
     v.undo.push(v.mask.slice());
-    if (v.undo.length > 60) v.undo.shift();
+    const cap = Math.max(10, Math.min(60, Math.floor(120e6 / Math.max(1, v.w * v.h)))); // at most ~120 MB of snapshots
+    while (v.undo.length > cap) v.undo.shift();
     v.redo.length = 0;
     updateUndoButtons();
   }
