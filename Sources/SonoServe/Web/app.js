@@ -675,7 +675,10 @@
     const lp = r.lesion_probability ?? v.detail.lesion_probability;
     const found = r.lesion_found ?? v.detail.lesion_found;
     const rows = [];
-    let presence = found === true ? 'lesion present' : found === false ? 'no lesion found' : '—';
+    const cut = r.presence_threshold;
+    let presence = found === true ? 'lesion present' : found === false ? 'no lesion' : '—';
+    // the segmenter may outline nothing where the presence model still calls a lesion likely
+    if (found === false && isNum(lp) && isNum(cut) && lp >= cut) presence = 'none outlined';
     const pres = valueWithP(presence, 'p', lp);
     if (isNum(r.presence_threshold)) pres.append(el('span', 'prob', ` (cut-off ${fmtT(r.presence_threshold)})`));
     rows.push(['Lesion', pres]);
