@@ -33,7 +33,7 @@ final class Engine {
         var options = SegmentOptions()
         options.maxPixels = settings.maxPixels
         self.options = options
-        modelSHA256 = (try? SHA256.hex(file: segmenter.url)) ?? ""
+        modelSHA256 = (try? SHA256.hex(rememberedFile: segmenter.url)) ?? ""
     }
 
     /// Segments one file into `out` (a new folder) as `sonoseg segment FILE --out out` would, and returns its

@@ -66,8 +66,11 @@ enum PipelineBench {
             let image = try Dataset.read(busbra).samples[0].imageURL
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-bench-\(getpid())")
             defer { try? FileManager.default.removeItem(at: out) }
+            // a fresh folder per run: `segment` refuses a folder that holds an earlier run's results
+            var run = 0
             let times = Bench.timed(warmup: 2, runs: runs * 2) {
-                _ = try? segment([image], model: predictor, options: SegmentOptions(), out: out, log: { _ in })
+                run += 1
+                _ = try? segment([image], model: predictor, options: SegmentOptions(), out: out.appendingPathComponent("\(run)"), log: { _ in })
             }
             emit(Bench.Result(name: "segment", times: times, extra: "image=\(image.lastPathComponent) model=\(predictor.url.path)").line)
         default:

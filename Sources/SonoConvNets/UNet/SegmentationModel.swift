@@ -118,7 +118,9 @@ public final class SegmentationModel: Module {
     }
 
     /// Copies a trained model's U-Net weights (and any stage heads it has) into this one, for fine-tuning.
-    /// Every U-Net tensor must be present with the same shape; returns the file read.
+    /// Every U-Net tensor must be present with the same shape; returns the file read. An ensemble file (the
+    /// bundled models/default) gives its first member's weights, so readers' corrections fine-tune the model
+    /// that made the outlines they corrected.
     func loadInitialWeights(_ path: URL) throws -> URL {
         let url = modelFile(path)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -127,7 +129,8 @@ public final class SegmentationModel: Module {
         let (tensors, _) = try Safetensors.read(url)
         do {
             // Checkpoints (last.safetensors) keep the modules under "model.".
-            let prefix = tensors.keys.contains { $0.hasPrefix("model.unet.") } ? "model." : ""
+            let prefix = tensors.keys.contains { $0.hasPrefix("model.unet.") } ? "model."
+                : tensors.keys.contains { $0.hasPrefix("m0.unet.") } ? "m0." : ""
             let own = Dictionary(tensors.compactMap { k, v in k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil },
                                  uniquingKeysWith: { a, _ in a }).filter { $0.key.hasPrefix("unet.") || $0.key.hasPrefix("heads.") }
             let report = try ModuleGroup(children).load(stateDict: own, strict: false)

@@ -150,7 +150,7 @@ struct Provenance {
 
     init(model: Segmenter, threshold: Float) {
         self.model = model.url.path
-        sha256 = (try? SHA256.hex(file: model.url)) ?? ""
+        sha256 = (try? SHA256.hex(rememberedFile: model.url)) ?? ""
         self.threshold = threshold
     }
 
