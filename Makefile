@@ -9,7 +9,7 @@ PYTHON ?= $(shell command -v python3)
 KERNEL_SUITES := --filter SonoTensorTests --filter SonoNNTests --filter SonoModelsTests --filter SonoPipelineTests \
   --filter SonoImplicitTests --filter SonoClassifyTests --filter sonosegTests
 
-.PHONY: all bootstrap build test demo bench compare fuzz fuzz-asan libfuzzer clean
+.PHONY: all bootstrap build test demo serve bench-serve bench compare fuzz fuzz-asan libfuzzer clean
 
 all: build
 
@@ -19,7 +19,8 @@ bootstrap:
 build: bootstrap
 	$(SWIFT) build -c release --product sonoseg
 
-test: bootstrap
+test:
+	@scripts/bootstrap --test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 	# The suites that run kernels again with oneDNN capped at AVX2, so an AVX-512 host also checks what an
@@ -27,9 +28,26 @@ test: bootstrap
 	ONEDNN_MAX_CPU_ISA=AVX2 $(SWIFT) test --skip-build --disable-swift-testing $(KERNEL_SUITES)
 	# The scale-out recipes of docs/scale-out.md as written: mpirun, a Slurm array, a Kubernetes Indexed Job.
 	scripts/check-scale-out.sh .build/debug/sonoseg
+	# The reading room over HTTP on 127.0.0.1: hostile requests, 1,000 requests from 32 clients, SIGTERM and
+	# kill -9, then the page in headless Chromium (docs/serve.md).
+	scripts/check-serve.sh .build/debug/sonoseg-serve .build/debug/sonoseg
 	# Every reader of untrusted bytes, under AddressSanitizer: 20,000 mutated inputs (`make fuzz-asan`: 200,000).
 	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product sonoseg
 	.build-asan/release/sonoseg fuzz --runs 20000
+
+# The reading room on a copy of the samples (out/reading-room; reviews are saved there): open the URL it prints.
+ROOT ?= out/reading-room
+serve: bootstrap
+	$(SWIFT) build -c release --product sonoseg
+	$(SWIFT) build -c release --product sonoseg-serve
+	@[ -d $(ROOT) ] || { mkdir -p $(ROOT) && cp samples/*.png $(ROOT)/; }
+	.build/release/sonoseg serve --root $(ROOT) $(if $(PORT),--port $(PORT))
+
+# Latency and throughput of POST /v1/segment (256-px image) at 1, 4 and 16 clients against in-process and cold runs.
+bench-serve: bootstrap
+	$(SWIFT) build -c release --product sonoseg
+	$(SWIFT) build -c release --product sonoseg-serve
+	$(PYTHON) scripts/bench-serve.py --server .build/release/sonoseg-serve --sonoseg .build/release/sonoseg
 
 demo: build
 	$(BIN) segment samples --out out/demo

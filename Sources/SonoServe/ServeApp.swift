@@ -17,6 +17,7 @@ public enum ReadingRoomServer {
         try settings.validate()
         var logger = Logger(label: "sonoseg.serve")
         logger.logLevel = .info
+        removeAbandonedCaches(logger: logger)
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("sonoseg-serve-\(getpid())-\(UUID().uuidString.prefix(8))")
         try Folders.create(cache)
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -47,6 +48,20 @@ public enum ReadingRoomServer {
         room.prefetch(room.worklist.scan().items)
         try await app.runService()
         logger.info("stopped; removing \(cache.path)")
+    }
+
+    /// The temporary folders of servers that were killed (kill -9, a power cut) before they could remove them:
+    /// those whose process no longer exists.
+    static func removeAbandonedCaches(logger: Logger) {
+        let tmp = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] where name.hasPrefix("sonoseg-serve-") {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 4, let pid = Int32(parts[2]), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
+                logger.info("removed \(name), left by a server that was killed")
+            }
+        }
     }
 
     static func webFolder(_ settings: ServeSettings) throws -> URL {

@@ -35,7 +35,8 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let response = try await next(request, context)
+        var response = try await next(request, context)
+        response.headers[.init("X-Request-Id")!] = context.id
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
         let known: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
