@@ -241,7 +241,9 @@ final class ReadingRoom: @unchecked Sendable {
         let mask = try readMask([UInt8](png), for: item, size: frames.sizes[index])
         let seg = try await segmented(item)
         let modelMask = try ImageIO.readMask(seg.folder.appendingPathComponent("\(seg.stem(frame: item.frame))_mask.png")).mask
-        let reader = PathGuard.printable(request.reader?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "").prefix(100)
+        // a name as typed: spaces kept, control characters (a forged log line, a terminal escape) replaced
+        let typed = request.reader?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let reader = String(typed.unicodeScalars.prefix(100).map { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) ? "?" : Character($0) })
         let row = seg.row(frame: item.frame)
         return try reviews.save(item, image: frames.images[index], mask: mask, modelMask: modelMask,
                                 reader: reader.isEmpty ? "anonymous" : String(reader), edited: request.edited,

@@ -77,6 +77,7 @@
     tokenResolve = null;
     showCurrentView();
     if (resolve) resolve();
+    establishSession();
   });
 
   async function api(path, opts = {}) {
@@ -324,39 +325,17 @@
         a.href = url;
         a.target = '_blank';
         a.rel = 'noopener';
-        a.addEventListener('click', (ev) => {
-          if (!state.token) return; // a plain link works without a token
-          ev.preventDefault();
-          openReport(url);
-        });
         rep.append(a);
       }
     }
     rep.classList.toggle('hidden', !state.reports.length);
   }
 
-  // A report opened with a token: a link cannot carry the header, so fetch it, inline its pictures, open a blob.
-  async function openReport(url) {
-    const win = window.open('', '_blank');
-    try {
-      const html = await (await api(url)).text();
-      const doc = new DOMParser().parseFromString(html, 'text/html');
-      const base = new URL(url, location.href);
-      for (const img of doc.querySelectorAll('img[src]')) {
-        const src = img.getAttribute('src');
-        if (/^(data:|blob:|https?:)/i.test(src)) continue;
-        try {
-          const b = await (await api(new URL(src, base).pathname)).blob();
-          img.setAttribute('src', await blobToDataURL(b));
-        } catch { /* leave it */ }
-      }
-      const blob = new Blob(['<!doctype html>\n' + doc.documentElement.outerHTML], { type: 'text/html' });
-      const u = URL.createObjectURL(blob);
-      if (win) win.location = u; else window.open(u, '_blank');
-    } catch (e) {
-      if (win) win.close();
-      $('upload-status').textContent = 'Could not open the report: ' + e.message;
-    }
+  // A report is a plain link: with a token, POST /v1/session has put it in an HttpOnly, SameSite=Strict cookie,
+  // which the browser sends with the report and its pictures (a link cannot carry an Authorization header).
+  async function establishSession() {
+    if (!state.token) return;
+    try { await api('/v1/session', { method: 'POST' }); } catch { /* the API calls still carry the header */ }
   }
 
   function queueThumb(it) {
@@ -1427,5 +1406,6 @@
   // Start
   setTool('pan');
   setBrush(viewerUI.brush);
+  establishSession();
   route();
 })();
