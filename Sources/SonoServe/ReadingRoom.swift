@@ -277,6 +277,10 @@ final class ReadingRoom: @unchecked Sendable {
         guard let placed else { throw APIError(.conflict, "\(filename): 1000 uploads of that name exist already") }
         worklist.invalidate()
         let items = worklist.scan().items.filter { $0.input.relativePath == "uploads/\(placed)" }
+        guard !items.isEmpty else {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(placed))
+            throw APIError.unprocessable("\(filename): saved as uploads/\(placed) but not listed (a name `segment` leaves out, such as *_mask*); rename it")
+        }
         prefetch(items)
         return items
     }

@@ -98,7 +98,8 @@ enum PathGuard {
 }
 
 /// An uploaded file's name, made safe to write: the last component, letters, digits, `.`, `-`, `_` kept and
-/// everything else `_`, no leading dot, at most 100 characters; empty → `upload.png`.
+/// everything else `_`, no leading dot, at most 100 characters with the extension kept (the reader decides the
+/// format by content, but people and `segment`'s listing go by the extension); empty → `upload.png`.
 enum UploadName {
     static func sanitise(_ raw: String?) -> String {
         let last = (raw ?? "").split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
@@ -106,7 +107,11 @@ enum UploadName {
             (c.properties.isAlphabetic && c.isASCII) || ("0"..."9").contains(c) || c == "." || c == "-" || c == "_" ? Character(c) : "_"
         })
         while s.hasPrefix(".") { s.removeFirst() }
-        s = String(s.prefix(100))
+        if s.count > 100 {
+            let ext = (s as NSString).pathExtension
+            let keep = ext.isEmpty || ext.count > 10 ? "" : "." + ext
+            s = String(s.prefix(100 - keep.count)) + keep
+        }
         return s.isEmpty ? "upload.png" : s
     }
 }

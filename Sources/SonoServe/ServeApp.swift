@@ -37,6 +37,7 @@ public enum ReadingRoomServer {
 
         let app = Application(
             router: router,
+            server: .http1(additionalChannelHandlers: [MalformedRequestHandler()]),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "SonoSeg"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
@@ -78,6 +79,11 @@ public enum ReadingRoomServer {
 
         /// The body's bytes (a 413 beyond the limit) and, for multipart, its file part's bytes and name.
         @Sendable func upload(_ request: Request) async throws -> (bytes: [UInt8], filename: String?) {
+            // A declared length over the limit is refused before a byte of the body is read.
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBody {
+                throw APIError(.contentTooLarge, "the body is \(declared) bytes; the limit is \(settings.maxUploadMB) MiB (--max-upload-mb)",
+                               headers: [.connection: "close"])
+            }
             let buffer = try await request.body.collect(upTo: maxBody)
             let body = Array(buffer.readableBytesView)
             if let boundary = try Multipart.boundary(contentType: request.headers[.contentType]) {

@@ -38,8 +38,11 @@ final class ReviewStoreTests: XCTestCase {
         let dataset = try PairedFolderReader().read(root.appendingPathComponent("reviewed"))
         XCTAssertEqual(dataset.samples.map(\.id), ["sub__case"])
         XCTAssertTrue(dataset.problems.isEmpty, "\(dataset.problems)")
-        // a new server reads the reviews back
+        // a new server reads the reviews back, and removes what a killed one left half-written
+        let stray = root.appendingPathComponent("reviewed/masks/.sub__case.png.1234.tmp")
+        try Data([1, 2, 3]).write(to: stray)
         XCTAssertEqual(ReviewStore(root: root).record(item)?.status, "corrected")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stray.path))
         // no temporary files left beside them
         let left = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("reviewed/masks").path)
         XCTAssertEqual(left, ["sub__case.png"])

@@ -70,6 +70,9 @@ final class ServeGuardsTests: XCTestCase {
         XCTAssertEqual(UploadName.sanitise("/"), "upload.png")
         XCTAssertEqual(UploadName.sanitise("résumé\u{0}.dcm"), "r_sum__.dcm")
         XCTAssertEqual(UploadName.sanitise(String(repeating: "x", count: 300)).count, 100)
+        let long = UploadName.sanitise(String(repeating: "x", count: 3000) + ".png")
+        XCTAssertEqual(long.count, 100)
+        XCTAssertTrue(long.hasSuffix(".png"), "a shortened name keeps its extension: \(long)")
     }
 
     func testSettingsThatExposeTheServerAreRefused() throws {
