@@ -11,5 +11,5 @@ SERVER=${1:-.build/debug/sonoseg-serve}
 CLI=${2:-.build/debug/sonoseg}
 cd "$(dirname "$0")/.."
 python3 Tests/serve/hostile.py --server "$SERVER"
-python3 Tests/serve/load.py --server "$SERVER" --sonoseg "$CLI"
+python3 Tests/serve/load.py --server "$SERVER" --sonoseg "$CLI" --size 256
 python3 Tests/browser/test_workstation.py --server "$SERVER"

@@ -376,6 +376,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--queue", type=int, default=None, help="pass --queue N to the server")
     ap.add_argument("--skip", default="", help="comma-separated phases to skip: load,sigterm,kill9")
+    ap.add_argument("--size", type=int, default=None,
+                    help="send the samples resized to SIZE x SIZE px (make test: 256, BUS-BRA's size, to fit CI's time)")
     args = ap.parse_args()
     args.server_args = ["--queue", str(args.queue)] if args.queue else []
     skip = set(filter(None, args.skip.split(",")))
@@ -385,6 +387,17 @@ def main():
             print("0 passed, 1 failed")
             return 1
     samples = sp.sample_files()
+    if args.size:
+        small_dir = tempfile.mkdtemp(prefix="load-samples-")
+        resized = []
+        for path in samples:
+            w, h, px = sp.grey_pixels(open(path, "rb").read())
+            out = os.path.join(small_dir, os.path.basename(path))
+            with open(out, "wb") as f:
+                f.write(sp.encode_png_grey(args.size, args.size, sp.resize_grey(w, h, px, args.size, args.size)))
+            resized.append(out)
+        samples = resized
+        print(f"samples resized to {args.size}x{args.size} px in {small_dir}")
     try:
         if "load" not in skip:
             print("== the CLI's masks", flush=True)
