@@ -8,7 +8,7 @@ import SonoPipeline
 final class HelpTests: XCTestCase {
     func testTopLevelHelpListsEveryStage() {
         let help = SonoSeg.helpMessage(columns: 100)
-        for line in ["USAGE: sonoseg <subcommand>", "segment", "train", "evaluate", "cv", "grid", "dataset", "bench"] {
+        for line in ["USAGE: sonoseg <subcommand>", "segment", "train", "evaluate", "cv", "grid", "dataset", "bench", "serve"] {
             XCTAssertTrue(help.contains(line), "missing '\(line)' in:\n\(help)")
         }
     }
