@@ -5,6 +5,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmfg/fgderimg.h>
 #include <dcmtk/dcmfg/fgfracon.h>
@@ -12,6 +13,7 @@
 #include <dcmtk/dcmiod/iodmacro.h>
 #include <dcmtk/dcmseg/segdoc.h>
 #include <dcmtk/dcmseg/segment.h>
+#include <dcmtk/dcmseg/segutils.h>
 #include <dcmtk/dcmsr/cmr/init.h>
 #include <dcmtk/dcmsr/cmr/tid1500.h>
 #include <dcmtk/dcmsr/dsrdoc.h>
@@ -353,7 +355,77 @@ int write_objects(const SonoDicomResult *in, SonoDicomObjects *out, char *error)
     return 0;
 }
 
+int read_object(const uint8_t *data, size_t length, SonoDicomObjectInfo *out, char *error) {
+    initialise();
+    DcmInputBufferStream stream;
+    stream.setBuffer(data, (offile_off_t)length);
+    stream.setEos();
+    DcmFileFormat file;
+    file.transferInit();
+    OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    file.transferEnd();
+    if (status.bad()) { fail(error, std::string("not readable (") + status.text() + ")"); return 1; }
+    DcmDataset &ds = *file.getDataset();
+    const struct { DcmTagKey key; char *dst; } uids[] = {{DCM_SOPClassUID, out->sop_class}, {DCM_SOPInstanceUID, out->sop_instance},
+                                                         {DCM_StudyInstanceUID, out->study_uid}, {DCM_SeriesInstanceUID, out->series_uid}};
+    for (const auto &u : uids) std::snprintf(u.dst, 68, "%s", text_of(ds, u.key).c_str());
+    if (std::string(out->sop_class) == UID_SegmentationStorage) {
+        DcmSegmentation *loaded = nullptr;
+        CHECK(DcmSegmentation::loadDataset(ds, loaded), "dcmseg cannot read the Segmentation");
+        std::unique_ptr<DcmSegmentation> seg(loaded);
+        out->segments = (int)seg->getNumberOfSegments();
+        Uint16 rows = 0, columns = 0;
+        ds.findAndGetUint16(DCM_Rows, rows);
+        ds.findAndGetUint16(DCM_Columns, columns);
+        out->rows = rows;
+        out->columns = columns;
+        const DcmIODTypes::Frame *frame = seg->getFrame(0);
+        if (!frame) { fail(error, "the Segmentation has no frame"); return 1; }
+        std::unique_ptr<DcmIODTypes::Frame> unpacked(DcmSegUtils::unpackBinaryFrame(frame, rows, columns));
+        if (!unpacked) { fail(error, "the frame cannot be unpacked"); return 1; }
+        out->pixels = (uint8_t *)std::malloc((size_t)rows * columns);
+        if (!out->pixels) { fail(error, "out of memory"); return 1; }
+        std::memcpy(out->pixels, unpacked->pixData, (size_t)rows * columns);
+        DcmItem *perFrame = nullptr, *derivation = nullptr, *sourceImage = nullptr;
+        if (ds.findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, perFrame, 0).good() && perFrame
+            && perFrame->findAndGetSequenceItem(DCM_DerivationImageSequence, derivation, 0).good() && derivation
+            && derivation->findAndGetSequenceItem(DCM_SourceImageSequence, sourceImage, 0).good() && sourceImage) {
+            std::snprintf(out->referenced_sop_instance, 68, "%s", text_of(*sourceImage, DCM_ReferencedSOPInstanceUID).c_str());
+            Sint32 number = 0;
+            if (sourceImage->findAndGetSint32(DCM_ReferencedFrameNumber, number).good()) out->referenced_frame = (int)number;
+        }
+        return 0;
+    }
+    DSRDocument document;
+    CHECK(document.read(ds), "dcmsr cannot read the report");
+    // the NUM items under Imaging Measurements (the image library's descriptors hold NUM items too)
+    DSRDocumentTree &tree = document.getTree();
+    if (tree.gotoRoot() > 0 && tree.gotoNamedNode(DSRCodedEntryValue("126010", "DCM", "Imaging Measurements")) > 0) {
+        const size_t level = tree.getLevel();
+        while (tree.iterate() > 0 && tree.getLevel() > level) {
+            if (tree.getCurrentContentItem().getValueType() == DSRTypes::VT_Num) out->measurements++;
+        }
+    }
+    return 0;
+}
+
 }  // namespace
+
+extern "C" int sono_read_dicom_object(const uint8_t *data, size_t length, SonoDicomObjectInfo *out, char error[SONO_DICOM_ERROR_CAPACITY]) {
+    error[0] = 0;
+    std::memset(out, 0, sizeof(*out));
+    try {
+        int status = read_object(data, length, out, error);
+        if (status != 0) {
+            std::free(out->pixels);
+            out->pixels = nullptr;
+        }
+        return status;
+    } catch (...) {
+        fail(error, "the DICOM object reader failed");
+        return 1;
+    }
+}
 
 extern "C" void sono_dicom_new_uid(char uid[68]) {
     char buffer[100];

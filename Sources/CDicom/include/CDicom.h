@@ -100,6 +100,28 @@ void sono_dicom_new_uid(char uid[68]);
 /// than `mask`): nothing is invented for it; 1 for anything else. Never aborts on bad input.
 int sono_write_dicom_objects(const SonoDicomResult *in, SonoDicomObjects *out, char error[SONO_DICOM_ERROR_CAPACITY]);
 
+/// What a test reads back from an encoded SEG or SR through DCMTK (dcmseg's and dcmsr's own readers).
+typedef struct {
+    char sop_class[68];
+    char sop_instance[68];
+    char study_uid[68];
+    char series_uid[68];
+    /// SEG: the source image its frame derives from, and that image's frame (0: none named); segments, size and
+    /// the first frame unpacked to one byte per pixel (0/1, malloc'd: free with sono_dicom_free).
+    char referenced_sop_instance[68];
+    int referenced_frame;
+    int segments;
+    int rows;
+    int columns;
+    uint8_t *pixels;
+    /// SR: the numeric measurements (NUM content items under Imaging Measurements).
+    int measurements;
+} SonoDicomObjectInfo;
+
+/// Reads an object sono_write_dicom_objects made: a Segmentation with DcmSegmentation, an SR with DSRDocument.
+/// Returns 0, or 1 with the reason in `error`.
+int sono_read_dicom_object(const uint8_t *data, size_t length, SonoDicomObjectInfo *out, char error[SONO_DICOM_ERROR_CAPACITY]);
+
 #ifdef __cplusplus
 }
 #endif
