@@ -150,11 +150,16 @@ int make_segmentation(const SonoDicomResult *in, const Source &src, DcmDataset &
     CHECK(DcmSegmentation::createBinarySegmentation(created, (Uint16)in->height, (Uint16)in->width, equipment, content),
           "cannot create the Segmentation");
     std::unique_ptr<DcmSegmentation> seg(created);
-    CHECK(seg->importFromSourceImage(source), "cannot take the Patient and Study from the source");
-    // A source without a Frame of Reference (most ultrasound): the SEG then has none either; it references its
-    // source through the Derivation Image functional group, which PS3.3 A.51 allows. DCMTK 3.6.7 asks for one
-    // regardless, so its rule is relaxed for such a source.
-    if (!source.tagExistsWithValue(DCM_FrameOfReferenceUID)) {
+    // The study (and a Frame of Reference where the source has one) set here without DCMTK's value checks: the
+    // Patient and Study attributes are copied after writing, as the source has them, so that a value DCMTK would
+    // call invalid (a long ID, an odd date) does not cost the image its SEG. A source without a Frame of Reference
+    // (most ultrasound) gives a SEG without one: it references its source through the Derivation Image functional
+    // group, which PS3.3 A.51 allows; DCMTK 3.6.7 asks for one regardless, so its rule is relaxed for such a source.
+    CHECK(seg->getStudy().setStudyInstanceUID(src.study.c_str(), OFFalse), "cannot set the study");
+    const std::string frameOfReference = text_of(source, DCM_FrameOfReferenceUID);
+    if (!frameOfReference.empty()) {
+        CHECK(seg->getFrameOfReference().setFrameOfReferenceUID(frameOfReference.c_str(), OFFalse), "cannot set the frame of reference");
+    } else {
         for (const DcmTagKey &key : {DCM_FrameOfReferenceUID, DCM_PositionReferenceIndicator}) {
             if (IODRule *rule = seg->getRules()->getByTag(key)) rule->setType("3");
         }
@@ -245,7 +250,8 @@ int make_report(const SonoDicomResult *in, const Source &src, DcmDataset &source
     TID1600_ImageLibrary &library = report.getImageLibrary();
     if (!library.hasImageLibrary()) CHECK(library.createNewImageLibrary(), "cannot start the image library");
     CHECK(library.addImageGroup(), "cannot start the image library");
-    OFCondition entry = library.addImageEntry(source, TID1600_ImageLibrary::withAllDescriptors);
+    // The source image with its descriptors (TID 1602: modality, dates, pixel spacing, …) as the source has them.
+    OFCondition entry = library.addImageEntry(source, TID1600_ImageLibrary::withAllDescriptors, TID1600_ImageLibrary::ConceptNameList(), OFFalse);
     if (entry.bad() && entry != CMR_EC_NoImageLibraryEntryDescriptorsToBeAdded) {
         fail(error, std::string("cannot add the source image to the library (") + entry.text() + ")");
         return 1;

@@ -2,7 +2,8 @@
 """DICOM objects out, read back by independent readers (pydicom, highdicom; dciodvfy where installed).
 
 Makes ultrasound DICOM fixtures from the bundled samples with pydicom (a calibrated single frame, an uncalibrated
-one segmented with --spacing, a three-frame cine loop, and two files lacking the UIDs a SEG must reference), runs
+one segmented with --spacing, a three-frame cine loop, two files lacking the UIDs a SEG must reference, and one
+with values DCMTK deems invalid), runs
 `sonoseg segment` on them and on a PNG, then checks every STEM_seg.dcm and STEM_sr.dcm against the source file,
 STEM_mask.png and the summary.json row. Prints `N passed, M failed` last; exits 1 on any failure.
 
@@ -327,6 +328,22 @@ def main():
         check(f"{row['input']}: refused with a reason", row.get("dicom_seg") is None and "UID" in str(row.get("dicom_refused")), row.get("dicom_refused"))
         check(f"{row['input']}: the reason is logged", f"{row['input']}: no DICOM SEG/SR" in log, log[-500:])
     check("bad: no .dcm written", not list((work / "bad").glob("*.dcm")))
+
+    # values DCMTK calls invalid (an 80-character Patient ID, a malformed Study Date): objects still written, the
+    # values copied as the source has them (dciodvfy then reports the source's errors, so it is not run here)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        odd = ultrasound(inputs / "odd-values.dcm", [malignant], dict(bare, PatientID="X" * 80, StudyDate="2026-01-0", PatientSex="Q"))
+    rows, _ = run(sonoseg, [odd], work / "odd")
+    if rows and rows[0].get("dicom_seg"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            written = [pydicom.dcmread(str(work / "odd" / rows[0][k])) for k in ("dicom_seg", "dicom_sr")]
+            check("odd values: copied verbatim into SEG and SR",
+                  all((d.PatientID, d.StudyDate, d.PatientSex) == ("X" * 80, "2026-01-0", "Q") for d in written))
+    else:
+        check("odd values: SEG and SR written", False, rows[0].get("dicom_refused") if rows else "no row")
 
     # PNG in: nothing DICOM out; --no-dicom-out: nothing for DICOM either
     rows, _ = run(sonoseg, [ROOT / "samples/busi-benign-22.png"], work / "png")
