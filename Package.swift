@@ -55,7 +55,7 @@ let package = Package(
         // Compiled for the generic x86-64 baseline: names a CPU below x86-64-v3 before any AVX2 code runs.
         .target(name: "CCPUCheck", path: "Sources/CCPUCheck"),
         .target(name: "CDicom", path: "Sources/CDicom", cxxSettings: [.unsafeFlags(["-O2"])],
-                linkerSettings: ["dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd"].map { .linkedLibrary($0) }),
+                linkerSettings: ["dcmseg", "dcmfg", "dcmiod", "cmr", "dcmsr", "dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd"].map { .linkedLibrary($0) }),
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
                 cSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("tiff")]),

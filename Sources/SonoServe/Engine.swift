@@ -32,6 +32,8 @@ final class Engine {
         }
         var options = SegmentOptions()
         options.maxPixels = settings.maxPixels
+        // The reading room serves PNGs and rows, not DICOM objects: no SEG/SR (with the patient's attributes) in its cache.
+        options.dicomOut = false
         self.options = options
         modelSHA256 = (try? SHA256.hex(rememberedFile: segmenter.url)) ?? ""
     }

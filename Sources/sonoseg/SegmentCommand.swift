@@ -24,7 +24,9 @@ struct SegmentCommand: ParsableCommand {
         path as every other model, and also writes STEM_reconstruction.png, its code head's pathology (class) and, \
         for a conditioned model, BI-RADS and pathology by latent search; `sonoseg implicit segment` takes the \
         latent-fitting options. --resolution 4x adds the mask at four times \
-        the input's pixels: an implicit model reads its field at every one of them, a U-Net's probability is resized.
+        the input's pixels: an implicit model reads its field at every one of them, a U-Net's probability is resized. \
+        A DICOM input (each frame) also gets STEM_seg.dcm, a DICOM Segmentation, and STEM_sr.dcm, a TID 1500 \
+        measurement report, with the source's patient and study attributes; --no-dicom-out leaves them out.
         """)
 
     @Argument(help: "Image files or folders: PNG, JPEG, BMP, TIFF, DICOM (every frame; files without an extension are checked for DICOM).")
@@ -53,6 +55,8 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "With --shard auto in a Kubernetes Indexed Job: the number of shards (the Job's completions).") var shards: Int?
     @Option(help: ArgumentHelp("Also write STEM_mask_hires.png, STEM_prob_hires.png and STEM_overlay_hires.png at a factor of the input's size (4x) or at WxH. An implicit model reads its field at every output pixel; a U-Net's probability is resized bilinearly.", valueName: "4x|WxH"))
     var resolution: String?
+    @Flag(help: "For DICOM inputs, no STEM_seg.dcm (DICOM Segmentation) and STEM_sr.dcm (TID 1500 measurement report); other formats never get them.")
+    var noDicomOut = false
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -79,6 +83,7 @@ struct SegmentCommand: ParsableCommand {
         (options.maxPixels, options.onError) = (maxPixels, onError)
         options.highResolution = try resolution.map(OutputResolution.init(parsing:))
         (options.presenceThreshold, options.append) = (presenceThreshold, append)
+        options.dicomOut = !noDicomOut
         options.shard = try shard.map { $0 == "auto" ? try Shard.fromScheduler(ProcessInfo.processInfo.environment, shards: shards) : try Shard(parsing: $0) }
         let log = stderrLog
         let images = try collectImages(inputs.map { URL(fileURLWithPath: $0) }, recursive: recursive, log: log)

@@ -28,7 +28,9 @@ final class HelpTests: XCTestCase {
         STEM_reconstruction.png, its code head's pathology (class) and, for a conditioned model, BI-RADS and
         pathology by latent search; `sonoseg implicit segment` takes the latent-fitting options. --resolution 4x adds
         the mask at four times the input's pixels: an implicit model reads its field at every one of them, a U-Net's
-        probability is resized.
+        probability is resized. A DICOM input (each frame) also gets STEM_seg.dcm, a DICOM Segmentation, and
+        STEM_sr.dcm, a TID 1500 measurement report, with the source's patient and study attributes; --no-dicom-out
+        leaves them out.
 
         USAGE: sonoseg segment [<options>] <inputs> ...
 
@@ -70,6 +72,8 @@ final class HelpTests: XCTestCase {
           --resolution <4x|WxH>   Also write STEM_mask_hires.png, STEM_prob_hires.png and STEM_overlay_hires.png at a
                                   factor of the input's size (4x) or at WxH. An implicit model reads its field at
                                   every output pixel; a U-Net's probability is resized bilinearly.
+          --no-dicom-out          For DICOM inputs, no STEM_seg.dcm (DICOM Segmentation) and STEM_sr.dcm (TID 1500
+                                  measurement report); other formats never get them.
           --threads <threads>     Worker threads (default: all cores).
           --version               Show the version.
           -h, --help              Show help information.

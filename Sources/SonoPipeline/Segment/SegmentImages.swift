@@ -28,6 +28,9 @@ public struct SegmentOptions: Codable, Sendable {
     /// Only this part of the inputs (`--shard I/N`): images into the output folder as usual, the summary part
     /// into `parts/shard-I-of-N/` for `merge`.
     public var shard: Shard?
+    /// For each DICOM input (each frame), also a DICOM Segmentation (STEM_seg.dcm) and a TID 1500 Measurement Report
+    /// (STEM_sr.dcm) beside the PNGs (`--no-dicom-out` turns them off; other formats never get them).
+    public var dicomOut = true
     public init() {}
 }
 
@@ -77,7 +80,7 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
     let modelName = model.url.deletingLastPathComponent().lastPathComponent + "/" + model.url.lastPathComponent
     /// One frame waiting for the model: where it came from and what its row needs.
     struct Frame { var input: SegmentInput; var index: Int; var stem: String; var frame: Int?; var grey: GrayConversion
-                   var spacing: PixelSpacing?; var spacingSource: String?; var uids: DICOMUIDs? }
+                   var spacing: PixelSpacing?; var spacingSource: String?; var uids: DICOMUIDs?; var dicom: DICOMSeries? }
     var pending: [Frame] = []
 
     func flush() throws {
@@ -119,6 +122,10 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
             if let found {
                 (row.lesionProbability, row.pathology, row.malignancyProbability) = (found.lesionProbability, found.pathology, found.malignancyProbability)
                 (row.birads, row.biradsProbability, row.presenceThreshold) = (found.birads, found.biradsProbability, found.presenceThreshold)
+            }
+            if let series = f.dicom {
+                try writeDICOMObjects(&row, source: f.input.url, frame: f.frame, mask: mask, series: series, stem: f.stem,
+                                      modelName: modelName, out: out, log: log)
             }
             rows.append(row)
             lesions += perLesion.map { var l = $0; l.frame = f.frame; l.runID = runID; return l }
@@ -163,9 +170,11 @@ public func segment(_ inputs: [SegmentInput], model: Segmenter, options: Segment
             let spacing = scan.spacingMM.map { PixelSpacing(x: $0.x, y: $0.y) } ?? options.pixelSpacingMM.map { PixelSpacing(isotropic: $0) }
             let spacingSource = scan.spacingSource ?? (options.pixelSpacingMM == nil ? nil : "--spacing")
             let multi = scan.frames.count > 1
+            // one SEG series and one SR series per DICOM file, its frames' objects numbered within them
+            let dicom = options.dicomOut && scan.format == .dicom ? DICOMSeries(spacingMM: scan.spacingMM) : nil
             for (j, frame) in scan.frames.enumerated() {
                 pending.append(Frame(input: input, index: p, stem: multi ? name + String(format: "_f%03d", j + 1) : name, frame: multi ? j + 1 : nil,
-                                     grey: GrayConversion(frame), spacing: spacing, spacingSource: spacingSource, uids: scan.uids))
+                                     grey: GrayConversion(frame), spacing: spacing, spacingSource: spacingSource, uids: scan.uids, dicom: dicom))
                 if pending.count >= model.preferredBatch { try flush() }
             }
         }

@@ -72,6 +72,11 @@ public struct LesionSummary: Codable, Sendable, Equatable {
     /// A DICOM input's Study, Series and SOP Instance UIDs (with `frame`, the row's place in the examination);
     /// no patient name or ID is ever written.
     public var studyInstanceUID: String? = nil, seriesInstanceUID: String? = nil, sopInstanceUID: String? = nil
+    /// A DICOM input's objects out (`--no-dicom-out` turns them off): the DICOM Segmentation and the TID 1500
+    /// Measurement Report written beside the PNGs (paths relative to the output folder) and their SOP Instance
+    /// UIDs; or why none were written (`dicom_refused`: the source lacks a UID to reference, …).
+    public var dicomSEG: String? = nil, dicomSR: String? = nil, dicomSEGUID: String? = nil, dicomSRUID: String? = nil
+    public var dicomRefused: String? = nil
 
     public struct Box: Codable, Sendable, Equatable, CSVPlaceholder {
         public var x: Int, y: Int, w: Int, h: Int
@@ -93,6 +98,7 @@ public struct LesionSummary: Codable, Sendable, Equatable {
         case biradsBySearch = "birads_by_search", pathologyBySearch = "pathology_by_search", reconstructionLoss = "reconstruction_loss"
         case input, presenceThreshold = "presence_threshold", suppressedAreaPixels = "suppressed_area_px", runID = "run_id"
         case studyInstanceUID = "study_instance_uid", seriesInstanceUID = "series_instance_uid", sopInstanceUID = "sop_instance_uid"
+        case dicomSEG = "dicom_seg", dicomSR = "dicom_sr", dicomSEGUID = "dicom_seg_uid", dicomSRUID = "dicom_sr_uid", dicomRefused = "dicom_refused"
     }
 
     /// A row with no lesion: the CSV header's template, and the start of every row.
@@ -128,6 +134,9 @@ enum SummaryReadme {
     Sizes are in pixels, and in mm where the file carried a calibration or --spacing gave one (spacing_source).
     DICOM inputs carry study_instance_uid, series_instance_uid, sop_instance_uid and frame, to trace a row to its
     examination; no patient name or ID is written.
+    DICOM inputs also get STEM_seg.dcm (DICOM Segmentation) and STEM_sr.dcm (TID 1500 Measurement Report), named in
+    dicom_seg and dicom_sr with their SOP Instance UIDs (dicom_seg_uid, dicom_sr_uid); they carry the source's
+    patient and study attributes, as the source does. dicom_refused says why a DICOM input got none.
     model, model_sha256, threshold, sonoseg_version, processed_at and run_id say how each row was made.
 
     """
