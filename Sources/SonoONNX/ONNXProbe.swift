@@ -29,6 +29,21 @@ public enum ONNXProbe {
         return (input.pixels, sum.map { $0 * scale }, input.height, input.width)
     }
 
+    /// For a whole-image classifier: (input, class probabilities [1, K] in `classNames` order).
+    public static func probeClassifier(_ model: URL, image: GrayImage) throws -> (input: [Float], classes: [Float], height: Int, width: Int) {
+        guard let m = try loadModelFile(modelFile(model)) as? LoadedModel, m.classifies, m.info.preprocess.crop == nil else {
+            throw ONNXExportError("\(model.path): --probe of a classifier needs a whole-image classifier (no lesion crop)")
+        }
+        let (input, _) = Preprocessor(m.info.preprocess).prepare(image)
+        let c = m.predict(Tensor(input.pixels, shape: [1, 1, input.height, input.width])).classes!
+        return (input.pixels, c[0], input.height, input.width)
+    }
+
+    /// Whether the file at `model` is a classifier (no lesion map).
+    public static func isClassifier(_ model: URL) -> Bool {
+        ((try? loadModelFile(modelFile(model))) as? LoadedModel)?.segments == false
+    }
+
     /// NumPy's .npy (format 1.0) of little-endian float32 values.
     public static func npy(_ values: [Float], shape: [Int]) -> Data {
         let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")

@@ -65,9 +65,7 @@ struct ExportCommand: ParsableCommand {
         }
         guard [nil, .f32, .f16].contains(dtype) else { throw ValidationError("--format onnx writes f32 or f16 weights, not \(dtype!.rawValue)") }
         let source = URL(fileURLWithPath: models[0])
-        let summary: ONNXExport.Summary
-        do { summary = try ONNXExport.export(source, to: URL(fileURLWithPath: out), halfWeights: dtype == .f16) }
-        catch let e as ONNXExportError { throw ValidationError(e.description) }
+        let summary = try ONNXExport.export(source, to: URL(fileURLWithPath: out), halfWeights: dtype == .f16)
         print(String(format: "ONNX %@: %d nodes, %d initializers (%@) in %@ (%.1f MB), opset %d",
                      summary.kind, summary.nodes, summary.initializers, (dtype ?? .f32).rawValue, out, Double(summary.bytes) / 1e6, Int(ONNXModel.opset)))
         guard !probe.isEmpty else { return }
@@ -76,8 +74,14 @@ struct ExportCommand: ParsableCommand {
         for path in probe {
             let url = URL(fileURLWithPath: path)
             let image = try ImageIO.readGray(url).image
-            let p = try ONNXProbe.probe(source, image: image)
             let stem = url.deletingPathExtension().lastPathComponent
+            if ONNXProbe.isClassifier(source) {
+                let c = try ONNXProbe.probeClassifier(source, image: image)
+                try ONNXProbe.npy(c.input, shape: [1, 1, c.height, c.width]).write(to: folder.appendingPathComponent("\(stem)_input.npy"))
+                try ONNXProbe.npy(c.classes, shape: [1, c.classes.count]).write(to: folder.appendingPathComponent("\(stem)_classes.npy"))
+                continue
+            }
+            let p = try ONNXProbe.probe(source, image: image)
             try ONNXProbe.npy(p.input, shape: [1, 1, p.height, p.width]).write(to: folder.appendingPathComponent("\(stem)_input.npy"))
             try ONNXProbe.npy(p.probability, shape: [1, 1, p.height, p.width]).write(to: folder.appendingPathComponent("\(stem)_prob.npy"))
         }
