@@ -99,12 +99,16 @@ let package = Package(
         // Where the families meet: the closed `Recipe` enum and `loadSegmenter` over every model file.
         .target(name: "SonoRegistry", dependencies: ["SonoImplicit", "SonoConvNets", "SonoPipeline", "SonoData"],
                 exclude: ["README.md"], swiftSettings: swift5 + optimized),
+        // ONNX export (`sonoseg export --format onnx`): its own protobuf writer; above the convolutional family.
+        .target(name: "SonoONNX", dependencies: [
+            "SonoConvNets", "SonoPipeline", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+        ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // Benchmarks, the kernel check and the fuzzer: tools over the pipeline, never under it.
         .target(name: "SonoTools", dependencies: [
             "SonoRegistry", "SonoConvNets", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         .executableTarget(name: "sonoseg", dependencies: [
-            "CCPUCheck", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "SonoConvNets", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "CCPUCheck", "SonoTools", "SonoONNX", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "SonoConvNets", "SonoPipeline", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // The reading room: an HTTP API and a browser workstation over one loaded Segmenter (docs/serve.md).
@@ -139,6 +143,7 @@ let package = Package(
         .testTarget(name: "SonoDataTests", dependencies: ["SonoBase", "SonoData"], swiftSettings: swift5),
         .testTarget(name: "SonoPipelineTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoPipeline", "SonoDiagnosis", "SonoRegistry", "SonoTools"], swiftSettings: swift5),
         .testTarget(name: "SonoServeTests", dependencies: ["SonoServe", "SonoPipeline", "SonoData", "SonoImaging", "SonoBase", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swift5),
+        .testTarget(name: "SonoONNXTests", dependencies: ["SonoONNX"], swiftSettings: swift5),
         .testTarget(name: "SonoModelsTests", dependencies: ["SonoBase", "SonoModels"], swiftSettings: swift5),
         .testTarget(name: "sonosegTests", dependencies: ["SonoConvNets", "SonoBase", "SonoMetrics", "SonoTools", "SonoRegistry", "SonoDiagnosis", "SonoImplicit", "sonoseg"], swiftSettings: swift5),
         .testTarget(name: "SonoImplicitTests", dependencies: ["SonoConvNets", "SonoBase", "SonoTestSupport", "SonoMetrics", "SonoPipeline", "SonoImplicit"], swiftSettings: swift5),

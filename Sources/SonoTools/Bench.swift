@@ -14,6 +14,9 @@ public enum Bench {
     /// Workloads of SonoSeg's own (no PyTorch counterpart): the data loader, an epoch of the default recipe
     /// and end-to-end segmentation latency. They read `../shared/data` (or `dataRoot`).
     public static let pipelineWorkloads = ["data", "train-epoch", "train-step-li", "segment"]
+    /// Throughput counterparts of the reference workloads, timed against scripts/ort_bench.py (PyTorch and ONNX
+    /// Runtime on the same network): `unet-infer-b8` is `unet-infer` at batch 8.
+    public static let throughputWorkloads = ["unet-infer-b8"]
     /// Not timed: one step of every hot path, then the oneDNN implementation of each primitive (`KernelCheck`).
     public static let checks = ["kernels"]
 
@@ -39,10 +42,11 @@ public enum Bench {
         case "kernels": try KernelCheck.run(emit: emit)
         case "unet-train": unetTrain(runs: runs, emit: emit)
         case "unet-infer": emit(unetInfer(runs: runs).line)
+        case "unet-infer-b8": emit(unetInfer(runs: runs, batch: 8).line)
         case "mlp-train": emit(mlpTrain(runs: runs).line)
         case "mlp-latent": emit(mlpLatent(runs: runs).line)
         case "resnet50-train": emit(resnet50Train(runs: runs).line)
-        default: throw BenchError.unknownWorkload(name, known: workloads + pipelineWorkloads + checks)
+        default: throw BenchError.unknownWorkload(name, known: workloads + throughputWorkloads + pipelineWorkloads + checks)
         }
     }
 
@@ -86,15 +90,16 @@ public enum Bench {
         emit(result.line)
     }
 
-    static func unetInfer(runs: Int) -> Result {
+    /// Batch 1 (`unet-infer`, latency) or more (`unet-infer-b8`, throughput) at 256 × 256.
+    static func unetInfer(runs: Int, batch: Int = 1) -> Result {
         var rng = RandomGenerator(seed: 0)
         let net = UNet(UNetConfig(), rng: &rng)
         net.setTraining(false)
         net.fuseForInference()
-        let x = Tensor.normal([1, 1, 256, 256], rng: &rng)
+        let x = Tensor.normal([batch, 1, 256, 256], rng: &rng)
         // As `sonoseg segment` serves a loaded model: batch norm folded into the convolutions, weights
         // constant, their reordered copies kept.
-        return timedWithFLOPs("unet-infer", warmup: 3, runs: runs * 3) { _ = GradMode.inference { net(x) } }
+        return timedWithFLOPs(batch == 1 ? "unet-infer" : "unet-infer-b\(batch)", warmup: 3, runs: batch == 1 ? runs * 3 : runs) { _ = GradMode.inference { net(x) } }
     }
 
     static func mlpInputs(_ rng: inout RandomGenerator) -> (Tensor, Tensor, Tensor) {

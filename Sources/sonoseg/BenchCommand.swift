@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
             step of each hot path and lists the oneDNN implementation of every primitive (none may be `ref:`).
             """)
 
-    @Argument(help: "Workloads to run (default: \(Bench.workloads.joined(separator: ", "))). Also: \((Bench.pipelineWorkloads + Bench.checks).joined(separator: ", ")).")
+    @Argument(help: "Workloads to run (default: \(Bench.workloads.joined(separator: ", "))). Also: \((Bench.throughputWorkloads + Bench.pipelineWorkloads + Bench.checks).joined(separator: ", ")).")
     var workloads: [String] = []
 
     @Option(help: "Timed runs per workload (the reference uses 7).")
