@@ -28,6 +28,7 @@ test:
 	ONEDNN_MAX_CPU_ISA=AVX2 $(SWIFT) test --skip-build --disable-swift-testing $(KERNEL_SUITES)
 	# The scale-out recipes of docs/scale-out.md as written: mpirun, a Slurm array, a Kubernetes Indexed Job.
 	scripts/check-scale-out.sh .build/debug/sonoseg
+	scripts/check-distributed.sh .build/debug/sonoseg
 	# The reading room over HTTP on 127.0.0.1: hostile requests, 1,000 requests from 32 clients, SIGTERM and
 	# kill -9, then the page in headless Chromium (docs/serve.md).
 	scripts/check-serve.sh .build/debug/sonoseg-serve .build/debug/sonoseg

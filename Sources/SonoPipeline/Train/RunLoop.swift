@@ -147,7 +147,7 @@ public func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, r
                              hasTestImages: Bool, quiet: Bool, log: (String) -> Void) throws -> RunOutcome<T.TestFigures> {
     // A data-parallel job: every rank trains, validates and synchronises; rank 0 alone writes and speaks.
     let group = ProcessGroup.current, leader = group?.isLeader ?? true
-    func say(_ line: String) { if leader { say(line) } }
+    func say(_ line: String) { if leader { log(line) } }
     let epochs = plan.epochs, schedule = plan.schedule
     let totalSteps = plan.totalSteps ?? epochs * model.stepsPerEpoch
     let rate = { (step: Int) in schedule.rate(step: step, totalSteps: totalSteps) }
