@@ -30,6 +30,7 @@ test:
 	scripts/check-scale-out.sh .build/debug/sonoseg
 	scripts/check-dicom-out.sh .build/debug/sonoseg
 	scripts/check-onnx.sh .build/debug/sonoseg
+	scripts/check-distributed.sh .build/debug/sonoseg
 	# The reading room over HTTP on 127.0.0.1: hostile requests, 1,000 requests from 32 clients, SIGTERM and
 	# kill -9, then the page in headless Chromium (docs/serve.md).
 	scripts/check-serve.sh .build/debug/sonoseg-serve .build/debug/sonoseg

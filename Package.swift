@@ -54,6 +54,10 @@ let package = Package(
         .systemLibrary(name: "COneDNN", path: "Sources/COneDNN"),
         // Compiled for the generic x86-64 baseline: names a CPU below x86-64-v3 before any AVX2 code runs.
         .target(name: "CCPUCheck", path: "Sources/CCPUCheck"),
+        // Open MPI for `train --distributed`, loaded with dlopen at run time: no mpi.h at build time, no MPI
+        // package for `make demo` (libmpi.so.40 comes with Debian's openmpi-bin).
+        .target(name: "CMPI", path: "Sources/CMPI", exclude: ["README.md"], cSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "CDicom", path: "Sources/CDicom", cxxSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: ["dcmseg", "dcmfg", "dcmiod", "cmr", "dcmsr", "dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "oflog", "ofstd"].map { .linkedLibrary($0) }),
         .target(name: "CImageCodecs", path: "Sources/CImageCodecs",
@@ -80,7 +84,7 @@ let package = Package(
         // MARK: - Models, pipeline, CLI
         .target(name: "SonoModels", dependencies: ["SonoNN", "SonoTensor", "SonoBase"], exclude: ["README.md"], swiftSettings: swift5 + optimized),
         .target(name: "SonoPipeline", dependencies: [
-            "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
+            "CMPI", "SonoMetrics", "SonoModels", "SonoNN", "SonoTensor", "SonoData", "SonoImaging", "SonoBase",
         ],
                 exclude: ["README.md"], swiftSettings: swift5 + optimized),
         // Model families above the run core. Convolutional networks: the U-Net (Duffy, Li) and the classifiers

@@ -67,6 +67,19 @@ public struct SkippedSample: Codable, Sendable, Equatable {
     }
 }
 
+/// Which part of each epoch's batches one process of a data-parallel job loads (`BatchLoader.split`).
+public enum BatchSplit: Sendable, Equatable {
+    /// Every batch whole (one process).
+    case whole
+    /// Part `part` of `parts` of every batch: its contiguous share of the batch's n members, ⌊part·n/parts⌋ ..<
+    /// ⌊(part+1)·n/parts⌋. Training: the batches
+    /// of all parts together are the one-process batches, augmentation included. A share may be empty; it is
+    /// still delivered (count 0), so every part takes the same number of steps.
+    case withinBatches(part: Int, parts: Int)
+    /// Batches part, part + parts, part + 2·parts, … whole (sharded validation: the same batches as one process).
+    case wholeBatches(part: Int, parts: Int)
+}
+
 /// Turns samples into batches: decode (or read the disk cache), resize, augment, normalise, on all cores and
 /// ahead of the consumer. The content of every batch depends only on the samples, the configs, the seed and
 /// the epoch number: the order comes from (seed, epoch) and each sample's augmentation from
@@ -79,6 +92,8 @@ public final class BatchLoader: @unchecked Sendable {
     public let augmentation: AugmentationConfig?
     public let config: LoaderConfig
     let cache: PreprocessCache?
+    /// The part of each epoch this loader delivers (data-parallel training); `.whole` by default.
+    public var split: BatchSplit = .whole
     private let lock = NSLock()
     private var skippedList = [SkippedSample]()
 
@@ -122,7 +137,11 @@ public final class BatchLoader: @unchecked Sendable {
     /// Builds batch `number` of `epoch` synchronously (what the background thread runs).
     public func makeBatch(epoch: Int, number: Int, order: [Int]) throws -> Batch {
         let start = number * config.batchSize
-        let members = Array(order[start..<min(order.count, start + config.batchSize)])
+        var members = Array(order[start..<min(order.count, start + config.batchSize)])
+        if case let .withinBatches(part, parts) = split {
+            let n = members.count
+            members = Array(members[(part * n / parts)..<((part + 1) * n / parts)])
+        }
         let results = Concurrently.map(members.count) { k -> Result<ResizedSample, Error> in
             Result { try self.sampleTensor(index: members[k], epoch: epoch) }
         }
@@ -186,14 +205,20 @@ public final class BatchStream: @unchecked Sendable {
         let total = loader.batchesPerEpoch
         let capacity = max(1, loader.config.prefetchBatches)
         let thread = Thread { [weak self, loader] in
+            let split = loader.split
+            var keepEmpty = false
+            if case .withinBatches = split { keepEmpty = true }
             for number in 0..<total {
+                if case let .wholeBatches(part, parts) = split, number % parts != part { continue }
                 let result = Result { try loader.makeBatch(epoch: epoch, number: number, order: order) }
                 guard let self else { return }
                 self.condition.lock()
                 while self.ready.count >= capacity && !self.cancelled { self.condition.wait() }
                 if self.cancelled { self.condition.unlock(); return }
                 switch result {
-                case let .success(batch): if batch.count > 0 { self.ready.append(batch) }
+                case let .success(batch):
+                    // A data-parallel share is delivered even when empty: every rank takes every step.
+                    if batch.count > 0 || keepEmpty { self.ready.append(batch) }
                 case let .failure(error): self.failure = error; self.finished = true
                 }
                 self.condition.broadcast()

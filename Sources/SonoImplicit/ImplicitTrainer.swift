@@ -140,6 +140,7 @@ extension ImplicitModel {
 public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bool = false, quiet: Bool = false, stopAfter: Int? = nil,
                           log: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) throws -> ImplicitTrainSummary {
     try config.validate()
+    if ProcessGroup.current != nil { throw PipelineError.invalidConfig(ImplicitTraining.notDataParallel) }
     let run = RunFolder(folder)
     let lock = try run.begin(config, resume: resume, load: ImplicitTrainConfig.load, sameRun: { $0.trainsTheSame(as: config) })
     defer { withExtendedLifetime(lock) {} }
@@ -181,10 +182,20 @@ public func trainImplicit(_ config: ImplicitTrainConfig, folder: URL, resume: Bo
     return summary
 }
 
+/// Why `train --distributed` refuses an implicit network.
+public enum ImplicitDistributed {
+    public static let refusal = "--distributed: implicit networks (NISF, Byra) do not train data-parallel: they are auto-decoders "
+        + "whose per-image latent codes are parameters updated sparsely (LazyAdam), and a step samples points of a few images, "
+        + "so splitting a batch would need a sparse exchange of latent rows that SonoSeg does not have; train them in one process"
+}
+
 /// The auto-decoder's side of the run loop: `logEvery` steps per round, no per-round validation (the
 /// latent-step calibration after training is its validation), a checkpoint every `checkpointEvery` steps,
 /// and a stop when the wall-time budget is spent.
 final class ImplicitTraining: Trainable {
+    static let notDataParallel = ImplicitDistributed.refusal
+    func synchronise(_ group: ProcessGroup) { preconditionFailure(Self.notDataParallel) }
+
     /// Nothing is validated per round.
     struct NotValidated: Codable, Sendable {}
 

@@ -110,10 +110,16 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var options: TrainingOptions
     @Option(help: "Run folder.") var out: String
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @Flag(help: ArgumentHelp("Train data-parallel under Open MPI's mpirun: the global batch is split across the ranks, gradients averaged with MPI_Allreduce; rank 0 writes the run folder.",
+                             discussion: "mpirun -n R sonoseg train RECIPE --distributed --out RUN (docs/scale-out.md)."))
+    var distributed = false
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
         threading.apply()
+        // MPI_Finalize only after a run that ended well: a rank that fails exits without it, and mpirun then
+        // ends the job instead of leaving the other ranks waiting.
+        var group: ProcessGroup?
         let recipeURL = recipe.map { URL(fileURLWithPath: $0) }
         let loaded = try recipeURL.map(Recipe.load)   // the file is read here, once
         var kind = loaded?.kind ?? .unet
@@ -131,6 +137,10 @@ struct TrainCommand: ParsableCommand {
             kind = .classify
         }
         let folder = URL(fileURLWithPath: out)
+        if distributed {
+            if kind == .implicit { throw ValidationError(ImplicitDistributed.refusal) }
+            group = try ProcessGroup.start()
+        }
         switch kind {
         case .unet:
             var base = TrainConfig()
@@ -160,5 +170,6 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "%d steps in %.0fs; K = %d latent steps, validation Dice %.4f; model in %@/model.safetensors",
                          s.steps, s.seconds, s.inferenceSteps, s.validationDice, out))
         }
+        group?.finish()
     }
 }

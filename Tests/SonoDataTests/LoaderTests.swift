@@ -59,6 +59,36 @@ final class LoaderTests: XCTestCase {
         XCTAssertNotEqual(a, try run(prefetch: 4, seed: 6))
     }
 
+    /// Data-parallel shares: the parts of every batch, side by side, are the one-process batch (augmentation
+    /// included), a part too small for a share still gets its (empty) batch, and whole-batch shards take turns.
+    func testSplitsOfABatchAddUpToTheWholeBatch() throws {
+        let (_, dataset) = try pairedDataset(count: 10)
+        func batches(_ split: BatchSplit) throws -> [Batch] {
+            let loader = try BatchLoader(samples: dataset.samples, preprocess: PreprocessConfig(width: 8, height: 8),
+                                         augmentation: AugmentationConfig(), config: LoaderConfig(batchSize: 4, seed: 3))
+            loader.split = split
+            let stream = loader.epoch(1)
+            var out = [Batch]()
+            while let batch = try stream.next() { out.append(batch) }
+            return out
+        }
+        let whole = try batches(.whole)
+        XCTAssertEqual(whole.map(\.count), [4, 4, 2])
+        for parts in [2, 3] {
+            let shares = try (0..<parts).map { try batches(.withinBatches(part: $0, parts: parts)) }
+            for share in shares { XCTAssertEqual(share.count, whole.count, "every part takes every step") }
+            for (b, batch) in whole.enumerated() {
+                XCTAssertEqual(shares.flatMap { $0[b].ids }, batch.ids)
+                XCTAssertEqual(shares.flatMap { $0[b].images }, batch.images)
+                XCTAssertEqual(shares.flatMap { $0[b].masks }, batch.masks)
+            }
+        }
+        XCTAssertEqual(try batches(.withinBatches(part: 0, parts: 3))[2].count, 0, "2 images over 3 parts: part 0 gets none")
+        let turns = try (0..<2).map { try batches(.wholeBatches(part: $0, parts: 2)) }
+        XCTAssertEqual(turns[0].map(\.ids), [whole[0].ids, whole[2].ids])
+        XCTAssertEqual(turns[1].map(\.ids), [whole[1].ids])
+    }
+
     func testEpochsShuffleDifferently() throws {
         let (_, dataset) = try pairedDataset()
         let loader = try BatchLoader(samples: dataset.samples, preprocess: PreprocessConfig(width: 8, height: 8),

@@ -15,23 +15,26 @@ public func trainTask(_ config: ClassifyConfig, folder: URL, resume: Bool = fals
     try config.validate()
     Engine.retainFreedMemory()
     let run = RunFolder(folder)
-    let lock = try run.begin(config, resume: resume, load: ClassifyConfig.load, sameRun: { $0 == config })
+    let (lock, speaks) = try beginRun(run, log: log) {
+        try run.begin(config, resume: resume, load: ClassifyConfig.load, sameRun: { $0 == config })
+    }
     defer { withExtendedLifetime(lock) {} }
-    let data = try TaskData.prepare(config, folder: folder, log: log)
-    log("\(config.name): \(config.task.rawValue) with \(config.model.kind.rawValue); train \(data.parts.train.count), validation \(data.parts.validation.count), test \(data.parts.test.count) images at \(config.preprocess.width)px" + (config.classifies ? "; classes \(data.classNames)" : ""))
+    func say(_ line: String) { if speaks { log(line) } }
+    let data = try prepareData(log: say) { try TaskData.prepare(config, folder: folder, log: say) }
+    say("\(config.name): \(config.task.rawValue) with \(config.model.kind.rawValue); train \(data.parts.train.count), validation \(data.parts.validation.count), test \(data.parts.test.count) images at \(config.preprocess.width)px" + (config.classifies ? "; classes \(data.classNames)" : ""))
     let training = try TaskTraining(config, data: data, folder: folder)
     if let weights = training.classWeights {
-        log("class weights " + zip(data.classNames, weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
+        say("class weights " + zip(data.classNames, weights).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", "))
     }
     let outcome = try runEpochs(training, plan: RunPlan(config.settings), run: run, resume: resume, stopAfter: stopAfter,
-                                hasTestImages: !data.parts.test.isEmpty, quiet: quiet, log: log)
+                                hasTestImages: !data.parts.test.isEmpty, quiet: quiet, log: say)
     let summary = TaskTrainSummary(task: config.task, model: config.model.kind, parameters: training.network.module.parameterCount,
                                    classNames: data.classNames, classWeights: training.classWeights, epochsRun: outcome.epochsRun,
                                    bestEpoch: outcome.state.bestEpoch + 1, bestValidationScore: outcome.state.bestScore,
                                    seconds: outcome.state.seconds, trainImages: data.parts.train.count,
                                    validationImages: data.parts.validation.count, testImages: data.parts.test.count,
                                    stoppedEarly: outcome.stoppedEarly, test: outcome.test)
-    try JSONFiles.write(summary, to: run.summary)
+    if ProcessGroup.current?.isLeader ?? true { try JSONFiles.write(summary, to: run.summary) }
     return summary
 }
 
@@ -46,6 +49,10 @@ final class TaskTraining: Trainable {
     let optimizer: Optimizer
     let classWeights: [Float]?
     let positiveClass: Int
+    /// The data-parallel job this rank trains in, if any: each rank takes its share of every batch, the
+    /// gradients are averaged; validation runs whole on every rank (its scores, AUC and balanced accuracy, do
+    /// not add up over parts).
+    let group = ProcessGroup.current
     private var loaderSkipped: [SkippedSample] = []
 
     init(_ config: ClassifyConfig, data: TaskData, folder: URL) throws {
@@ -71,22 +78,33 @@ final class TaskTraining: Trainable {
 
     func trainEpoch(_ epoch: Int, step: inout Int, rate: (Int) -> Float, progress: ProgressBar?) throws -> EpochLosses {
         let loader = try data.trainLoader(config, epoch: epoch, folder: folder)
+        if let group { loader.split = .withinBatches(part: group.rank, parts: group.size) }
         defer { loaderSkipped = loader.skipped }
         let params = network.module.namedParameters()
         network.module.setTraining(true)
-        reseedDropout(network.module, seed: config.seed, epoch: epoch)
+        // Each rank its own dropout stream (rank 0 the one-process stream), so ranks never share masks.
+        let rank = UInt64(group?.rank ?? 0)
+        reseedDropout(network.module, seed: config.seed ^ (rank &* 0x9E37_79B9_7F4A_7C15), epoch: epoch)
         var total = 0.0, cls = 0.0, seg = 0.0, batches = 0
         let stream = loader.epoch(epoch)
         while let batch = try stream.next() {
             let lr = rate(step)
-            let (x, y) = tensors(batch)
             optimizer.zeroGrad(params)
-            let l = loss(network(x), labels: batch.labels, masks: y)
-            try requireFinite(l.total.item, step: step, epoch: epoch)
-            l.total.backward()
+            var values: [Float] = [0, 0, 0]
+            if batch.count > 0 {
+                let (x, y) = tensors(batch)
+                let l = loss(network(x), labels: batch.labels, masks: y)
+                values = [l.total.item, l.classification ?? 0, l.segmentation ?? 0]
+                if group == nil { try requireFinite(values[0], step: step, epoch: epoch) }
+                l.total.backward()
+            }
+            if let group {
+                values = group.averageGradients(params, localCount: batch.count, localMeans: values).means
+                try requireFinite(values[0], step: step, epoch: epoch)
+            }
             if let clip = config.optimizer.gradientClipNorm { clipGradNorm(params, maxNorm: clip) }
             optimizer.update(params, learningRate: lr)
-            total += Double(l.total.item); cls += Double(l.classification ?? 0); seg += Double(l.segmentation ?? 0)
+            total += Double(values[0]); cls += Double(values[1]); seg += Double(values[2])
             batches += 1; step += 1
             progress?.update(batches, String(format: "loss %.4f lr %.2e", total / Double(batches), lr))
         }
@@ -105,6 +123,8 @@ final class TaskTraining: Trainable {
         try saveTaskModel(network, config: config, classNames: data.classNames, to: url,
                           metrics: ["validationScore": score, "epoch": Double(epoch)])
     }
+
+    func synchronise(_ group: ProcessGroup) { group.synchronise(network.module) }
 
     func saveCheckpoint(_ state: TrainState, to url: URL) throws {
         try Checkpoint.save(model: network.module, optimizer: optimizer, extra: state, to: url)

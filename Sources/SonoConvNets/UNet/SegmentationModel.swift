@@ -41,41 +41,53 @@ public final class SegmentationModel: Module {
     func stageLogits(_ x: Tensor) -> [Tensor] { network.stageLogits(x) }
 
     /// One optimisation step on a batch at the segmenter's and the discriminators' rates; returns the
-    /// segmentation loss.
-    public func trainStep(_ batch: Batch, optimizer: Optimizer, learningRate: Float, discriminatorRate: Float) -> Float {
+    /// segmentation loss. In a data-parallel job (`group`) the batch is this rank's share of the global batch
+    /// (possibly empty), the gradients are averaged over the ranks before clipping and the step, and the loss
+    /// returned is the global batch's.
+    public func trainStep(_ batch: Batch, optimizer: Optimizer, learningRate: Float, discriminatorRate: Float,
+                          group: ProcessGroup? = nil) -> Float {
         let shape = [batch.count, 1, batch.height, batch.width]
-        let x = Tensor(batch.images, shape: shape), y = Tensor(batch.masks, shape: shape)
         let params = namedParameters()
         optimizer.zeroGrad(params)
-        let outputs = stageLogits(x)
         let ds = config.deepSupervision
-        var total = config.loss(logits: outputs[0], masks: y)
-        let segLoss = total.item
-        for k in 1..<outputs.count { total = total + config.loss(logits: outputs[k], masks: y) * ds.weights[k] }
+        var segLoss: Float = 0
         var probabilities: [Tensor] = []
-        if !discriminators.isEmpty {
-            probabilities = outputs.map { $0.sigmoid() }
-            for (k, d) in discriminators.enumerated() {
-                d.setFrozen(true)
-                total = total + ganGeneratorLoss(fakeLogits: d(probabilities[k])) * ds.beta
-                d.setFrozen(false)
+        var y: Tensor?
+        if batch.count > 0 {
+            let x = Tensor(batch.images, shape: shape), masks = Tensor(batch.masks, shape: shape)
+            y = masks
+            let outputs = stageLogits(x)
+            var total = config.loss(logits: outputs[0], masks: masks)
+            segLoss = total.item
+            for k in 1..<outputs.count { total = total + config.loss(logits: outputs[k], masks: masks) * ds.weights[k] }
+            if !discriminators.isEmpty {
+                probabilities = outputs.map { $0.sigmoid() }
+                for (k, d) in discriminators.enumerated() {
+                    d.setFrozen(true)
+                    total = total + ganGeneratorLoss(fakeLogits: d(probabilities[k])) * ds.beta
+                    d.setFrozen(false)
+                }
             }
+            total.backward()
         }
-        total.backward()
+        if let group { segLoss = group.averageGradients(params, localCount: batch.count, localMeans: [segLoss]).means[0] }
         if let clip = config.optimizer.gradientClipNorm { clipGradNorm(params, maxNorm: clip) }
         optimizer.update(params, learningRate: learningRate)
         // Discriminators: real masks against the (now constant) predictions.
         for (k, d) in discriminators.enumerated() {
             let dp = d.namedParameters()
             discriminatorOptimizers[k].zeroGrad(dp)
-            ganDiscriminatorLoss(realLogits: d(y), fakeLogits: d(probabilities[k].detach())).backward()
+            if let y { ganDiscriminatorLoss(realLogits: d(y), fakeLogits: d(probabilities[k].detach())).backward() }
+            group?.averageGradients(dp, localCount: batch.count)
             discriminatorOptimizers[k].update(dp, learningRate: discriminatorRate)
         }
         return segLoss
     }
 
-    /// Mean Dice over validation images (empty ground truth and empty prediction count as 1) and mean loss.
-    func validate(_ loader: BatchLoader, threshold: Float) throws -> (dice: Double, loss: Double) {
+    /// Mean Dice over validation images (empty ground truth and empty prediction count as 1) and mean loss
+    /// over batches. In a data-parallel job each rank scores its whole batches (`BatchSplit.wholeBatches`) and
+    /// the sums are added over the ranks: the same batches, the same figures as one process.
+    func validate(_ loader: BatchLoader, threshold: Float, group: ProcessGroup? = nil) throws -> (dice: Double, loss: Double) {
         setTraining(false)
         defer { setTraining(true) }
         var diceSum = 0.0, lossSum = 0.0, images = 0, batches = 0
@@ -91,8 +103,15 @@ public final class SegmentationModel: Module {
                 images += 1
             }
         }
+        if let group {
+            let sums = group.agreedSum([diceSum, lossSum, Double(images), Double(batches)])
+            (diceSum, lossSum, images, batches) = (sums[0], sums[1], Int(sums[2]), Int(sums[3]))
+        }
         return (images > 0 ? diceSum / Double(images) : 0, batches > 0 ? lossSum / Double(batches) : 0)
     }
+
+    /// Everything that trains, discriminators included, as one module (data-parallel synchronisation).
+    var trainingModules: Module { ModuleGroup(trainingChildren) }
 
     // MARK: Checkpoints
 

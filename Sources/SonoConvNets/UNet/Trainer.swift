@@ -29,23 +29,27 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
     try config.validate()
     Engine.retainFreedMemory()
     let run = RunFolder(folder)
-    let lock = try run.begin(config, resume: resume, load: TrainConfig.load, sameRun: { $0 == config })
+    let (lock, speaks) = try beginRun(run, log: log) {
+        try run.begin(config, resume: resume, load: TrainConfig.load, sameRun: { $0 == config })
+    }
     defer { withExtendedLifetime(lock) {} }
+    func say(_ line: String) { if speaks { log(line) } }
 
-    let data = try TrainingData.prepare(config, runFolder: folder, log: log)
+    let data = try prepareData(log: say) { try TrainingData.prepare(config, runFolder: folder, log: say) }
     guard !data.train.isEmpty, !data.validation.isEmpty else {
         throw PipelineError.emptyDataset("no training or validation images (train \(data.train.count), validation \(data.validation.count))")
     }
-    log("train \(data.train.count), validation \(data.validation.count), test \(data.test.count) images at \(config.preprocess.width)x\(config.preprocess.height)")
+    say("train \(data.train.count), validation \(data.validation.count), test \(data.test.count) images at \(config.preprocess.width)x\(config.preprocess.height)")
 
     let training = try UNetTraining(config, data: data, folder: folder)
     let resuming = resume && FileManager.default.fileExists(atPath: run.last.path)
     if !resuming, let initial = config.initialWeights {
         let loaded = try training.model.loadInitialWeights(URL(fileURLWithPath: initial))
-        log("starting from \(loaded.path) (fine-tuning)")
+        say("starting from \(loaded.path) (fine-tuning)")
     }
     let outcome = try runEpochs(training, plan: RunPlan(config.settings), run: run, resume: resume, stopAfter: stopAfter,
-                                hasTestImages: !data.test.isEmpty, quiet: quiet, log: log)
+                                hasTestImages: !data.test.isEmpty, quiet: quiet, log: say)
+    if let group = ProcessGroup.current, !group.isLeader { return summaryOfRank(outcome, data) }
     // A bad file is skipped again every epoch; list it once.
     var seen = Set<String>()
     let skipped = (training.skipped + training.validationLoader.skipped).filter { seen.insert($0.path).inserted }
@@ -58,6 +62,13 @@ public func train(_ config: TrainConfig, folder: URL, resume: Bool = false, quie
     return summary
 }
 
+/// A non-leading rank's summary: what it trained, without the files rank 0 writes.
+private func summaryOfRank(_ outcome: RunOutcome<Double>, _ data: TrainingData) -> TrainSummary {
+    TrainSummary(epochsRun: outcome.epochsRun, bestEpoch: outcome.state.bestEpoch + 1, bestValidationDice: outcome.state.bestScore,
+                 seconds: outcome.state.seconds, trainImages: data.train.count, validationImages: data.validation.count,
+                 testImages: data.test.count, stoppedEarly: outcome.stoppedEarly, testDice: nil)
+}
+
 /// The U-Net's side of the run loop: batches from the training loader, Dice on the validation loader, the
 /// segmenter and its discriminators in the checkpoint, the segmenter alone in `model.safetensors`.
 final class UNetTraining: Trainable {
@@ -67,6 +78,8 @@ final class UNetTraining: Trainable {
     let trainLoader: BatchLoader, validationLoader: BatchLoader
     let test: [Sample]
     let discriminatorSchedule: LearningRateSchedule
+    /// The data-parallel job this rank trains in, if any.
+    let group = ProcessGroup.current
 
     init(_ config: TrainConfig, data: TrainingData, folder: URL) throws {
         self.config = config
@@ -82,8 +95,14 @@ final class UNetTraining: Trainable {
         (loading.shuffle, loading.dropLast) = (false, false)
         validationLoader = try BatchLoader(samples: data.validation, preprocess: config.preprocess, augmentation: nil,
                                            config: loading, cacheFolder: cache)
+        if let group {
+            trainLoader.split = .withinBatches(part: group.rank, parts: group.size)
+            validationLoader.split = .wholeBatches(part: group.rank, parts: group.size)
+        }
         test = data.test
     }
+
+    func synchronise(_ group: ProcessGroup) { group.synchronise(model.trainingModules) }
 
     var stepsPerEpoch: Int { trainLoader.batchesPerEpoch }
     var skipped: [SkippedSample] { trainLoader.skipped }
@@ -96,7 +115,7 @@ final class UNetTraining: Trainable {
         while let batch = try stream.next() {
             let lr = rate(step)
             let loss = model.trainStep(batch, optimizer: optimizer, learningRate: lr,
-                                       discriminatorRate: discriminatorSchedule.rate(step: step, totalSteps: totalSteps))
+                                       discriminatorRate: discriminatorSchedule.rate(step: step, totalSteps: totalSteps), group: group)
             try requireFinite(loss, step: step, epoch: epoch)
             lossSum += Double(loss); batches += 1; step += 1
             progress?.update(batches, String(format: "loss %.4f lr %.2e", lossSum / Double(batches), lr))
@@ -105,7 +124,7 @@ final class UNetTraining: Trainable {
     }
 
     func validate() throws -> (score: Double?, figures: UNetValidation) {
-        let v = try model.validate(validationLoader, threshold: config.threshold)
+        let v = try model.validate(validationLoader, threshold: config.threshold, group: group)
         return (v.dice, UNetValidation(dice: v.dice, loss: v.loss))
     }
 

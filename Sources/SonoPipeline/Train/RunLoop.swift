@@ -18,6 +18,10 @@ public struct TrainState: Codable {
     /// Worker threads of the run so far: oneDNN's reductions (weight gradients) sum in an order that depends on
     /// the thread count, so a resume on another count continues differently from an uninterrupted run.
     public var threads: Int?
+    /// MPI ranks of the run so far (nil: one process). The global batch is the recipe's at any count, so a
+    /// resume on another count continues the same optimisation; what changes is the order of the sums and, with
+    /// batch norm, the images each rank's batch statistics see.
+    public var ranks: Int?
 }
 
 /// Mean losses of one training epoch: the total, and the terms of a loss made of several (a multitask model's
@@ -41,6 +45,10 @@ public struct EpochRecord<Validation: Codable & Sendable>: Codable, Sendable {
     public var seconds: Double
     public var best: Bool
     public var skipped: [String] = []
+    /// Data-parallel runs: the ranks, and rank 0's seconds in collectives (gradient allreduce, synchronisation,
+    /// validation sums) during this epoch.
+    public var ranks: Int?
+    public var communicationSeconds: Double?
 }
 
 /// One model family's side of the shared run loop (`runEpochs`): its training pass, its validation score and
@@ -74,6 +82,9 @@ public protocol Trainable: AnyObject {
     func stopReason(_ state: TrainState) -> String?
     /// The progress bar's label for `epoch` (0-based) of `epochs`.
     func progressLabel(_ epoch: Int, of epochs: Int) -> String
+    /// Data-parallel runs: makes every rank's model rank 0's (weights, buffers; batch-norm running statistics
+    /// averaged over the ranks first). Called before the first epoch and after each one.
+    func synchronise(_ group: ProcessGroup)
 }
 
 extension Trainable {
@@ -134,34 +145,58 @@ extension RunFolder {
 /// part when the run reached its end. `stopAfter` ends this call after that many epochs, as a kill would.
 public func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, resume: Bool, stopAfter: Int?,
                              hasTestImages: Bool, quiet: Bool, log: (String) -> Void) throws -> RunOutcome<T.TestFigures> {
+    // A data-parallel job: every rank trains, validates and synchronises; rank 0 alone writes and speaks.
+    let group = ProcessGroup.current, leader = group?.isLeader ?? true
+    func say(_ line: String) { if leader { log(line) } }
     let epochs = plan.epochs, schedule = plan.schedule
     let totalSteps = plan.totalSteps ?? epochs * model.stepsPerEpoch
     let rate = { (step: Int) in schedule.rate(step: step, totalSteps: totalSteps) }
 
     var state = TrainState()
-    if resume, FileManager.default.fileExists(atPath: run.last.path) {
+    var resuming = resume && FileManager.default.fileExists(atPath: run.last.path)
+    if let group, resume {
+        let seen = Int(group.agreedSum([resuming ? 1 : 0])[0])
+        guard seen == 0 || seen == group.size else {
+            throw PipelineError.invalidConfig("--resume: \(run.last.path) is seen by \(seen) of \(group.size) ranks; "
+                + "the run folder must be on a file system every rank sees")
+        }
+        resuming = seen > 0
+    }
+    if resuming {
         state = try model.loadCheckpoint(from: run.last)
-        try JSONLines.keep(EpochRecord<T.Validation>.self, in: run.log) { $0.epoch < state.nextEpoch }
-        log("resuming at epoch \(state.nextEpoch + 1) of \(epochs) from \(run.last.path)")
+        if leader { try JSONLines.keep(EpochRecord<T.Validation>.self, in: run.log) { $0.epoch < state.nextEpoch } }
+        say("resuming at epoch \(state.nextEpoch + 1) of \(epochs) from \(run.last.path)")
         if let threads = state.threads, threads != Engine.threads {
-            log("note: this run used \(threads) threads and resumes with \(Engine.threads); floating-point sums then add up "
+            say("note: this run used \(threads) threads and resumes with \(Engine.threads); floating-point sums then add up "
                 + "in another order, so the result will differ slightly from an uninterrupted run (--threads \(threads) avoids it)")
         }
-    } else {
+        let ranks = group?.size ?? 1
+        if (state.ranks ?? 1) != ranks {
+            say("note: this run used \(state.ranks ?? 1) rank(s) and resumes with \(ranks): the global batch, the batches' order and "
+                + "the schedule are the same; the gradients' sums add up in another order, and batch-norm statistics are taken "
+                + "over each rank's share of a batch, so the result will differ slightly from an uninterrupted run")
+        }
+    } else if leader {
         try? FileManager.default.removeItem(at: run.log)
+    }
+    if let group {
+        model.synchronise(group)   // rank 0's initial (or resumed) weights everywhere
+        _ = group.takeCommunicationSeconds()
     }
 
     var epoch = state.nextEpoch, stoppedEarly = false, stopReason: String?
     let lastEpoch = min(epochs, stopAfter.map { state.nextEpoch + $0 } ?? epochs)
     while epoch < lastEpoch {
         let started = Date()
-        let bar = quiet ? nil : ProgressBar(total: model.stepsPerEpoch, label: model.progressLabel(epoch, of: epochs))
+        let bar = quiet || !leader ? nil : ProgressBar(total: model.stepsPerEpoch, label: model.progressLabel(epoch, of: epochs))
         let losses = try model.trainEpoch(epoch, step: &state.step, rate: rate, progress: bar)
+        if let group { model.synchronise(group) }
         let (score, figures) = try model.validate()
+        let communication = group?.takeCommunicationSeconds()
         let improved = score.map { $0 > state.bestScore } ?? false
         if let score, improved {
             (state.bestScore, state.bestEpoch, state.epochsWithoutImprovement) = (score, epoch, 0)
-            try model.saveBest(to: run.best, score: score, epoch: epoch + 1)
+            if leader { try model.saveBest(to: run.best, score: score, epoch: epoch + 1) }
         } else if score != nil {
             state.epochsWithoutImprovement += 1
         }
@@ -169,37 +204,42 @@ public func runEpochs<T: Trainable>(_ model: T, plan: RunPlan, run: RunFolder, r
         state.seconds += seconds
         state.nextEpoch = epoch + 1
         state.threads = Engine.threads
+        state.ranks = group?.size
         let record = EpochRecord(epoch: epoch, step: state.step, trainLoss: losses.loss, trainTerms: losses.terms,
                                  validation: figures, learningRate: rate(max(state.step - 1, 0)), seconds: seconds,
-                                 best: improved, skipped: model.skipped.map { "\($0.path): \($0.reason)" })
-        // The log line goes before the checkpoint of the same epoch, so the log always matches the weights.
-        try JSONLines.append(record, to: run.log)
-        TrainingCurves.write(log: run.log)
+                                 best: improved, skipped: model.skipped.map { "\($0.path): \($0.reason)" },
+                                 ranks: group?.size, communicationSeconds: communication)
         stopReason = model.stopReason(state)
-        if model.checkpoints(after: epoch) || epoch + 1 == lastEpoch || stopReason != nil {
-            try model.saveCheckpoint(state, to: run.last)
+        if leader {
+            // The log line goes before the checkpoint of the same epoch, so the log always matches the weights.
+            try JSONLines.append(record, to: run.log)
+            TrainingCurves.write(log: run.log)
+            if model.checkpoints(after: epoch) || epoch + 1 == lastEpoch || stopReason != nil {
+                try model.saveCheckpoint(state, to: run.last)
+            }
         }
-        log(model.describe(record, epochs: epochs))
+        say(model.describe(record, epochs: epochs))
         epoch += 1
         if let stopReason {
-            log(stopReason)
+            say(stopReason)
             break
         }
         if let patience = plan.earlyStoppingPatience, state.epochsWithoutImprovement >= patience {
-            log("early stop: no better validation score for \(patience) epochs")
+            say("early stop: no better validation score for \(patience) epochs")
             stoppedEarly = true
             break
         }
     }
     if state.bestEpoch >= 0 && state.bestScore == 0 {
-        log("warning: the best validation score is 0 (epoch \(state.bestEpoch + 1)): model.safetensors finds nothing of the "
+        say("warning: the best validation score is 0 (epoch \(state.bestEpoch + 1)): model.safetensors finds nothing of the "
             + "validation set; check the masks and the learning rate before using it")
     }
     var test: T.TestFigures?
-    if epoch == epochs || stoppedEarly, hasTestImages, FileManager.default.fileExists(atPath: run.best.path) {
+    // The test part is scored by rank 0 alone (the other ranks are done).
+    if leader, epoch == epochs || stoppedEarly, hasTestImages, FileManager.default.fileExists(atPath: run.best.path) {
         let result = try model.evaluateTest(best: run.best, folder: run.url.appendingPathComponent("test"))
         test = result.figures
-        log("test: " + result.headline)
+        say("test: " + result.headline)
     }
     return RunOutcome(state: state, epochsRun: epoch, stoppedEarly: stoppedEarly, stopReason: stopReason, test: test)
 }
