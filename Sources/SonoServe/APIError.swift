@@ -49,7 +49,8 @@ struct ErrorJSONMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             return APIError.json(status: error.status, message: Self.sentence(error.status, path: request.uri.path))
         } catch {
-            context.logger.error("unexpected error: \(error)")
+            // the type only: an error's text may hold a path under the root, which may name a patient
+            context.logger.error("unexpected error: \(type(of: error))")
             return APIError.json(status: .internalServerError, message: "internal error (request \(context.id)); see the server's log")
         }
     }

@@ -67,11 +67,14 @@ actor FileStore {
     /// starts it, later ones wait for the same result.
     func segmented(_ item: WorkItem, engine: EngineHandle, priority: InferenceQueue.Priority) async throws -> Segmented {
         if let d = done[item.fileKey] { return d }
-        if let t = segmented[item.fileKey] { return try await t.value }
+        if let t = segmented[item.fileKey] {
+            if priority == .interactive { engine.queue.promote(item.fileKey) }   // a background job a reader now waits for
+            return try await t.value
+        }
         let out = folder(item.fileKey).appendingPathComponent("out")
-        let input = item.input
+        let (input, key) = (item.input, item.fileKey)
         let task = Task { () throws -> Segmented in
-            let rows = try await engine.run(priority) { engine in try engine.segment(input, out: out) }
+            let rows = try await engine.run(priority, key: key) { engine in try engine.segment(input, out: out) }
             return Segmented(folder: out, rows: rows, stem: outputNames([input])[0])
         }
         segmented[item.fileKey] = task
@@ -95,9 +98,9 @@ final class EngineHandle: @unchecked Sendable {
     let queue: InferenceQueue
     private let engine: Engine
     init(engine: Engine, queue: InferenceQueue) { (self.engine, self.queue) = (engine, queue) }
-    func run<T>(_ priority: InferenceQueue.Priority = .interactive, _ job: @escaping (Engine) throws -> T) async throws -> T {
+    func run<T>(_ priority: InferenceQueue.Priority = .interactive, key: String? = nil, _ job: @escaping (Engine) throws -> T) async throws -> T {
         let engine = self.engine
-        return try await queue.run(priority) { try job(engine) }
+        return try await queue.run(priority, key: key) { try job(engine) }
     }
     /// Fixed facts about the models, safe to read from any thread.
     var segmenterURL: URL { engine.segmenter.url }

@@ -11,7 +11,7 @@ final class InferenceQueue: @unchecked Sendable {
 
     let capacity: Int
     private let condition = NSCondition()
-    private var interactive: [() -> Void] = [], background: [() -> Void] = []
+    private var interactive: [() -> Void] = [], background: [(key: String?, job: () -> Void)] = []
     private var running = false
     private var thread: Thread?
     /// Called with the depth (waiting + running) whenever it changes: the metrics' gauge.
@@ -35,7 +35,7 @@ final class InferenceQueue: @unchecked Sendable {
 
     /// Runs `job` on the inference thread and returns its result; throws `QueueFull` without waiting when
     /// `capacity` interactive jobs already wait.
-    func run<T>(_ priority: Priority = .interactive, _ job: @escaping () throws -> T) async throws -> T {
+    func run<T>(_ priority: Priority = .interactive, key: String? = nil, _ job: @escaping () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
             let wrapped = { continuation.resume(with: Result { try job() }) }
             condition.lock()
@@ -44,7 +44,7 @@ final class InferenceQueue: @unchecked Sendable {
                 continuation.resume(throwing: QueueFull(capacity: capacity))
                 return
             }
-            if priority == .interactive { interactive.append(wrapped) } else { background.append(wrapped) }
+            if priority == .interactive { interactive.append(wrapped) } else { background.append((key, wrapped)) }
             let d = interactive.count + (running ? 1 : 0)
             condition.signal()
             condition.unlock()
@@ -52,11 +52,19 @@ final class InferenceQueue: @unchecked Sendable {
         }
     }
 
+    /// Moves the background job for `key` to the end of the interactive line: a person now waits for it, and
+    /// background work runs only when nobody does. It still runs once; nothing is refused.
+    func promote(_ key: String) {
+        condition.lock()
+        if let i = background.firstIndex(where: { $0.key == key }) { interactive.append(background.remove(at: i).job) }
+        condition.unlock()
+    }
+
     private func work() {
         while true {
             condition.lock()
             while interactive.isEmpty && background.isEmpty { condition.wait() }
-            let job = interactive.isEmpty ? background.removeFirst() : interactive.removeFirst()
+            let job = interactive.isEmpty ? background.removeFirst().job : interactive.removeFirst()
             running = true
             let d = interactive.count + 1
             condition.unlock()

@@ -26,6 +26,11 @@ final class ReadingRoom: @unchecked Sendable {
         worklist = Worklist(root: settings.root, maxPixels: settings.maxPixels)
         store = FileStore(cache: cache, maxPixels: settings.maxPixels)
         reviews = ReviewStore(root: settings.root)
+        // an upload that a killed server had not yet named
+        let uploads = settings.root.appendingPathComponent("uploads")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: uploads.path)) ?? [] where name.hasPrefix(".upload-") {
+            try? FileManager.default.removeItem(at: uploads.appendingPathComponent(name))
+        }
     }
 
     // MARK: - Inference
@@ -70,12 +75,14 @@ final class ReadingRoom: @unchecked Sendable {
         let started = Date()
         do {
             rows = try await infer { engine in try engine.segment(input, threshold: threshold, out: out) }
-        } catch let e as APIError {
-            try? FileManager.default.removeItem(at: out); throw e
-        } catch let e as ImageError {
-            try? FileManager.default.removeItem(at: out); throw APIError.unprocessable(Self.reason(e, file: file, shownAs: filename))
-        } catch let e as PipelineError {
-            try? FileManager.default.removeItem(at: out); throw APIError.unprocessable(Self.reason(e, file: file, shownAs: filename))
+        } catch {
+            try? FileManager.default.removeItem(at: out)   // whatever went wrong, no half-written result stays
+            switch error {
+            case let e as APIError: throw e
+            case let e as ImageError: throw APIError.unprocessable(Self.reason(e, file: file, shownAs: filename))
+            case let e as PipelineError: throw APIError.unprocessable(Self.reason(e, file: file, shownAs: filename))
+            default: throw error
+            }
         }
         noteInference(seconds: Date().timeIntervalSince(started))
         keep(result: id)
@@ -163,6 +170,8 @@ final class ReadingRoom: @unchecked Sendable {
         } catch let full as InferenceQueue.QueueFull {
             throw busy(full.capacity)
         } catch let e as ImageError {
+            throw APIError.unprocessable("\(item.input.relativePath): \(Self.reason(e))")
+        } catch let e as PipelineError {
             throw APIError.unprocessable("\(item.input.relativePath): \(Self.reason(e))")
         }
     }
@@ -256,16 +265,16 @@ final class ReadingRoom: @unchecked Sendable {
     /// Saves a reader's file under ROOT/uploads/ (a new name when the name is taken: nothing is overwritten)
     /// once it reads as an image, and returns its items.
     func addUpload(bytes: [UInt8], filename: String) async throws -> [WorkItem] {
-        let check = cache.appendingPathComponent("uploads/check-\(UUID().uuidString)")
-        try Folders.create(check)
-        defer { try? FileManager.default.removeItem(at: check) }
-        let probe = check.appendingPathComponent(filename)
+        // The bytes go to a hidden file beside their final place (the same file system: link() cannot cross one),
+        // are read as an image, and only then take a name.
+        let folder = settings.root.appendingPathComponent("uploads")
+        try Folders.create(folder)
+        let probe = folder.appendingPathComponent(".upload-\(UUID().uuidString).\((filename as NSString).pathExtension)")
+        defer { try? FileManager.default.removeItem(at: probe) }
         try AtomicFile.write(Data(bytes), to: probe)
         do { _ = try ImageIO.readScan(probe, maxPixels: settings.maxPixels) } catch let e as ImageError {
             throw APIError.unprocessable(Self.reason(e, file: probe, shownAs: filename))
         }
-        let folder = settings.root.appendingPathComponent("uploads")
-        try Folders.create(folder)
         let ext = (filename as NSString).pathExtension, base = (filename as NSString).deletingPathExtension
         var placed: String?
         for n in 1...1000 {

@@ -32,8 +32,9 @@ enum Reply {
 
     /// A file's bytes with the content type its extension names (unknown: application/octet-stream).
     static func file(_ url: URL) throws -> Response {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else {
+        // regular files only: a FIFO or a device under the root would block the request forever
+        guard let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType,
+              type == .typeRegular else {
             throw APIError.notFound("\(url.lastPathComponent): no such file")
         }
         guard let data = try? Data(contentsOf: url) else { throw APIError.notFound("\(url.lastPathComponent): cannot be read") }

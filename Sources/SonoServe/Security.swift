@@ -41,6 +41,55 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// What a website the reader happens to have open may not do. A browser sends a cross-site POST (a form, or
+/// `fetch` with `no-cors`) to 127.0.0.1 without asking, and answers to a page whose name re-resolves to 127.0.0.1
+/// (DNS rebinding) count as its own: so without a token, the `Host` must name this server (the host it was
+/// started on, 127.0.0.1, localhost or [::1], with its port), and with or without one, a request that changes
+/// anything must come from the page itself (`Sec-Fetch-Site` same-origin or none, or an `Origin` equal to the
+/// server's own). Programs that send neither header (curl, scripts) are not browsers and pass.
+struct SameOriginMiddleware<Context: RequestContext>: RouterMiddleware {
+    let hosts: Set<String>
+    let checkHost: Bool
+
+    /// `port` 0 (a free port) is known only once listening: then any port is accepted for the loopback names.
+    init(settings: ServeSettings, port: @escaping @Sendable () -> Int) {
+        var names: Set<String> = ["127.0.0.1", "localhost", "[::1]"]
+        names.insert(settings.host.contains(":") ? "[\(settings.host)]" : settings.host)
+        hosts = names
+        checkHost = (settings.token ?? "").isEmpty
+        self.port = port
+    }
+    let port: @Sendable () -> Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let host = request.head.authority ?? ""
+        if checkHost {
+            guard allowed(host) else {
+                throw APIError(.misdirectedRequest, "this server answers to 127.0.0.1 or localhost, not to \(PathGuard.printable(host)); start it with --token to serve other names")
+            }
+        }
+        if request.method != .get && request.method != .head {
+            if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin" && site != "none" {
+                throw APIError(.forbidden, "a request from another site (\(PathGuard.printable(site))) may not change anything here")
+            }
+            if let origin = request.headers[.origin], origin != "http://\(host)" {
+                throw APIError(.forbidden, "a request from \(PathGuard.printable(origin)) may not change anything here")
+            }
+        }
+        return try await next(request, context)
+    }
+
+    private func allowed(_ authority: String) -> Bool {
+        var name = authority, given: Int?
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            name = String(authority[..<colon])
+            given = Int(authority[authority.index(after: colon)...])
+        }
+        guard hosts.contains(name.lowercased()) else { return false }
+        return given == nil || given == port()
+    }
+}
+
 /// Headers on every answer: no inline script anywhere on the page (`script-src 'self'`), no content sniffing, no
 /// framing, no referrer, no caching of results. A file under the root (`/files/…`, a run's report.html with its
 /// inline style) is served sandboxed: its own origin, no script at all.
@@ -63,7 +112,8 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Paths a request names, confined to the root: relative, no `..` or `.` component, no NUL, and once every
+/// Paths a request names, confined to the root: relative, no `..`, `.` or hidden (`.git`, `.ssh`) component, no NUL,
+/// and once every
 /// symbolic link is resolved (realpath), still inside the root's own resolved path.
 enum PathGuard {
     static func confine(_ relative: String, to root: URL) throws -> URL {
@@ -72,8 +122,8 @@ enum PathGuard {
             throw APIError(.forbidden, "\(printable(relative)): only paths relative to the root are served")
         }
         let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
-        guard !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
-            throw APIError(.forbidden, "\(printable(relative)): `..`, `.` and empty components are refused")
+        guard !parts.contains(where: { $0.isEmpty || $0.hasPrefix(".") }) else {
+            throw APIError(.forbidden, "\(printable(relative)): `..`, hidden (`.name`) and empty components are refused")
         }
         guard let base = realPath(root.path) else { throw APIError(.internalServerError, "the root cannot be resolved") }
         guard let resolved = realPath(root.appendingPathComponent(relative).path) else {

@@ -28,10 +28,12 @@ public enum ReadingRoomServer {
         let room = ReadingRoom(settings: settings, engine: engine, metrics: metrics, cache: cache)
         let web = try webFolder(settings)
 
+        let listening = ListeningPort(settings.port)
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ErrorJSONMiddleware())
+        router.add(middleware: SameOriginMiddleware(settings: settings, port: { listening.value }))
         router.add(middleware: TokenMiddleware(token: settings.token, open: Set(pageFiles.keys).union(["/healthz"])))
         addRoutes(router, room: room, web: web)
 
@@ -41,6 +43,7 @@ public enum ReadingRoomServer {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "SonoSeg"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
+                listening.value = port
                 let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
                 announce("SonoSeg serving \(settings.root.path) at http://\(host):\(port)/")
             },
@@ -62,6 +65,17 @@ public enum ReadingRoomServer {
                 try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
                 logger.info("removed \(name), left by a server that was killed")
             }
+        }
+    }
+
+    /// The port the server listens on, once it does (`--port 0` picks one).
+    final class ListeningPort: @unchecked Sendable {
+        private let lock = NSLock()
+        private var port: Int
+        init(_ port: Int) { self.port = port }
+        var value: Int {
+            get { lock.lock(); defer { lock.unlock() }; return port }
+            set { lock.lock(); port = newValue; lock.unlock() }
         }
     }
 
@@ -190,6 +204,11 @@ public enum ReadingRoomServer {
         router.get("/files/**") { request, context in
             let raw = context.parameters.getCatchAll().joined(separator: "/")
             let path = raw.removingPercentEncoding ?? raw
+            // what runs leave for people to read: reports, pictures, tables; never hidden files or anything else
+            let readable: Set<String> = ["html", "png", "jpg", "jpeg", "svg", "csv", "json", "md", "txt"]
+            guard readable.contains((path as NSString).pathExtension.lowercased()) else {
+                throw APIError(.forbidden, "only reports, pictures and tables are served from the root (.html, .png, .jpg, .svg, .csv, .json, .md, .txt)")
+            }
             return try Reply.file(try PathGuard.confine(path, to: settings.root))
         }
     }

@@ -28,8 +28,9 @@ final class ServeMetrics: @unchecked Sendable {
     func text() -> String { registry.emitToString() }
 }
 
-/// Times and counts every request, and logs one line per request (method, the path without its query, status,
-/// milliseconds) under the request's id; never the body or a file's header, so no patient data reaches a log.
+/// Times and counts every request, and logs one line per request (method, the route's template such as
+/// `/v1/items/{id}`, status, milliseconds) under the request's id; never a path, a body or a file's header, so no
+/// patient data reaches a log.
 struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServeMetrics
 
@@ -43,7 +44,8 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let method = known.contains(request.method.rawValue) ? request.method.rawValue : "other"   // bounded label values
         metrics.record(route: route, method: method, status: response.status.code, duration: elapsed)
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        context.logger.info("\(request.method.rawValue) \(PathGuard.printable(request.uri.path)) \(response.status.code) \(String(format: "%.1f", ms)) ms")
+        // the route's template, not the path: a folder or file name under the root may name a patient
+        context.logger.info("\(method) \(route) \(response.status.code) \(String(format: "%.1f", ms)) ms")
         return response
     }
 }

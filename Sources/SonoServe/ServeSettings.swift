@@ -34,6 +34,7 @@ public struct ServeSettings: Codable, Sendable {
 
     /// Refuses settings that would expose the server or make no sense, naming the option.
     public func validate() throws {
+        if let token, token.isEmpty { throw ServeError.refused("--token is empty: give a token, or leave the option out on loopback") }
         if !isLoopback && (token ?? "").isEmpty {
             throw ServeError.refused("--host \(host) reaches beyond this machine: give --token T (every request must then carry `Authorization: Bearer T`)")
         }

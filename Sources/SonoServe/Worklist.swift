@@ -5,7 +5,8 @@ import SonoPipeline
 
 /// One entry of the worklist: one image, or one frame of a multi-frame file, under the root.
 struct WorkItem: Sendable {
-    /// Opaque and URL-safe: the first 16 hex digits of the SHA-256 of `stem`, so it survives a restart.
+    /// Opaque and URL-safe: the first 16 hex digits of the SHA-256 of the file's path under the root and the
+    /// frame, so it stays while the file keeps its path (a restart, other files added beside it).
     var id: String
     var input: SegmentInput
     /// 1-based frame of a multi-frame file; nil for a single image.
@@ -15,8 +16,9 @@ struct WorkItem: Sendable {
     /// Names the file's content (path, size, modification time), so a changed file is segmented again.
     var fileKey: String
 
-    /// The review files' name: the stem with its folders joined by `__` (the training layout is flat).
-    var reviewName: String { stem.replacingOccurrences(of: "/", with: "__") }
+    /// The review files' name (the training layout is flat): the stem with its folders joined by `__`, and where
+    /// two items would share that name (`a/b` and `a__b`), a piece of their id after it.
+    var reviewName: String
 }
 
 /// The images under the root as the worklist shows them: `segment`'s own listing (every format it reads,
@@ -33,6 +35,8 @@ final class Worklist: @unchecked Sendable {
     init(root: URL, maxPixels: Int) { (self.root, self.maxPixels) = (root, maxPixels) }
 
     private var last: (at: Date, items: [WorkItem], reports: [String])?
+    /// Bumped by `invalidate`: a listing begun before an upload is not kept as the latest.
+    private var generation = 0
 
     /// The items now under the root (listed again when the last listing is over a second old, or after an
     /// upload), in `segment`'s order, and the run folders' reports.
@@ -40,13 +44,14 @@ final class Worklist: @unchecked Sendable {
         lock.lock()
         if let last, Date().timeIntervalSince(last.at) < 1 { lock.unlock(); return (last.items, last.reports) }
         lock.unlock()
+        lock.lock(); let started = generation; lock.unlock()
         let fresh = list()
-        lock.lock(); last = (Date(), fresh.items, fresh.reports); lock.unlock()
+        lock.lock(); if generation == started { last = (Date(), fresh.items, fresh.reports) }; lock.unlock()
         return fresh
     }
 
     /// Forgets the last listing (a file was added).
-    func invalidate() { lock.lock(); last = nil; lock.unlock() }
+    func invalidate() { lock.lock(); last = nil; generation += 1; lock.unlock() }
 
     private func list() -> (items: [WorkItem], reports: [String]) {
         let runFolders = Self.runFolders(under: root)
@@ -63,9 +68,12 @@ final class Worklist: @unchecked Sendable {
             for f in 0..<max(frames, 1) {
                 let frame = frames > 1 ? f + 1 : nil
                 let stem = frame.map { name + String(format: "_f%03d", $0) } ?? name
-                items.append(WorkItem(id: Self.id(stem), input: input, frame: frame, stem: stem, fileKey: key))
+                items.append(WorkItem(id: Self.id(input.relativePath, frame: frame), input: input, frame: frame, stem: stem, fileKey: key,
+                                      reviewName: stem.replacingOccurrences(of: "/", with: "__")))
             }
         }
+        let shared = Dictionary(grouping: items.indices, by: { items[$0].reviewName.lowercased() }).filter { $0.value.count > 1 }
+        for indices in shared.values { for i in indices { items[i].reviewName += "-" + items[i].id.prefix(8) } }
         let reports = runFolders.map { $0 + "/report.html" }
             .filter { FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path) }
         return (items, reports)
@@ -73,7 +81,9 @@ final class Worklist: @unchecked Sendable {
 
     func item(_ id: String) -> WorkItem? { scan().items.first { $0.id == id } }
 
-    static func id(_ stem: String) -> String { String(SHA256.hex(Data(stem.utf8)).prefix(16)) }
+    static func id(_ relativePath: String, frame: Int?) -> String {
+        String(SHA256.hex(Data((relativePath + (frame.map { "#\($0)" } ?? "")).utf8)).prefix(16))
+    }
 
     static func fileKey(_ input: SegmentInput) -> String {
         let a = try? FileManager.default.attributesOfItem(atPath: input.url.path)

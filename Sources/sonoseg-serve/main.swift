@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Outlines only: no lesion presence, pathology or BI-RADS.") var noDiagnosis = false
     @Option(help: "Address to listen on; anything but loopback needs --token.") var host = "127.0.0.1"
     @Option(help: "Port (0: a free one, printed in the URL).") var port = 8080
-    @Option(help: "Bearer token every API request must carry.") var token: String?
+    @Option(help: "Bearer token every API request must carry (visible to other users in `ps`: prefer --token-file).") var token: String?
+    @Option(help: ArgumentHelp("Read the token from this file (its first line).", valueName: "file")) var tokenFile: String?
     @Option(help: "Inference requests allowed to wait before answering 503.") var queue = 32
     @Option(help: "Largest request body in MiB.") var maxUploadMb = 32
     @Option(help: ArgumentHelp("Serve the page from this folder (working on the page).", valueName: "folder"))
@@ -38,6 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if noDiagnosis && diagnosis != nil { throw ValidationError("--diagnosis and --no-diagnosis contradict each other") }
+        if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
+        var token = self.token
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { throw ValidationError("--token-file \(tokenFile): cannot be read") }
+            token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        }
         var settings = ServeSettings(root: URL(fileURLWithPath: root).standardizedFileURL)
         settings.model = model.map { URL(fileURLWithPath: $0) }
         settings.diagnosisFolder = diagnosis.map { URL(fileURLWithPath: $0) }

@@ -45,6 +45,23 @@ final class InferenceQueueTests: XCTestCase {
         XCTAssertEqual(order.names, ["interactive", "background"])
     }
 
+    func testABackgroundJobSomeoneWaitsForIsPromoted() async throws {
+        let queue = InferenceQueue(capacity: 8)
+        let gate = DispatchSemaphore(value: 0)
+        let order = Counter()
+        let blocker = Task { try await queue.run { gate.wait() } }
+        while queue.depth < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let first = Task { try await queue.run(.background, key: "a") { order.log("a") } }
+        let second = Task { try await queue.run(.background, key: "b") { order.log("b") } }
+        try await Task.sleep(nanoseconds: 20_000_000)
+        queue.promote("b")
+        gate.signal()
+        _ = try await blocker.value
+        _ = try await first.value
+        _ = try await second.value
+        XCTAssertEqual(order.names, ["b", "a"], "the promoted job ran first")
+    }
+
     func testAJobsErrorReachesItsCaller() async {
         struct Boom: Error {}
         let queue = InferenceQueue(capacity: 1)

@@ -14,7 +14,8 @@ final class ReviewStoreTests: XCTestCase {
         let frame = root.appendingPathComponent("frame.png")
         try ImageIO.writePNG(GrayImage(width: 8, height: 6, value: 0.5), to: frame)
         let input = SegmentInput(url: root.appendingPathComponent("sub/case.png"), relativePath: "sub/case.png")
-        let item = WorkItem(id: Worklist.id("sub/case"), input: input, frame: nil, stem: "sub/case", fileKey: "k")
+        let item = WorkItem(id: Worklist.id("sub/case.png", frame: nil), input: input, frame: nil, stem: "sub/case", fileKey: "k",
+                            reviewName: "sub__case")
         var model = Mask(width: 8, height: 6)
         model.pixels[9] = 1
         let store = ReviewStore(root: root)

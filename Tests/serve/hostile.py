@@ -133,6 +133,41 @@ def phase_public_without_token(args):
     C.check("prints no 'serving' line", b"SonoSeg serving" not in out, f"stdout={out[:200]!r}")
 
 
+def phase_cross_site(args):
+    """Without a token, on loopback: another website in the reader's browser must not act on the server."""
+    print("\n== cross-site requests and DNS rebinding (no token, loopback)", flush=True)
+    srv = sp.Server(args.server, [])
+    try:
+        srv.start()
+        png = small_png()
+        evil = [("Origin", "http://evil.example")]
+        r = send(srv, "POST", "/v1/uploads?filename=x.png", evil + [("Content-Type", "text/plain")], png, auth=False)
+        C.check("a cross-site POST (Origin of another site) is refused 403", r.status == 403, r.describe())
+        r = send(srv, "POST", "/v1/uploads?filename=x.png", [("Sec-Fetch-Site", "cross-site")], png, auth=False)
+        C.check("a POST with Sec-Fetch-Site: cross-site is refused 403", r.status == 403, r.describe())
+        r = send(srv, "POST", "/v1/segment?filename=x.png", [("Origin", f"http://127.0.0.1:{srv.port + 1}")], png, auth=False)
+        C.check("a POST from another port of 127.0.0.1 is refused 403", r.status == 403, r.describe())
+        r = send(srv, "GET", "/v1/worklist", [("Host", f"evil.example:{srv.port}")], auth=False)
+        C.check("a Host naming another site (DNS rebinding) is refused 421", r.status == 421, r.describe())
+        r = send(srv, "GET", "/v1/worklist", [("Host", f"localhost:{srv.port}")], auth=False)
+        C.check("Host localhost:PORT is served", r.status == 200, r.describe())
+        r = send(srv, "POST", "/v1/segment?filename=x.png", [("Origin", f"http://127.0.0.1:{srv.port}"),
+                                                              ("Sec-Fetch-Site", "same-origin")], png, auth=False)
+        C.check("the page's own POST (same origin) is served", r.status == 200, r.describe())
+        r = send(srv, "POST", "/v1/segment?filename=x.png", [], png, auth=False)
+        C.check("a POST from a program (no Origin) is served", r.status == 200, r.describe())
+        uploads = os.path.join(srv.root, "uploads")
+        C.check("nothing was saved by the refused uploads", not os.path.exists(uploads) or not os.listdir(uploads),
+                f"{os.listdir(uploads) if os.path.exists(uploads) else []}")
+        os.makedirs(os.path.join(srv.root, ".git"), exist_ok=True)
+        with open(os.path.join(srv.root, ".git", "config.txt"), "w") as f:
+            f.write("secret\n")
+        r = send(srv, "GET", "/files/.git/config.txt", auth=False)
+        C.check("a hidden folder under the root is not served (403)", r.status == 403, r.describe())
+    finally:
+        srv.cleanup(keep=args.keep)
+
+
 def prepare_root(srv):
     outside = os.path.join(srv.workdir, "outside")
     os.makedirs(outside)
@@ -716,6 +751,7 @@ def main():
         return 1
 
     phase_public_without_token(args)
+    phase_cross_site(args)
 
     tmpdir = tempfile.mkdtemp(prefix="sonoserve-tmpdir-")
     srv = sp.Server(args.server, ["--max-upload-mb", "2"], token=TOKEN, env={"TMPDIR": tmpdir}, prepare=prepare_root)
