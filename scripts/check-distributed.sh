@@ -92,9 +92,9 @@ echo "check-distributed: rank 1 killed in epoch $((epochs_done + 1)): job ended 
   "($(grep -m1 -o 'process rank 1[^)]*)' "$WORK/fault.out" || grep -m1 -o '.*rank 1.*' "$WORK/fault.out" | cut -c1-80)); one process resumed at epoch $((epochs_done + 1)) and finished"
 
 # 5b. A rank that stops without dying (SIGSTOP: a hung host): mpirun sees nothing, the watchdog ends the waiting
-#     rank after SONOSEG_MPI_TIMEOUT seconds, naming it and the collective, and mpirun then ends the job.
+#     rank after --mpi-timeout seconds, naming it and the collective, and mpirun then ends the job.
 rm -rf "$WORK/fault"
-SONOSEG_MPI_TIMEOUT=3 "${MPI[@]}" -x SONOSEG_MPI_TIMEOUT -n 2 "$BIN" train "$WORK/fault.json" --distributed --threads 1 \
+"${MPI[@]}" -n 2 "$BIN" train "$WORK/fault.json" --distributed --mpi-timeout 3 --threads 1 \
   --out "$WORK/fault" >"$WORK/stuck.out" 2>&1 &
 JOB=$!
 for _ in $(seq 600); do [ -e "$WORK/fault/last.safetensors" ] && break; sleep 0.1; done
@@ -111,7 +111,7 @@ wait "$JOB" && fail "the job exited 0 although rank 1 stopped"
 kill -9 "$victim" 2>/dev/null || true
 ended=$(python3 -c "print(f'{$(date +%s.%N) - $stopped:.1f}')")
 grep -q "rank 0: MPI_[A-Za-z]* has not returned after" "$WORK/stuck.out" || { cat "$WORK/stuck.out"; fail "stuck rank: no watchdog message"; }
-echo "check-distributed: rank 1 stopped (SIGSTOP): the watchdog (SONOSEG_MPI_TIMEOUT=3) ended the job after ${ended} s:" \
+echo "check-distributed: rank 1 stopped (SIGSTOP): the watchdog (--mpi-timeout 3) ended the job after ${ended} s:" \
   "$(grep -m1 -o 'rank 0: MPI_[A-Za-z]* has not returned after [0-9]* s' "$WORK/stuck.out")"
 
 # 6. Two hosts: each rank in its own network namespace, joined by a veth pair; Open MPI over TCP between them,

@@ -81,7 +81,7 @@ static void *watchdog(void *unused) {
         double limit = atomic_load(&timeout), since = atomic_load(&started);
         if (what && limit > 0 && now() - since > limit) {
             fprintf(stderr, "sonoseg: rank %d: %s has not returned after %.0f s: another rank is gone or stuck; "
-                    "ending rank %d (SONOSEG_MPI_TIMEOUT sets the limit)\n", my_rank, what, now() - since, my_rank);
+                    "ending rank %d (train --mpi-timeout sets the limit)\n", my_rank, what, now() - since, my_rank);
             fflush(stderr);
             _exit(70);
         }

@@ -33,6 +33,12 @@ final class InferenceQueue: @unchecked Sendable {
         return interactive.count + (running ? 1 : 0)
     }
 
+    /// Background jobs waiting (the worklist's pre-segmentation).
+    var waitingInBackground: Int {
+        condition.lock(); defer { condition.unlock() }
+        return background.count
+    }
+
     /// Runs `job` on the inference thread and returns its result; throws `QueueFull` without waiting when
     /// `capacity` interactive jobs already wait.
     func run<T>(_ priority: Priority = .interactive, key: String? = nil, _ job: @escaping () throws -> T) async throws -> T {

@@ -124,8 +124,9 @@ final class ReadingRoom: @unchecked Sendable {
 
     // MARK: - Worklist and items
 
-    func item(_ id: String) throws -> WorkItem {
-        guard id.count == 16, id.allSatisfy({ $0.isHexDigit }), let item = worklist.item(id) else {
+    func item(_ id: String) async throws -> WorkItem {
+        let worklist = self.worklist
+        guard id.count == 16, id.allSatisfy({ $0.isHexDigit }), let item = try await Blocking.run({ worklist.item(id) }) else {
             throw APIError.notFound("no worklist item \(PathGuard.printable(id))")
         }
         return item
@@ -254,10 +255,12 @@ final class ReadingRoom: @unchecked Sendable {
         let typed = request.reader?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let reader = String(typed.unicodeScalars.prefix(100).map { $0.value < 0x20 || (0x7f...0x9f).contains($0.value) ? "?" : Character($0) })
         let row = seg.row(frame: item.frame)
-        return try reviews.save(item, image: frames.images[index], mask: mask, modelMask: modelMask,
-                                reader: reader.isEmpty ? "anonymous" : String(reader), edited: request.edited,
-                                model: row?.model ?? engine.segmenterURL.path, modelSHA256: row?.modelSHA256 ?? engine.modelSHA256,
-                                threshold: row?.threshold ?? engine.threshold)
+        let (reviews, image, edited) = (self.reviews, frames.images[index], request.edited)
+        let (model, sha, threshold) = (row?.model ?? engine.segmenterURL.path, row?.modelSHA256 ?? engine.modelSHA256, row?.threshold ?? engine.threshold)
+        return try await Blocking.run {
+            try reviews.save(item, image: image, mask: mask, modelMask: modelMask, reader: reader.isEmpty ? "anonymous" : String(reader),
+                             edited: edited, model: model, modelSHA256: sha, threshold: threshold)
+        }
     }
 
     // MARK: - Uploads into the worklist

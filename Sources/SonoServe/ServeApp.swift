@@ -112,7 +112,7 @@ public enum ReadingRoomServer {
         // The page
         for (path, file) in pageFiles {
             router.get(RouterPath(path)) { _, _ in
-                var r = try Reply.file(web.appendingPathComponent(file))
+                var r = try await Blocking.run { try Reply.file(web.appendingPathComponent(file)) }
                 r.headers[.cacheControl] = "no-cache"
                 return r
             }
@@ -148,11 +148,12 @@ public enum ReadingRoomServer {
             return try Reply.jsonObject(try await room.segmentUpload(bytes: bytes, filename: name, threshold: threshold))
         }
         router.get("/v1/results/{id}/{file}") { _, context in
-            try Reply.file(try room.resultFile(id: context.parameters.get("id") ?? "", file: context.parameters.get("file") ?? ""))
+            let url = try room.resultFile(id: context.parameters.get("id") ?? "", file: context.parameters.get("file") ?? "")
+            return try await Blocking.run { try Reply.file(url) }
         }
 
         router.get("/v1/worklist") { _, _ in
-            let (items, reports) = room.worklist.scan()
+            let (items, reports) = try await Blocking.run { room.worklist.scan() }
             var rows: [[String: Any]] = []
             for item in items { rows.append(await room.summary(item)) }
             return try Reply.jsonObject(["root": settings.root.lastPathComponent, "items": rows,
@@ -166,37 +167,40 @@ public enum ReadingRoomServer {
             return try Reply.jsonObject(["items": rows], status: .created)
         }
         router.get("/v1/items/{id}") { _, context in
-            try Reply.jsonObject(try await room.detail(try room.item(context.parameters.get("id") ?? "")))
+            try Reply.jsonObject(try await room.detail(try await room.item(context.parameters.get("id") ?? "")))
         }
         router.get("/v1/items/{id}/image") { _, context in
-            let item = try room.item(context.parameters.get("id") ?? "")
+            let item = try await room.item(context.parameters.get("id") ?? "")
             let (frames, index) = try await room.frames(item)
-            return try Reply.file(frames.images[index])
+            return try await Blocking.run { try Reply.file(frames.images[index]) }
         }
         router.get("/v1/items/{id}/thumbnail") { _, context in
-            let item = try room.item(context.parameters.get("id") ?? "")
+            let item = try await room.item(context.parameters.get("id") ?? "")
             let (frames, index) = try await room.frames(item)
-            return try Reply.file(frames.thumbnails[index])
+            return try await Blocking.run { try Reply.file(frames.thumbnails[index]) }
         }
         router.get("/v1/items/{id}/mask") { request, context in
-            let item = try room.item(context.parameters.get("id") ?? "")
+            let item = try await room.item(context.parameters.get("id") ?? "")
             let source = request.uri.queryParameters["source"].map(String.init) ?? "current"
             guard source == "current" || source == "model" else { throw APIError.badRequest("source must be current or model") }
-            return try Reply.file(try await room.picture(item, "mask", current: source == "current"))
+            let url = try await room.picture(item, "mask", current: source == "current")
+            return try await Blocking.run { try Reply.file(url) }
         }
         router.get("/v1/items/{id}/probability") { _, context in
-            try Reply.file(try await room.picture(try room.item(context.parameters.get("id") ?? ""), "prob"))
+            let url = try await room.picture(try await room.item(context.parameters.get("id") ?? ""), "prob")
+            return try await Blocking.run { try Reply.file(url) }
         }
         router.get("/v1/items/{id}/overlay") { _, context in
-            try Reply.file(try await room.picture(try room.item(context.parameters.get("id") ?? ""), "overlay"))
+            let url = try await room.picture(try await room.item(context.parameters.get("id") ?? ""), "overlay")
+            return try await Blocking.run { try Reply.file(url) }
         }
         router.post("/v1/items/{id}/measure") { request, context in
-            let item = try room.item(context.parameters.get("id") ?? "")
+            let item = try await room.item(context.parameters.get("id") ?? "")
             let body = try await request.body.collect(upTo: maxBody)
             return try Reply.json(try await room.measure(item, maskPNG: Array(body.readableBytesView)))
         }
         router.post("/v1/items/{id}/review") { request, context in
-            let item = try room.item(context.parameters.get("id") ?? "")
+            let item = try await room.item(context.parameters.get("id") ?? "")
             let body = try await request.body.collect(upTo: maxBody)
             return try Reply.json(try await room.review(item, body: Array(body.readableBytesView)))
         }
@@ -209,7 +213,7 @@ public enum ReadingRoomServer {
             guard readable.contains((path as NSString).pathExtension.lowercased()) else {
                 throw APIError(.forbidden, "only reports, pictures and tables are served from the root (.html, .png, .jpg, .svg, .csv, .json, .md, .txt)")
             }
-            return try Reply.file(try PathGuard.confine(path, to: settings.root))
+            return try await Blocking.run { try Reply.file(try PathGuard.confine(path, to: settings.root)) }
         }
     }
 }

@@ -113,6 +113,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Train data-parallel under Open MPI's mpirun: the global batch is split across the ranks, gradients averaged with MPI_Allreduce; rank 0 writes the run folder.",
                              discussion: "mpirun -n R sonoseg train RECIPE --distributed --out RUN (docs/scale-out.md)."))
     var distributed = false
+    @Option(help: ArgumentHelp("With --distributed: seconds any one collective may wait before its rank names itself and ends the job (0: no limit).", valueName: "seconds"))
+    var mpiTimeout: Double = 600
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
@@ -139,7 +141,8 @@ struct TrainCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         if distributed {
             if kind == .implicit { throw ValidationError(ImplicitDistributed.refusal) }
-            group = try ProcessGroup.start()
+            guard mpiTimeout >= 0, mpiTimeout.isFinite else { throw ValidationError("--mpi-timeout must be 0 or more seconds") }
+            group = try ProcessGroup.start(timeout: mpiTimeout)
         }
         switch kind {
         case .unet:

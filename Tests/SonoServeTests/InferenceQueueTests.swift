@@ -10,10 +10,11 @@ final class InferenceQueueTests: XCTestCase {
         let gate = DispatchSemaphore(value: 0)
         let counter = Counter()
         // one job running (held at the gate), two waiting: the queue is full
-        let first = Task { try await queue.run { gate.wait(); return counter.enter() } }
-        while queue.depth < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let started = Flag()
+        let first = Task { try await queue.run { started.set(); _ = gate.wait(timeout: .now() + 30); return counter.enter() } }
+        try await waitUntil { started.isSet }   // running, not merely queued
         let waiting = (0..<2).map { _ in Task { try await queue.run { counter.enter() } } }
-        while queue.depth < 3 { try await Task.sleep(nanoseconds: 1_000_000) }
+        try await waitUntil { queue.depth >= 3 }
         do {
             _ = try await queue.run { counter.enter() }
             XCTFail("a fourth job was taken by a queue of capacity 2 with one running")
@@ -32,12 +33,13 @@ final class InferenceQueueTests: XCTestCase {
         let queue = InferenceQueue(capacity: 8)
         let gate = DispatchSemaphore(value: 0)
         let order = Counter()
-        let blocker = Task { try await queue.run { gate.wait() } }
-        while queue.depth < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let started = Flag()
+        let blocker = Task { try await queue.run { started.set(); _ = gate.wait(timeout: .now() + 30) } }
+        try await waitUntil { started.isSet }
         let background = Task { try await queue.run(.background) { order.log("background") } }
         try await Task.sleep(nanoseconds: 20_000_000)
         let interactive = Task { try await queue.run { order.log("interactive") } }
-        while queue.depth < 2 { try await Task.sleep(nanoseconds: 1_000_000) }
+        try await waitUntil { queue.depth >= 2 }
         gate.signal()
         _ = try await blocker.value
         _ = try await background.value
@@ -49,11 +51,12 @@ final class InferenceQueueTests: XCTestCase {
         let queue = InferenceQueue(capacity: 8)
         let gate = DispatchSemaphore(value: 0)
         let order = Counter()
-        let blocker = Task { try await queue.run { gate.wait() } }
-        while queue.depth < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let started = Flag()
+        let blocker = Task { try await queue.run { started.set(); _ = gate.wait(timeout: .now() + 30) } }
+        try await waitUntil { started.isSet }
         let first = Task { try await queue.run(.background, key: "a") { order.log("a") } }
         let second = Task { try await queue.run(.background, key: "b") { order.log("b") } }
-        try await Task.sleep(nanoseconds: 20_000_000)
+        try await waitUntil { queue.waitingInBackground == 2 }
         queue.promote("b")
         gate.signal()
         _ = try await blocker.value
@@ -69,6 +72,23 @@ final class InferenceQueueTests: XCTestCase {
         let value = try? await queue.run { 42 }
         XCTAssertEqual(value, 42, "the queue goes on after a failed job")
     }
+}
+
+/// Waits for `condition` at most 30 s, so a broken queue fails the test instead of hanging it.
+func waitUntil(_ condition: () -> Bool, file: StaticString = #filePath, line: UInt = #line) async throws {
+    let deadline = Date().addingTimeInterval(30)
+    while !condition() {
+        guard Date() < deadline else { XCTFail("timed out waiting", file: file, line: line); return }
+        try await Task.sleep(nanoseconds: 1_000_000)
+    }
+}
+
+/// Set once, from any thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 /// Counts jobs that overlap, and the order they ran in.

@@ -28,9 +28,9 @@ public final class ProcessGroup {
     private init(rank: Int, size: Int) { (self.rank, self.size) = (rank, size) }
 
     /// Joins the MPI job this process was started in. Fails outside `mpirun` (no `OMPI_COMM_WORLD_SIZE`), or when
-    /// libmpi cannot be loaded. `SONOSEG_MPI_TIMEOUT` (seconds, default 600; 0: none) bounds any one collective:
-    /// a rank that waits longer names itself and exits, and mpirun ends the job.
-    public static func start() throws -> ProcessGroup {
+    /// libmpi cannot be loaded. `timeout` (seconds; 0: none; `train --mpi-timeout`) bounds any one collective: a
+    /// rank that waits longer names itself and exits, and mpirun ends the job.
+    public static func start(timeout: Double = 600) throws -> ProcessGroup {
         let env = ProcessInfo.processInfo.environment
         guard let sizeText = env["OMPI_COMM_WORLD_SIZE"], let expected = Int(sizeText) else {
             let other = env["PMI_SIZE"] != nil ? " (this looks like MPICH or Slurm's PMI: SonoSeg speaks Open MPI only)" : ""
@@ -47,7 +47,6 @@ public final class ProcessGroup {
         guard Int(size) == expected else {
             throw PipelineError.invalidConfig("--distributed: MPI says \(size) ranks, OMPI_COMM_WORLD_SIZE \(expected)")
         }
-        let timeout = env["SONOSEG_MPI_TIMEOUT"].flatMap(Double.init) ?? 600
         sono_mpi_set_timeout(timeout)
         let group = ProcessGroup(rank: Int(rank), size: Int(size))
         current = group
