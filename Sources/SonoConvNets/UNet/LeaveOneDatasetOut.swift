@@ -72,7 +72,8 @@ func datasetName(_ path: String) -> String {
 
 /// Leave-one-dataset-out: for each of the recipe's datasets D, trains the recipe on the others (their split
 /// files' training and validation parts, exactly as the recipe would; D is not in the run's data at all) into
-/// `folder/without-D/`, then scores the best model on D's `part` into `folder/without-D/left-out-D/`. A dataset
+/// `folder/without-D/`, then scores the best model on D's `part` into `folder/without-D/left-out-D/` (`left-out-D-all/`
+/// for every image, so both can share the trained directions). A dataset
 /// without a split file gets one in `folder` (shared by both of its roles). Finished directions are kept;
 /// `resume` continues an interrupted run from its `last.safetensors`. Writes `lodo.json` and `lodo.md`.
 public func leaveOneDatasetOut(_ config: TrainConfig, part: LeftOutPart = .test, folder: URL, resume: Bool,
@@ -93,7 +94,7 @@ public func leaveOneDatasetOut(_ config: TrainConfig, part: LeftOutPart = .test,
         c.data.remove(at: i)
         c.name = "\(config.name)-without-\(names[i])"
         let run = folder.appendingPathComponent("without-\(names[i])")
-        let scored = run.appendingPathComponent("left-out-\(names[i])")
+        let scored = run.appendingPathComponent("left-out-\(names[i])" + (part == .all ? "-all" : ""))
         let metricsFile = scored.appendingPathComponent("metrics.json")
         if !FileManager.default.fileExists(atPath: metricsFile.path) {
             let started = FileManager.default.fileExists(atPath: RunFolder(run).last.path)
