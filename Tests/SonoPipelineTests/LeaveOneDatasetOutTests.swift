@@ -62,6 +62,11 @@ final class LeaveOneDatasetOutTests: XCTestCase {
         XCTAssertTrue(lines.isEmpty, "\(lines)")
         XCTAssertEqual(again.directions.map(\.dice), summary.directions.map(\.dice))
 
+        // A finished direction from another configuration is refused, not mixed in.
+        var longer = config
+        longer.epochs = 2
+        XCTAssertThrowsError(try leaveOneDatasetOut(longer, folder: out, resume: true, log: { _ in }))
+
         // --part all scores every image of the left-out dataset, beside the test part, with the same models.
         lines = []
         let all = try leaveOneDatasetOut(config, part: .all, folder: out, resume: true, log: { lines.append($0) })

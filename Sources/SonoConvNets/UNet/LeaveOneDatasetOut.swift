@@ -75,7 +75,8 @@ func datasetName(_ path: String) -> String {
 /// `folder/without-D/`, then scores the best model on D's `part` into `folder/without-D/left-out-D/` (`left-out-D-all/`
 /// for every image, so both can share the trained directions). A dataset
 /// without a split file gets one in `folder` (shared by both of its roles). Finished directions are kept;
-/// `resume` continues an interrupted run from its `last.safetensors`. Writes `lodo.json` and `lodo.md`.
+/// `resume` continues an interrupted run from its `last.safetensors`; a finished direction trained with another
+/// configuration is an error, never mixed into the table. Writes `lodo.json` and `lodo.md`.
 public func leaveOneDatasetOut(_ config: TrainConfig, part: LeftOutPart = .test, folder: URL, resume: Bool,
                                log: @escaping (String) -> Void) throws -> LeaveOutSummary {
     guard config.data.count >= 2 else {
@@ -108,6 +109,10 @@ public func leaveOneDatasetOut(_ config: TrainConfig, part: LeftOutPart = .test,
             let model = try LoadedModel(RunFolder(run).best)
             let e = try evaluate(model, samples: samples, onError: c.onError)
             try writeEvaluation(e.report, name: "\(c.name) on \(names[i]) (\(part.rawValue))", skipped: e.skipped, to: scored)
+        }
+        // A finished direction counts only if it ran this configuration (another --epochs would mislabel the table).
+        guard try TrainConfig.load(RunFolder(run).config) == c else {
+            throw PipelineError.invalidConfig("\(run.path) was trained with another configuration than this one; choose another --out")
         }
         let report = try SegmentationReport.decode(json: Data(contentsOf: metricsFile))
         let train = try JSONDecoder().decode(TrainSummary.self, from: Data(contentsOf: RunFolder(run).summary))
