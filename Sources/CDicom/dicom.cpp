@@ -1,4 +1,5 @@
 #include "CDicom.h"
+#include "read_buffer.hpp"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
@@ -239,13 +240,8 @@ int check_pixel_length(DcmDataset *ds, Uint16 rows, Uint16 columns, Uint16 sampl
 int decode(const uint8_t *data, size_t length, size_t max_pixels, SonoDicomImage *out, char *error) {
     register_codecs();
     if (length < 132 || std::memcmp(data + 128, "DICM", 4) != 0) { set_error(error, "not a DICOM file (no DICM at byte 128)"); return 1; }
-    DcmInputBufferStream stream;
-    stream.setBuffer(data, (offile_off_t)length);
-    stream.setEos();
     DcmFileFormat file;
-    file.transferInit();
-    OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    file.transferEnd();
+    OFCondition status = sono_read_buffer(data, length, file);
     if (status.bad()) { std::snprintf(error, SONO_DICOM_ERROR_CAPACITY, "%s", status.text()); return 1; }
     DcmDataset *ds = file.getDataset();
     Uint16 rows = 0, columns = 0;

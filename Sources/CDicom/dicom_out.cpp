@@ -2,6 +2,7 @@
 // encoded in memory. The source file's header is read here again, and its Patient and Study attributes are copied
 // verbatim into both objects; nothing about the patient crosses the C interface.
 #include "CDicom.h"
+#include "read_buffer.hpp"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
@@ -363,13 +364,8 @@ int write_objects(const SonoDicomResult *in, SonoDicomObjects *out, char *error)
 
 int read_object(const uint8_t *data, size_t length, SonoDicomObjectInfo *out, char *error) {
     initialise();
-    DcmInputBufferStream stream;
-    stream.setBuffer(data, (offile_off_t)length);
-    stream.setEos();
     DcmFileFormat file;
-    file.transferInit();
-    OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    file.transferEnd();
+    OFCondition status = sono_read_buffer(data, length, file);
     if (status.bad()) { fail(error, std::string("not readable (") + status.text() + ")"); return 1; }
     DcmDataset &ds = *file.getDataset();
     const struct { DcmTagKey key; char *dst; } uids[] = {{DCM_SOPClassUID, out->sop_class}, {DCM_SOPInstanceUID, out->sop_instance},

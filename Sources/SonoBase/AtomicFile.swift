@@ -41,9 +41,21 @@ public struct AtomicFile {
     /// Opens a temporary beside `url` for `write` calls; nothing appears at `url` until `commit`.
     public init(url: URL) throws {
         self.url = url
-        temporaryPath = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + "." + UUID().uuidString + ".tmp"
+        temporaryPath = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + "." + UUID().uuidString + Self.temporarySuffix
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw FileWriteError(path: url.path, reason: "cannot create \(temporaryPath): \(Self.errnoText())") }
+    }
+
+    private static let temporarySuffix = ".tmp"
+
+    /// Removes the temporaries that writers killed mid-write (kill -9, a power cut) left in `folder`
+    /// (`.NAME.UUID.tmp`; the files they were to replace are untouched). Only for a folder no other process is
+    /// writing into at the time, such as a server's own at its start.
+    public static func removeLeftovers(in folder: URL) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        where name.hasPrefix(".") && name.hasSuffix(temporarySuffix) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
     }
 
     /// Appends raw bytes, retrying short writes and interrupted calls.

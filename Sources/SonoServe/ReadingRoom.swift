@@ -31,6 +31,7 @@ final class ReadingRoom: @unchecked Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: uploads.path)) ?? [] where name.hasPrefix(".upload-") {
             try? FileManager.default.removeItem(at: uploads.appendingPathComponent(name))
         }
+        AtomicFile.removeLeftovers(in: uploads)
     }
 
     // MARK: - Inference

@@ -44,12 +44,7 @@ final class ReviewStore: @unchecked Sendable {
     init(root: URL) {
         folder = root.appendingPathComponent(Self.folderName)
         // A server killed mid-save leaves its temporary files (`.NAME.UUID.tmp`, never the files themselves): gone.
-        for sub in ["images", "masks", "records"] {
-            let dir = folder.appendingPathComponent(sub)
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-                try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
-            }
-        }
+        for sub in ["images", "masks", "records"] { AtomicFile.removeLeftovers(in: folder.appendingPathComponent(sub)) }
         // Reviews saved by an earlier server (or copied in) count from the start.
         let recordsFolder = folder.appendingPathComponent("records")
         for url in (try? FileManager.default.contentsOfDirectory(at: recordsFolder, includingPropertiesForKeys: nil)) ?? []
