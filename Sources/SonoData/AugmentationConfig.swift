@@ -39,8 +39,23 @@ public struct AugmentationConfig: Codable, Sendable, Equatable, DefaultDecodable
     public var blurProbability = 0.1
     /// Gaussian blur sigma in pixels.
     public var blurSigmaRange = Interval(0.5, 1.2)
+    // Scanner appearance (off by default; `ScannerAugmentation.swift`): what another hospital's machine changes.
+    /// A smooth gain profile over depth, as time-gain compensation set by another sonographer gives.
+    public var gainCurveProbability = 0.0
+    /// Largest log-gain at any of the profile's knots (0.4: ×0.67 to ×1.5).
+    public var maxLogGain = 0.4
+    /// Caliper crosses and a dotted measuring line drawn at random places, so marks do not say "lesion here".
+    public var marksProbability = 0.0
+    /// 8×8 block-DCT quantisation, as a JPEG-compressing scanner or PACS export leaves.
+    public var compressionProbability = 0.0
+    /// Quantisation step of the DCT coefficients on the [0, 1] scale (0.02 mild to 0.12 heavy).
+    public var compressionStepRange = Interval(0.02, 0.12)
 
     public init() {}
+
+    /// Whether any scanner-appearance transform can fire (none: no random numbers are drawn for them, so
+    /// recipes without them draw exactly what they drew before these existed).
+    public var scannerAppearance: Bool { gainCurveProbability > 0 || marksProbability > 0 || compressionProbability > 0 }
 
     /// No augmentation at all (validation, inference, benchmarks of decoding alone).
     public static var none: AugmentationConfig {
@@ -49,6 +64,7 @@ public struct AugmentationConfig: Codable, Sendable, Equatable, DefaultDecodable
         c.scaleProbability = 0; c.translationProbability = 0; c.elasticProbability = 0
         c.brightnessProbability = 0; c.contrastProbability = 0; c.gammaProbability = 0
         c.gaussianNoiseProbability = 0; c.speckleProbability = 0; c.blurProbability = 0
+        c.gainCurveProbability = 0; c.marksProbability = 0; c.compressionProbability = 0
         return c
     }
 
@@ -57,7 +73,8 @@ public struct AugmentationConfig: Codable, Sendable, Equatable, DefaultDecodable
              scaleProbability, scaleRange, translationProbability, maxTranslationFraction, elasticProbability,
              elasticAlpha, elasticGridSpacing, brightnessProbability, maxBrightness, contrastProbability,
              contrastRange, gammaProbability, gammaRange, gaussianNoiseProbability, maxGaussianNoiseStd,
-             speckleProbability, maxSpeckleStd, blurProbability, blurSigmaRange
+             speckleProbability, maxSpeckleStd, blurProbability, blurSigmaRange, gainCurveProbability, maxLogGain,
+             marksProbability, compressionProbability, compressionStepRange
     }
 
 }

@@ -12,6 +12,7 @@ public struct Augmenter: Sendable {
     public func apply(image: GrayImage, mask: Mask, rng: inout RandomGenerator) -> (image: GrayImage, mask: Mask) {
         var (image, mask) = geometry(image: image, mask: mask, rng: &rng)
         intensity(&image, rng: &rng)
+        scanner(&image, rng: &rng)
         return (image, mask)
     }
 

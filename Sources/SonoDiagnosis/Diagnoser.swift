@@ -55,8 +55,10 @@ public final class Diagnoser: ImageDiagnoser {
         guard manifest.format == DiagnosisManifest.currentFormat else {
             throw PipelineError.noModel("\(url.path): format '\(manifest.format)' is not \(DiagnosisManifest.currentFormat)")
         }
-        let p = manifest.presence, d = PresenceFeatures.names.count + (manifest.presenceClassifier == nil ? 0 : 1)
-        guard p.featureNames == PresenceFeatures.names + (manifest.presenceClassifier == nil ? [] : [PresenceFeatures.classifierName]),
+        let p = manifest.presence, d = p.featureNames.count
+        let readsClassifier = p.featureNames.contains(PresenceFeatures.classifierName)
+        guard PresenceInputs.allCases.contains(where: { $0.featureNames(hasClassifier: readsClassifier) == p.featureNames }),
+              readsClassifier == (manifest.presenceClassifier != nil),
               [p.mean.count, p.scale.count, p.weights.count].allSatisfy({ $0 == d }), (p.weights + p.mean + p.scale + [p.bias, p.threshold]).allSatisfy(\.isFinite),
               p.scale.allSatisfy({ $0 > 0 }), (0...1).contains(p.threshold), (0...1).contains(manifest.malignancyThreshold) else {
             throw PipelineError.noModel("\(url.path): invalid presence model (needs \(d) finite weights, positive scales, thresholds in 0-1)")

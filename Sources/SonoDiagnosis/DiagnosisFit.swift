@@ -66,25 +66,30 @@ public struct DiagnosisRecipe: Codable, Sendable, Equatable {
     public var calibration: [DiagnosisImages]
     /// Share of validation lesion images the presence threshold must keep.
     public var presenceSensitivity = 0.97
+    /// What the presence regression reads (a classifier logit needs `presenceClassifier`).
+    public var presenceInputs = PresenceInputs.mapAndClassifier
 
     public init(segmenter: String, pathology: [String], birads: [String]?, calibration: [DiagnosisImages]) {
         (self.segmenter, self.pathology, self.birads, self.calibration) = (segmenter, pathology, birads, calibration)
     }
 
-    enum CodingKeys: String, CodingKey { case segmenter, pathology, birads, presenceClassifier, calibration, presenceSensitivity }
+    enum CodingKeys: String, CodingKey { case segmenter, pathology, birads, presenceClassifier, calibration, presenceSensitivity, presenceInputs }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         pathology = try c.decodeOneOrMany(.pathology)
         calibration = try c.decode([DiagnosisImages].self, forKey: .calibration)
         try c.read(.segmenter, into: &segmenter); try c.read(.presenceClassifier, into: &presenceClassifier)
         birads = c.contains(.birads) ? try c.decodeOneOrMany(.birads) : nil
-        try c.read(.presenceSensitivity, into: &presenceSensitivity)
+        try c.read(.presenceSensitivity, into: &presenceSensitivity); try c.read(.presenceInputs, into: &presenceInputs)
     }
 
     public static func load(_ url: URL) throws -> DiagnosisRecipe {
         let r = try RecipeFile.decode(DiagnosisRecipe.self, from: url, what: "diagnosis recipe")
         guard (0.5...1).contains(r.presenceSensitivity) else {
             throw PipelineError.invalidConfig("\(url.path): presenceSensitivity is \(r.presenceSensitivity); allowed: 0.5-1")
+        }
+        if r.presenceInputs == .classifier && r.presenceClassifier == nil {
+            throw PipelineError.invalidConfig("\(url.path): presenceInputs \"classifier\" needs a presenceClassifier")
         }
         return r
     }
@@ -156,7 +161,8 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, loadSegmenter load
 
     // Presence: every calibration image, lesion or not. The classifiers ship at float16 (half the size;
     // `exportModel` keeps any tensor beyond f16's range in f32).
-    var presence = PresenceModel.fit(rows.map(\.features), labels: rows.map(\.hasLesion))
+    var presence = PresenceModel.fit(rows.map(\.features), labels: rows.map(\.hasLesion),
+                                     names: recipe.presenceInputs.featureNames(hasClassifier: presenceClassifier != nil))
     let presenceProbabilities = rows.map { presence.probability($0.features) }
     presence.threshold = PresenceModel.threshold(probabilities: presenceProbabilities, labels: rows.map(\.hasLesion),
                                                  sensitivity: recipe.presenceSensitivity)
@@ -200,7 +206,7 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, loadSegmenter load
     }
     var manifest = DiagnosisManifest(pathology: pathologyFiles, birads: biradsFiles, presence: presence,
                                      segmenterThreshold: segmenter.threshold, segmenterSHA256: try SHA256.hex(file: segmenter.url))
-    if let m = presenceClassifier {
+    if let m = presenceClassifier, presence.featureNames.contains(PresenceFeatures.classifierName) {
         try exportModel(m.url, to: out.appendingPathComponent("presence.safetensors"), dtype: .f16)
         manifest.presenceClassifier = "presence.safetensors"
     }

@@ -46,10 +46,47 @@ public struct PresenceFeatures: Codable, Sendable, Equatable {
         [maxProbability, largestMeanProbability, logLargestAreaFraction, largestShare] + (classifierLogit.map { [$0] } ?? [])
     }
 
+    /// The values of `names` (from `names` and `classifierName`), in that order; nil for an unknown name or a
+    /// classifier logit this image has not got.
+    public func vector(_ names: [String]) -> [Double]? {
+        var out = [Double]()
+        for name in names {
+            switch name {
+            case "maxProbability": out.append(maxProbability)
+            case "largestMeanProbability": out.append(largestMeanProbability)
+            case "logLargestAreaFraction": out.append(logLargestAreaFraction)
+            case "largestShare": out.append(largestShare)
+            case Self.classifierName: guard let c = classifierLogit else { return nil }; out.append(c)
+            default: return nil
+            }
+        }
+        return out
+    }
+
     /// The logit of a probability, clipped so a certain classifier stays finite.
     public static func logit(_ p: Float) -> Double {
         let q = min(max(Double(p), 1e-6), 1 - 1e-6)
         return log(q / (1 - q))
+    }
+}
+
+/// Which measurements the presence regression reads. The segmenter's map says "a confident compact region"; on
+/// another scanner's normal tissue (a fat lobule, a duct) it says so too, which is why the classifier's logit
+/// can be used alone (`sonoseg diagnosis fit` with `presenceInputs`, chosen by leave-one-dataset-out).
+public enum PresenceInputs: String, Codable, Sendable, CaseIterable {
+    /// The four map features and, when the bundle has one, the presence classifier's logit.
+    case mapAndClassifier
+    /// The presence classifier's logit alone (Platt scaling of one network).
+    case classifier
+    /// The four map features alone.
+    case map
+
+    public func featureNames(hasClassifier: Bool) -> [String] {
+        switch self {
+        case .mapAndClassifier: return PresenceFeatures.names + (hasClassifier ? [PresenceFeatures.classifierName] : [])
+        case .classifier: return [PresenceFeatures.classifierName]
+        case .map: return PresenceFeatures.names
+        }
     }
 }
 
@@ -64,17 +101,21 @@ public struct PresenceModel: Codable, Sendable, Equatable {
     public var bias: Double
     public var threshold: Double
 
+    /// P(lesion). `f` must have every feature the model reads (a bundle with a classifier logit among its
+    /// features is loaded with its classifier, so the logit is there).
     public func probability(_ f: PresenceFeatures) -> Double {
         var z = bias
-        for (i, x) in f.vector.enumerated() { z += weights[i] * (x - mean[i]) / scale[i] }
+        for (i, x) in (f.vector(featureNames) ?? []).enumerated() { z += weights[i] * (x - mean[i]) / scale[i] }
         return 1 / (1 + exp(-z))
     }
 
-    /// Fits the regression to `features` with `labels` (true: lesion). The threshold starts at 0.5.
-    public static func fit(_ features: [PresenceFeatures], labels: [Bool], ridge: Double = 1e-2) -> PresenceModel {
-        let r = LogisticRegression.fit(features.map(\.vector), labels: labels, ridge: ridge)
+    /// Fits the regression of `names` (default: every feature the images have) to `features` with `labels`
+    /// (true: lesion). The threshold starts at 0.5.
+    public static func fit(_ features: [PresenceFeatures], labels: [Bool], names: [String]? = nil, ridge: Double = 1e-2) -> PresenceModel {
+        let names = names ?? PresenceInputs.mapAndClassifier.featureNames(hasClassifier: features.first?.classifierLogit != nil)
+        let r = LogisticRegression.fit(features.map { $0.vector(names) ?? [] }, labels: labels, ridge: ridge)
         var model = PresenceModel(mean: r.mean, scale: r.scale, weights: r.weights, bias: r.bias, threshold: 0.5)
-        if r.weights.count > PresenceFeatures.names.count { model.featureNames.append(PresenceFeatures.classifierName) }
+        model.featureNames = names
         return model
     }
 

@@ -7,7 +7,7 @@ import SonoData
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dataset",
         abstract: "Inspect, fingerprint, split and benchmark a dataset.",
-        subcommands: [Inspect.self, FingerprintCommand.self, Split.self, Bench.self])
+        subcommands: [Inspect.self, FingerprintCommand.self, Split.self, Windows.self, Bench.self])
 
     /// Options shared by every dataset subcommand.
     struct Source: ParsableArguments {
@@ -97,6 +97,38 @@ extension DatasetCommand {
             let parts = split.folds.isEmpty ? "train \(split.train.count), validation \(split.validation.count)"
                 : "folds " + split.folds.map { String($0.count) }.joined(separator: "/")
             print("\(created ? "wrote" : "reused") \(out): test \(split.test.count), \(parts)")
+        }
+    }
+
+    struct Windows: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cut lesion-free and lesion windows from lesion images: presence training data from every scanner.",
+            discussion: """
+            Each pair is a lesion-free window and a window holding the lesion, of the same size, anywhere in the frame. \
+            Windows keep their source image's part of the split (fold 0 is validation). Writes a \
+            paired dataset: images/, masks/, labels.csv (lesion/normal), split.json, windows.csv (source and box).
+            """)
+
+        @OptionGroup var source: Source
+        @Option(help: "The dataset's split file (the segmentation one: windows of test images stay test).")
+        var split: String
+        @Option(help: "New folder to write (refused if it exists).")
+        var out: String
+        @Option(help: "Window pairs tried per image.")
+        var pairs = 3
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 0
+
+        func run() throws {
+            let dataset = try source.read()
+            let s = try SplitStore.load(URL(fileURLWithPath: split), dataset: dataset)
+            var config = PresenceWindowConfig()
+            (config.pairsPerImage, config.seed) = (pairs, seed)
+            let summary = try PresenceWindowWriter.write(dataset, split: s, config: config, to: URL(fileURLWithPath: out)) { print($0) }
+            for part in ["train", "validation", "test"] {
+                print("\(part): \(summary.windows.filter { $0.part == part }.count) windows")
+            }
+            print("wrote \(out)/ (train on it with labels \"presence\" and split \(out)/split.json)")
         }
     }
 

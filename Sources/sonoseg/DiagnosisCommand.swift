@@ -32,10 +32,12 @@ struct DiagnosisCommand: ParsableCommand {
             discussion: "Writes diagnosis.md, diagnosis.json, predictions.csv and reliability-*.svg to --out.")
         @Option(help: "Diagnosis bundle folder (default: the bundled models/diagnosis).") var diagnosis: String?
         @Option(help: "Segmenter ('default': the bundled model).") var segmenter = "default"
-        @Option(help: "Dataset folder.") var data: String
+        @Option(help: "Dataset folder.") var data: String?
         @Option(help: "Split file.") var split: String?
         @Option(help: "Which images: test, validation, development, all.") var part: DiagnosisImages.Part = .test
         @Option(help: "Only these classes, comma separated.") var classes: String?
+        @Option(help: ArgumentHelp("Several image sets scored together instead of --data: a JSON list of {path, split, part, classes} (as a fit recipe's `calibration`), e.g. one dataset's lesion images with another's normal images.", valueName: "file"))
+        var images: String?
         @Option(help: "Name in the tables.") var name = "diagnosis"
         @Option(help: "Output folder.") var out: String
         @Option(help: ArgumentHelp("Also fit the ensemble logit + lesion shape (taller-than-wide, circularity, solidity, posterior shadowing) in a logistic regression on another evaluation's images (its --out folder, e.g. the validation part) and score it here: shape-head.md.", valueName: "folder"))
@@ -46,8 +48,16 @@ struct DiagnosisCommand: ParsableCommand {
             threading.apply()
             let fitOn = try shapeHeadFrom.map { try JSONFiles.read(DiagnosisEvaluation.self, from: URL(fileURLWithPath: $0).appendingPathComponent("diagnosis.json")) }
             let bundle = try diagnosis.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate("models/diagnosis")
-            let images = DiagnosisImages(path: data, split: split, part: part, classes: classes?.split(separator: ",").map(String.init))
-            let e = try evaluateDiagnosis(try Diagnoser(bundle), segmenter: try segmenterModel(segmenter, load: loadSegmenter), images: [images], log: stderrLog)
+            let sets: [DiagnosisImages]
+            switch (data, images) {
+            case let (data?, nil):
+                sets = [DiagnosisImages(path: data, split: split, part: part, classes: classes?.split(separator: ",").map(String.init))]
+            case let (nil, file?):
+                sets = try RecipeFile.decode([DiagnosisImages].self, from: URL(fileURLWithPath: file), what: "image list")
+                guard !sets.isEmpty else { throw ValidationError("\(file): the image list is empty") }
+            default: throw ValidationError("give --data (with --split, --part, --classes) or --images, not both")
+            }
+            let e = try evaluateDiagnosis(try Diagnoser(bundle), segmenter: try segmenterModel(segmenter, load: loadSegmenter), images: sets, log: stderrLog)
             try e.write(to: URL(fileURLWithPath: out), name: name)
             print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("diagnosis.md"), encoding: .utf8))
             if let fitOn {

@@ -107,6 +107,27 @@ final class DiagnosisPartsTests: XCTestCase {
         XCTAssertTrue(zip(p, labels).allSatisfy { !$1 || $0 >= model.threshold })
     }
 
+    /// `presenceInputs` "classifier" reads the logit alone: the map features do not move its probability, and
+    /// its feature names say so (the bundle loader checks them against its classifier).
+    func testPresenceFromTheClassifierAloneIgnoresTheMap() {
+        var features = [PresenceFeatures]()
+        for k in 0..<40 {
+            var f = PresenceFeatures(probability: GrayImage(width: 8, height: 8, value: Float(k % 7) / 7), threshold: 0.5)
+            f.classifierLogit = k % 2 == 0 ? 2 + Double(k % 5) / 5 : -2 - Double(k % 3) / 3
+            features.append(f)
+        }
+        let labels = (0..<40).map { $0 % 2 == 0 }
+        let model = PresenceModel.fit(features, labels: labels, names: PresenceInputs.classifier.featureNames(hasClassifier: true))
+        XCTAssertEqual(model.featureNames, ["classifierLogit"])
+        XCTAssertEqual(model.weights.count, 1)
+        var other = features[0]
+        other.maxProbability = 0; other.largestShare = 0
+        XCTAssertEqual(model.probability(other), model.probability(features[0]))
+        XCTAssertTrue(zip(features, labels).allSatisfy { model.probability($0) > 0.5 == $1 })
+        XCTAssertEqual(PresenceModel.fit(features, labels: labels).featureNames, PresenceFeatures.names + ["classifierLogit"])
+        XCTAssertNil(PresenceFeatures(probability: GrayImage(width: 4, height: 4), threshold: 0.5).vector(["classifierLogit"]))
+    }
+
     func testSHA256MatchesTheStandardsVectors() {
         XCTAssertEqual(SHA256.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex(Data("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
