@@ -9,7 +9,7 @@ PYTHON ?= $(shell command -v python3)
 KERNEL_SUITES := --filter SonoTensorTests --filter SonoNNTests --filter SonoModelsTests --filter SonoPipelineTests \
   --filter SonoImplicitTests --filter SonoClassifyTests --filter sonosegTests
 
-.PHONY: all bootstrap build test demo serve bench-serve bench compare fuzz fuzz-asan libfuzzer clean
+.PHONY: all bootstrap build test demo serve bench-serve bench compare fuzz fuzz-asan libfuzzer clean rebuild-%
 
 all: build
 
@@ -85,3 +85,7 @@ fuzz-asan: bootstrap
 
 clean:
 	rm -rf .build out
+
+# Rebuild a shipped model from its recipes into out/rebuild/NAME (hours on 2 cores; resumable): make rebuild-default
+rebuild-%: build
+	scripts/rebuild-model $* $(BIN)

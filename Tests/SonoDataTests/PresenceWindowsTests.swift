@@ -44,9 +44,9 @@ final class PresenceWindowsTests: XCTestCase {
         let base = "busi/Dataset_BUSI_with_GT"
         var ids = [String]()
         for i in 1...6 {
-            let id = "benign (\(i))"
-            try data.write(SyntheticDatasets.image(seed: i, width: 96, height: 64), "\(base)/benign/\(id).png")
-            try data.write(SyntheticDatasets.mask(width: 96, height: 64, x: (36 + i)..<(50 + i), y: 20..<34), "\(base)/benign/\(id)_mask.png")
+            let kind = i == 3 ? "malignant" : "benign", id = "\(kind) (\(i))"
+            try data.write(SyntheticDatasets.image(seed: i, width: 96, height: 64), "\(base)/\(kind)/\(id).png")
+            try data.write(SyntheticDatasets.mask(width: 96, height: 64, x: (36 + i)..<(50 + i), y: 20..<34), "\(base)/\(kind)/\(id)_mask.png")
             ids.append(id)
         }
         let dataset = try Dataset.read(data.root.appendingPathComponent("busi"))

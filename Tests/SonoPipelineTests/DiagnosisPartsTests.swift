@@ -123,7 +123,7 @@ final class DiagnosisPartsTests: XCTestCase {
         var other = features[0]
         other.maxProbability = 0; other.largestShare = 0
         XCTAssertEqual(model.probability(other), model.probability(features[0]))
-        XCTAssertTrue(zip(features, labels).allSatisfy { model.probability($0) > 0.5 == $1 })
+        XCTAssertTrue(zip(features, labels).allSatisfy { (model.probability($0) > 0.5) == $1 })
         XCTAssertEqual(PresenceModel.fit(features, labels: labels).featureNames, PresenceFeatures.names + ["classifierLogit"])
         XCTAssertNil(PresenceFeatures(probability: GrayImage(width: 4, height: 4), threshold: 0.5).vector(["classifierLogit"]))
     }
