@@ -19,24 +19,38 @@ bootstrap:
 build: bootstrap
 	$(SWIFT) build -c release --product sonoseg
 
+# Each step prints the time it starts, so a slow CI run shows where its minutes went.
+STAMP = @echo "== $$(date +%T)"
+
 test:
 	@scripts/bootstrap --test
+	$(STAMP) debug build
 	$(SWIFT) build --build-tests
+	$(STAMP) XCTests
 	$(SWIFT) test --skip-build --disable-swift-testing
 	# The suites that run kernels again with oneDNN capped at AVX2, so an AVX-512 host also checks what an
 	# AVX2-only host computes (on an AVX2-only host both runs take the same path).
+	$(STAMP) XCTests under the AVX2 cap
 	ONEDNN_MAX_CPU_ISA=AVX2 $(SWIFT) test --skip-build --disable-swift-testing $(KERNEL_SUITES)
 	# The scale-out recipes of docs/scale-out.md as written: mpirun, a Slurm array, a Kubernetes Indexed Job.
+	$(STAMP) scale-out
 	scripts/check-scale-out.sh .build/debug/sonoseg
+	$(STAMP) DICOM out
 	scripts/check-dicom-out.sh .build/debug/sonoseg
+	$(STAMP) ONNX
 	scripts/check-onnx.sh .build/debug/sonoseg
+	$(STAMP) MPI training
 	scripts/check-distributed.sh .build/debug/sonoseg
 	# The reading room over HTTP on 127.0.0.1: hostile requests, 400 requests from 32 clients, SIGTERM and
 	# kill -9, then the page in headless Chromium (docs/serve.md; `FULL=1 scripts/check-serve.sh` for 1,000).
+	$(STAMP) reading room
 	scripts/check-serve.sh .build/debug/sonoseg-serve .build/debug/sonoseg
 	# Every reader of untrusted bytes, under AddressSanitizer: 20,000 mutated inputs (`make fuzz-asan`: 200,000).
+	$(STAMP) ASan build
 	$(SWIFT) build -c release --sanitize=address --scratch-path .build-asan --product sonoseg
+	$(STAMP) fuzz
 	.build-asan/release/sonoseg fuzz --runs 20000
+	$(STAMP) done
 
 # The reading room on a copy of the samples (out/reading-room; reviews are saved there): open the URL it prints.
 ROOT ?= out/reading-room
