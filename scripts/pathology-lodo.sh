@@ -9,8 +9,11 @@
 #   scripts/pathology-lodo.sh SONOSEG LODO_RUN OUT      e.g. .build/release/sonoseg runs/lodo-scanner runs/pathology-lodo
 # A finished part is not redone.
 set -euo pipefail
-BIN=$1 LODO=$2 OUT=$3
+[ $# -eq 3 ] || { sed -n '2,/^set /p' "$0" | sed '$d'; exit 2; }
+BIN=$(realpath "$1") LODO=$(realpath "$2") OUT=$(realpath -m "$3")
 cd "$(dirname "$0")/.."
+# A step that fails says where its log is, instead of ending the loop without a word.
+run() { local log=$1; shift; "$@" > "$log" 2>&1 || { echo "failed: $* (log: $log)" >&2; tail -5 "$log" >&2; exit 1; }; }
 mkdir -p "$OUT"
 declare -A TRAIN=([busi]=bus-bra [bus-bra]=busi)
 declare -A SPLIT=([busi]=splits/busi-lesions.json [bus-bra]=splits/busbra.json)
@@ -33,10 +36,10 @@ for left in busi bus-bra; do
   "presenceInputs": "map"
 }
 JSON
-    [ -f "$dir/bundle/diagnosis.json" ] || "$BIN" diagnosis fit "$dir/bundle.json" --out "$dir/bundle" > "$dir/fit.log" 2>&1
-    [ -f "$dir/eval/diagnosis.md" ] || "$BIN" diagnosis evaluate --diagnosis "$dir/bundle" --segmenter "$LODO/without-$left/model.safetensors" \
-      --data ../shared/data/$left --split ${SPLIT[$left]} --part test --name "without-$left ($variant)" --out "$dir/eval" > "$dir/eval.log" 2>&1
+    [ -f "$dir/bundle/diagnosis.json" ] || run "$dir/fit.log" "$BIN" diagnosis fit "$dir/bundle.json" --out "$dir/bundle"
+    [ -f "$dir/eval/predictions.csv" ] || run "$dir/eval.log" "$BIN" diagnosis evaluate --diagnosis "$dir/bundle" --segmenter "$LODO/without-$left/model.safetensors" \
+      --data ../shared/data/$left --split ${SPLIT[$left]} --part test --name "without-$left ($variant)" --out "$dir/eval"
     echo "== without-$left, pathology $variant"
-    sed -n '/Pathology/,/BI-RADS\|Lesion presence/p' "$dir/eval/diagnosis.md" | grep -E '^\|' | head -3
+    sed -n '/Pathology/,/BI-RADS\|Lesion presence/p' "$dir/eval/diagnosis.md" | grep -E '^\|' | head -3 || true
   done
 done

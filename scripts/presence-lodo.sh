@@ -4,13 +4,18 @@
 # images and the lesion-free windows cut from them: `sonoseg dataset windows`), with that direction's segmenter
 # (`sonoseg cv … --leave-out dataset`) and presence classifier (recipes/diagnosis/presence-windows-without-*.json),
 # and scored on the left-out dataset's test lesion images against all 133 BUSI normal images, which no
-# network here trained on. Each direction is fitted twice: the classifier's logit alone, and with the map.
+# network here trained on (eval/), and on the left-out dataset's test lesion-free windows (eval-windows/: the
+# left-out scanner's own normal tissue; in the without-bus-bra direction the BUSI normals come from the training
+# scanner). Each direction is fitted twice: the classifier's logit alone, and with the map.
 #
 #   scripts/presence-lodo.sh SONOSEG LODO_RUN OUT      e.g. .build/release/sonoseg runs/lodo-scanner runs/presence-lodo
 # Needs runs/windows/{busi,bus-bra} and runs/presence-without-{busi,bus-bra}. A finished part is not redone.
 set -euo pipefail
-BIN=$1 LODO=$2 OUT=$3
+[ $# -eq 3 ] || { sed -n '2,/^set /p' "$0" | sed '$d'; exit 2; }
+BIN=$(realpath "$1") LODO=$(realpath "$2") OUT=$(realpath -m "$3")
 cd "$(dirname "$0")/.."
+# A step that fails says where its log is, instead of ending the loop without a word.
+run() { local log=$1; shift; "$@" > "$log" 2>&1 || { echo "failed: $* (log: $log)" >&2; tail -5 "$log" >&2; exit 1; }; }
 mkdir -p "$OUT"
 declare -A TRAIN=([busi]=bus-bra [bus-bra]=busi)
 declare -A SPLIT=([busi]=splits/busi-lesions.json [bus-bra]=splits/busbra.json)
@@ -38,11 +43,19 @@ JSON
   {"path": "../shared/data/busi", "part": "all", "classes": ["normal"]}
 ]
 JSON
-    [ -f "$dir/bundle/diagnosis.json" ] || "$BIN" diagnosis fit "$dir/bundle.json" --out "$dir/bundle" > "$dir/fit.log" 2>&1
-    [ -f "$dir/eval/diagnosis.md" ] || "$BIN" diagnosis evaluate --diagnosis "$dir/bundle" --segmenter "$LODO/without-$left/model.safetensors" \
-      --images "$dir/images.json" --name "without-$left ($inputs)" --out "$dir/eval" > "$dir/eval.log" 2>&1
+    [ -f "$dir/bundle/diagnosis.json" ] || run "$dir/fit.log" "$BIN" diagnosis fit "$dir/bundle.json" --out "$dir/bundle"
+    [ -f "$dir/eval/predictions.csv" ] || run "$dir/eval.log" "$BIN" diagnosis evaluate --diagnosis "$dir/bundle" --segmenter "$LODO/without-$left/model.safetensors" \
+      --images "$dir/images.json" --name "without-$left ($inputs)" --out "$dir/eval"
+    cat > "$dir/windows.json" <<JSON
+[{"path": "runs/windows/$left", "split": "runs/windows/$left/split.json", "part": "test", "classes": ["normal"]}]
+JSON
+    [ -f "$dir/eval-windows/predictions.csv" ] || run "$dir/eval-windows.log" "$BIN" diagnosis evaluate --diagnosis "$dir/bundle" \
+      --segmenter "$LODO/without-$left/model.safetensors" --images "$dir/windows.json" --name "without-$left ($inputs), lesion-free windows" --out "$dir/eval-windows"
     echo "== without-$left, presence from: $inputs"
-    grep -E 'presence: |threshold' "$dir/fit.log" | tail -2
-    sed -n '/Lesion presence/,$p' "$dir/eval/diagnosis.md" | grep -E '^\|' | head -4
+    awk -F, -v t="$(grep -o '"threshold" : [0-9.e-]*' "$dir/bundle/diagnosis.json" | head -1 | awk '{print $3}')" \
+      'NR > 1 { n++; if ($5 < t) free++ } END { printf "left-out lesion-free windows: %d of %d called lesion-free (specificity %.3f)\n", free, n, free / n }' \
+      "$dir/eval-windows/predictions.csv"
+    grep -E 'presence: |threshold' "$dir/fit.log" | tail -2 || true
+    sed -n '/Lesion presence/,$p' "$dir/eval/diagnosis.md" | grep -E '^\|' | head -4 || true
   done
 done

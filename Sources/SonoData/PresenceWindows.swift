@@ -7,18 +7,20 @@ import SonoImaging
 /// Why: a lesion/normal classifier trained on one hospital's normal scans learns that hospital's scanner, and
 /// calls every other scanner's normal tissue "lesion". Windows cut from the lesion images of every training
 /// dataset give negatives from every scanner. Each negative comes with a positive of the same size cut from the
-/// same image, so neither the window's size nor its source tells the class. Windows may sit anywhere in the
-/// frame: BUS-BRA's frames are cropped close to the lesion (half the width, a fifth of the depth above it), so
-/// most of their lesion-free tissue lies beside or below the lesion.
+/// same image **at the same depth**, so neither the window's size, its source nor its depth (skin line above,
+/// chest wall below) tells the class: the negative lies beside the lesion, never under it, where its posterior
+/// shadow or enhancement would be. The positive holds at least the lesion's central half in each direction.
+/// Where the sonographer's calipers surround the lesion, the negative gets drawn caliper marks too, so marks do
+/// not tell the class either.
 public struct PresenceWindowConfig: Codable, Sendable, Equatable, DefaultDecodable {
     /// Negative/positive pairs tried per image.
     public var pairsPerImage = 3
     /// Window width as a fraction of the image width.
-    public var widthFraction = Interval(0.25, 0.9)
+    public var widthFraction = Interval(0.15, 0.8)
     /// Window height as a fraction of the image height.
     public var heightFraction = Interval(0.3, 1.0)
-    /// Gap between a negative window and the lesion's bounding box, as a fraction of the box's larger side
-    /// (at least 2 px), so no lesion edge or shadow margin is called lesion-free.
+    /// Gap between a negative window and the lesion's bounding box (extended to the bottom of the frame), as a
+    /// fraction of the box's larger side (at least 2 px), so no lesion edge or shadow is called lesion-free.
     public var clearance = 0.15
     /// Random draws per pair before the pair is given up (a lesion that fills the frame leaves no room).
     public var tries = 60
@@ -82,40 +84,51 @@ public struct PixelBox: Codable, Sendable, Equatable {
 /// Draws the window pairs of one image.
 public enum PresenceWindowSampler {
     /// Up to `config.pairsPerImage` pairs for an image of `width`×`height` whose lesion has the bounding box
-    /// `lesion`: in each pair both windows have the same size; the negative stays `clearance` away from the
-    /// lesion, the positive holds all of it with the same clearance.
+    /// `lesion`: in each pair both windows have the same size and the same rows; the negative keeps `clearance`
+    /// away from the lesion and from the column below it, the positive holds the lesion's central half.
     public static func pairs(width: Int, height: Int, lesion: PixelBox, config: PresenceWindowConfig,
                              rng: inout RandomGenerator) -> [(negative: PixelBox, positive: PixelBox)] {
         let gap = max(2, Int((config.clearance * Double(max(lesion.width, lesion.height))).rounded()))
-        let keepOut = lesion.grown(by: gap)
+        let (keepLeft, keepRight) = (lesion.x - gap, lesion.x + lesion.width + gap)   // columns [keepLeft, keepRight)
+        let core = PixelBox(x: lesion.x + lesion.width / 4, y: lesion.y + lesion.height / 4,
+                            width: max(1, lesion.width - 2 * (lesion.width / 4)), height: max(1, lesion.height - 2 * (lesion.height / 4)))
         var out = [(negative: PixelBox, positive: PixelBox)]()
         for _ in 0..<config.pairsPerImage {
             for _ in 0..<config.tries {
                 let w = max(8, Int((config.widthFraction.sample(&rng) * Double(width)).rounded()))
                 let h = max(8, Int((config.heightFraction.sample(&rng) * Double(height)).rounded()))
                 guard w <= width, h <= height else { continue }
-                // Positive: a position whose window holds the lesion and its clearance (clipped to the frame).
-                let need = PixelBox(x: max(0, keepOut.x), y: max(0, keepOut.y),
-                                    width: min(width, keepOut.x + keepOut.width) - max(0, keepOut.x),
-                                    height: min(height, keepOut.y + keepOut.height) - max(0, keepOut.y))
-                let (x0, x1) = (max(0, need.x + need.width - w), min(width - w, need.x))
-                let (y0, y1) = (max(0, need.y + need.height - h), min(height - h, need.y))
+                // Positive: holds the core; rows shared with the negative.
+                let (x0, x1) = (max(0, core.x + core.width - w), min(width - w, core.x))
+                let (y0, y1) = (max(0, core.y + core.height - h), min(height - h, core.y))
                 guard x0 <= x1, y0 <= y1 else { continue }
-                // Negative: any position, on a 4-pixel grid, that keeps out of the lesion's surroundings.
-                var free = [(Int, Int)]()
-                for y in stride(from: 0, through: height - h, by: 4) {
-                    for x in stride(from: 0, through: width - w, by: 4)
-                    where !PixelBox(x: x, y: y, width: w, height: h).intersects(keepOut) { free.append((x, y)) }
-                }
-                guard !free.isEmpty else { continue }
-                let (nx, ny) = free[rng.nextInt(below: free.count)]
-                let negative = PixelBox(x: nx, y: ny, width: w, height: h)
-                let positive = PixelBox(x: x0 + rng.nextInt(below: x1 - x0 + 1), y: y0 + rng.nextInt(below: y1 - y0 + 1), width: w, height: h)
-                out.append((negative, positive))
+                // Negative: wholly left of or right of the kept-out columns.
+                var starts = [ClosedRange<Int>]()
+                if keepLeft - w >= 0 { starts.append(0...(keepLeft - w)) }
+                if keepRight <= width - w { starts.append(keepRight...(width - w)) }
+                let count = starts.reduce(0) { $0 + $1.count }
+                guard count > 0 else { continue }
+                var k = rng.nextInt(below: count), nx = 0
+                for r in starts { if k < r.count { nx = r.lowerBound + k; break }; k -= r.count }
+                let y = y0 + rng.nextInt(below: y1 - y0 + 1)
+                let positive = PixelBox(x: x0 + rng.nextInt(below: x1 - x0 + 1), y: y, width: w, height: h)
+                out.append((PixelBox(x: nx, y: y, width: w, height: h), positive))
                 break
             }
         }
         return out
+    }
+
+    /// Whether burnt-in marks surround the lesion (calipers): enough annotation pixels within two clearances of
+    /// its box. Text beside the image rarely comes that close.
+    public static func hasCalipers(_ annotations: Mask, lesion: PixelBox, clearance: Double) -> Bool {
+        let gap = max(2, Int((2 * clearance * Double(max(lesion.width, lesion.height))).rounded()))
+        let r = lesion.grown(by: gap)
+        var n = 0
+        for y in max(0, r.y)..<min(annotations.height, r.y + r.height) {
+            for x in max(0, r.x)..<min(annotations.width, r.x + r.width) where annotations.pixels[y * annotations.width + x] != 0 { n += 1 }
+        }
+        return n >= 6
     }
 }
 
@@ -136,6 +149,8 @@ public struct PresenceWindowSummary: Sendable {
     public var imagesWithoutPair: [String]
     /// Images of the split without a lesion (no positive window can come from them; left out).
     public var imagesWithoutLesion: [String]
+    /// Images whose lesion is surrounded by caliper marks: their negative windows got drawn marks.
+    public var imagesWithCalipers = 0
 }
 
 /// Writes a paired dataset (`images/`, `masks/`, `labels.csv` with "lesion"/"normal", `split.json` keeping each
@@ -154,8 +169,12 @@ public enum PresenceWindowWriter {
         for id in validation { partOf[id] = "validation" }
         for id in split.test { partOf[id] = "test" }
 
-        let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).partial-\(getpid())")
-        try? FileManager.default.removeItem(at: staging)
+        // A killed run leaves its staging folder; the next run removes every such leftover first.
+        let parent = out.deletingLastPathComponent(), prefix = ".\(out.lastPathComponent).partial-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
+        let staging = parent.appendingPathComponent(prefix + "\(getpid())")
         defer { try? FileManager.default.removeItem(at: staging) }
         let images = staging.appendingPathComponent("images"), masks = staging.appendingPathComponent("masks")
         try Folders.create(images); try Folders.create(masks)
@@ -169,11 +188,16 @@ public enum PresenceWindowWriter {
             guard let lesion = PixelBox(around: loaded.mask) else { summary.imagesWithoutLesion.append(sample.id); continue }
             let pairs = PresenceWindowSampler.pairs(width: loaded.image.width, height: loaded.image.height, lesion: lesion,
                                                     config: config, rng: &imageRNG)
-            if pairs.isEmpty { summary.imagesWithoutPair.append(sample.id) }
+            if pairs.isEmpty { summary.imagesWithoutPair.append(sample.id); continue }
+            let calipers = PresenceWindowSampler.hasCalipers(AnnotationDetector().detect(try ImageIO.read(sample.imageURL)),
+                                                             lesion: lesion, clearance: config.clearance)
+            if calipers { summary.imagesWithCalipers += 1 }
             for (k, pair) in pairs.enumerated() {
                 for (label, box) in [("normal", pair.negative), ("lesion", pair.positive)] {
                     let id = "\(sample.id)-w\(k)-\(label == "normal" ? "free" : "lesion")"
-                    try ImageIO.writePNG(box.apply(loaded.image), to: images.appendingPathComponent("\(id).png"))
+                    var pixels = box.apply(loaded.image)
+                    if calipers && label == "normal" { Augmenter(AugmentationConfig.none).drawMarks(&pixels, rng: &imageRNG) }
+                    try ImageIO.writePNG(pixels, to: images.appendingPathComponent("\(id).png"))
                     try ImageIO.writePNG(box.apply(loaded.mask), to: masks.appendingPathComponent("\(id).png"))
                     summary.windows.append(PresenceWindow(id: id, source: sample.id, sourcePath: sample.imageURL.path,
                                                           part: part, label: label, box: box))
@@ -191,14 +215,17 @@ public enum PresenceWindowWriter {
         try AtomicFile.write(Data(labels.utf8), to: staging.appendingPathComponent("labels.csv"))
         try AtomicFile.write(Data(listing.utf8), to: staging.appendingPathComponent("windows.csv"))
         let ids = { (part: String) in summary.windows.filter { $0.part == part }.map(\.id) }
-        let windowSplit = DatasetSplit(version: split.version, configuration: SplitConfiguration(folds: 1, seed: config.seed),
+        // The split is derived, not drawn: its configuration is fixed (recipes name it as `"split": {"folds": 1}`),
+        // whatever seed placed the windows.
+        let windowSplit = DatasetSplit(version: split.version, configuration: SplitConfiguration(folds: 1),
                                        layout: DatasetLayout.paired.rawValue, root: out.path, test: ids("test"), folds: [],
                                        train: ids("train"), validation: ids("validation"))
         try SplitStore.write(windowSplit, to: staging.appendingPathComponent("split.json"))
         try JSONFiles.write(config, to: staging.appendingPathComponent("windows-config.json"))
         try FileManager.default.moveItem(at: staging, to: out)
         log("\(summary.windows.count) windows from \(Set(summary.windows.map(\.source)).count) images; "
-            + "\(summary.imagesWithoutPair.count) lesion images left no lesion-free window, \(summary.imagesWithoutLesion.count) had no lesion")
+            + "\(summary.imagesWithoutPair.count) lesion images left no lesion-free window beside the lesion, "
+            + "\(summary.imagesWithoutLesion.count) had no lesion; \(summary.imagesWithCalipers) had calipers (drawn on their negatives too)")
         return summary
     }
 }

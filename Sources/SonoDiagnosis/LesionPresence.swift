@@ -105,7 +105,8 @@ public struct PresenceModel: Codable, Sendable, Equatable {
     /// features is loaded with its classifier, so the logit is there).
     public func probability(_ f: PresenceFeatures) -> Double {
         var z = bias
-        for (i, x) in (f.vector(featureNames) ?? []).enumerated() { z += weights[i] * (x - mean[i]) / scale[i] }
+        guard let x = f.vector(featureNames) else { preconditionFailure("presence features lack one of \(featureNames)") }
+        for (i, v) in x.enumerated() { z += weights[i] * (v - mean[i]) / scale[i] }
         return 1 / (1 + exp(-z))
     }
 
@@ -113,7 +114,11 @@ public struct PresenceModel: Codable, Sendable, Equatable {
     /// (true: lesion). The threshold starts at 0.5.
     public static func fit(_ features: [PresenceFeatures], labels: [Bool], names: [String]? = nil, ridge: Double = 1e-2) -> PresenceModel {
         let names = names ?? PresenceInputs.mapAndClassifier.featureNames(hasClassifier: features.first?.classifierLogit != nil)
-        let r = LogisticRegression.fit(features.map { $0.vector(names) ?? [] }, labels: labels, ridge: ridge)
+        let rows = features.map { f -> [Double] in
+            guard let x = f.vector(names) else { preconditionFailure("presence features lack one of \(names)") }
+            return x
+        }
+        let r = LogisticRegression.fit(rows, labels: labels, ridge: ridge)
         var model = PresenceModel(mean: r.mean, scale: r.scale, weights: r.weights, bias: r.bias, threshold: 0.5)
         model.featureNames = names
         return model

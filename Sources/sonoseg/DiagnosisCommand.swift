@@ -53,9 +53,13 @@ struct DiagnosisCommand: ParsableCommand {
             case let (data?, nil):
                 sets = [DiagnosisImages(path: data, split: split, part: part, classes: classes?.split(separator: ",").map(String.init))]
             case let (nil, file?):
+                guard split == nil, classes == nil, part == .test else {
+                    throw ValidationError("--images lists each set's split, part and classes; drop --split, --part and --classes")
+                }
                 sets = try RecipeFile.decode([DiagnosisImages].self, from: URL(fileURLWithPath: file), what: "image list")
                 guard !sets.isEmpty else { throw ValidationError("\(file): the image list is empty") }
-            default: throw ValidationError("give --data (with --split, --part, --classes) or --images, not both")
+            case (nil, nil): throw ValidationError("give --data (with --split, --part, --classes) or --images")
+            default: throw ValidationError("give --data or --images, not both")
             }
             let e = try evaluateDiagnosis(try Diagnoser(bundle), segmenter: try segmenterModel(segmenter, load: loadSegmenter), images: sets, log: stderrLog)
             try e.write(to: URL(fileURLWithPath: out), name: name)

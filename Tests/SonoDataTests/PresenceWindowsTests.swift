@@ -5,28 +5,42 @@ import SonoImaging
 import XCTest
 
 final class PresenceWindowsTests: XCTestCase {
-    /// Every pair: same size, inside the frame, the negative clear of the lesion by the clearance, the positive
-    /// holding the lesion and its clearance.
+    /// Every pair: same size and rows, inside the frame; the negative clear of the lesion and of the column below
+    /// it by the clearance; the positive holding the lesion's central half.
     func testPairsKeepTheirPromises() {
         let config = PresenceWindowConfig()
         var made = 0
         for seed in 0..<40 as Range<UInt64> {
             var rng = RandomGenerator(seed: seed)
-            let (w, h) = (160 + Int(seed % 5) * 20, 120 + Int(seed % 3) * 30)
-            let lesion = PixelBox(x: 10 + Int(seed) * 2, y: 15 + Int(seed % 7) * 4, width: 20 + Int(seed % 4) * 8, height: 18)
+            let (w, h) = (200 + Int(seed % 5) * 20, 120 + Int(seed % 3) * 30)
+            let lesion = PixelBox(x: 10 + Int(seed) * 3, y: 15 + Int(seed % 7) * 4, width: 20 + Int(seed % 4) * 8, height: 18)
             let gap = max(2, Int((config.clearance * Double(max(lesion.width, lesion.height))).rounded()))
+            let shadow = PixelBox(x: lesion.x - gap, y: lesion.y - gap, width: lesion.width + 2 * gap, height: h)
+            let core = PixelBox(x: lesion.x + lesion.width / 4, y: lesion.y + lesion.height / 4,
+                                width: lesion.width - 2 * (lesion.width / 4), height: lesion.height - 2 * (lesion.height / 4))
             let frame = PixelBox(x: 0, y: 0, width: w, height: h)
             for (negative, positive) in PresenceWindowSampler.pairs(width: w, height: h, lesion: lesion, config: config, rng: &rng) {
                 made += 1
                 XCTAssertEqual(negative.width, positive.width); XCTAssertEqual(negative.height, positive.height)
+                XCTAssertEqual(negative.y, positive.y, "seed \(seed): the pair shares its depth")
                 XCTAssertTrue(frame.contains(negative) && frame.contains(positive), "seed \(seed)")
-                XCTAssertFalse(negative.intersects(lesion.grown(by: gap)), "seed \(seed): negative touches the lesion")
-                XCTAssertTrue(positive.contains(lesion), "seed \(seed): positive misses part of the lesion")
+                XCTAssertFalse(negative.intersects(shadow), "seed \(seed): negative touches the lesion or its shadow")
+                XCTAssertTrue(positive.contains(core), "seed \(seed): positive misses the lesion's centre")
                 XCTAssertGreaterThanOrEqual(Double(negative.width), config.widthFraction.low * Double(w) - 1)
                 XCTAssertLessThanOrEqual(Double(negative.width), config.widthFraction.high * Double(w) + 1)
             }
         }
-        XCTAssertGreaterThan(made, 60, "most small lesions leave room for pairs")
+        XCTAssertGreaterThan(made, 60, "small lesions leave room for pairs")
+    }
+
+    /// Calipers near the lesion count; marks far from it (text in a corner) do not.
+    func testCalipersAreMarksAroundTheLesion() {
+        var marks = Mask(width: 100, height: 80)
+        let lesion = PixelBox(x: 40, y: 30, width: 20, height: 16)
+        for d in -3...3 { marks[2 + 3 + d, 3] = 1; marks[5, 3 + d] = 1 }   // a cross in the corner
+        XCTAssertFalse(PresenceWindowSampler.hasCalipers(marks, lesion: lesion, clearance: 0.15))
+        for d in -3...3 { marks[38 + d, 28] = 1; marks[38, 28 + d] = 1 }  // a cross at the lesion's corner
+        XCTAssertTrue(PresenceWindowSampler.hasCalipers(marks, lesion: lesion, clearance: 0.15))
     }
 
     /// A lesion that fills the frame leaves no lesion-free window: no pair, rather than a "negative" on the lesion.

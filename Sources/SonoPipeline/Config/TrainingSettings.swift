@@ -68,6 +68,10 @@ public struct TrainingSettings: Equatable, Sendable {
         if !(lr > 0 && lr <= 10) { try fail("optimizer.learningRate is \(lr); allowed: above 0, at most 10") }
         if let p = earlyStoppingPatience, p < 1 { try fail("earlyStoppingPatience is \(p); allowed: 1 or more (leave it out to never stop early)") }
         if let c = optimizer.gradientClipNorm, !(c > 0 && c.isFinite) { try fail("optimizer.gradientClipNorm is \(c); allowed: above 0") }
+        if !(augmentation.compressionStepRange.low > 0 && augmentation.compressionStepRange.low <= augmentation.compressionStepRange.high) {
+            try fail("augmentation.compressionStepRange is \(augmentation.compressionStepRange.low)-\(augmentation.compressionStepRange.high); allowed: 0 < low ≤ high")
+        }
+        if !(0...3).contains(augmentation.maxLogGain) { try fail("augmentation.maxLogGain is \(augmentation.maxLogGain); allowed: 0-3") }
         // Every augmentation probability is a probability.
         for child in Mirror(reflecting: augmentation).children {
             if let label = child.label, label.hasSuffix("Probability"), let p = child.value as? Double, !(0...1).contains(p) {
