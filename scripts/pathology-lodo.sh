@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Benign/malignant under leave-one-dataset-out (issue 30; docs/results.md "Pathology, leave-one-dataset-out").
 # For each direction, the pathology classifiers trained without the left-out dataset
-# (recipes/diagnosis/lodo/pathology-{crop,whole}-without-*.json, in runs/lodo-pathology/), windows from that
-# direction's segmenter, a temperature fitted on the training dataset's validation images, scored on the
-# left-out dataset's test lesion images (presence is fitted too, from the map, on the validation lesion images and
-# lesion-free windows, and not read here). Three variants: (b) lesion window, (a) whole image, (f) their mean.
+# (recipes/diagnosis/lodo/pathology-{crop,whole}-without-*.json, in runs/lodo-pathology/), lesion windows from
+# that direction's segmenter (`classify evaluate --crop-from`), scored on the left-out dataset's test lesion images.
+# Three variants: (b) lesion window, (a) whole image, (f) the mean of their probabilities. A temperature does not
+# change an AUC, so none is fitted; (f)'s AUC is computed from the two predictions.csv files.
 #
 #   scripts/pathology-lodo.sh SONOSEG LODO_RUN OUT      e.g. .build/release/sonoseg runs/lodo-scanner runs/pathology-lodo
 # A finished part is not redone.
@@ -12,34 +12,32 @@ set -euo pipefail
 [ $# -eq 3 ] || { sed -n '2,/^set /p' "$0" | sed '$d'; exit 2; }
 BIN=$(realpath "$1") LODO=$(realpath "$2") OUT=$(realpath -m "$3")
 cd "$(dirname "$0")/.."
-# A step that fails says where its log is, instead of ending the loop without a word.
 run() { local log=$1; shift; "$@" > "$log" 2>&1 || { echo "failed: $* (log: $log)" >&2; tail -5 "$log" >&2; exit 1; }; }
-mkdir -p "$OUT"
-declare -A TRAIN=([busi]=bus-bra [bus-bra]=busi)
 declare -A SPLIT=([busi]=splits/busi-lesions.json [bus-bra]=splits/busbra.json)
-declare -A MEMBERS=([b-crop]='"runs/lodo-pathology/pathology-crop-without-LEFT"'
-                    [a-whole]='"runs/lodo-pathology/pathology-whole-without-LEFT"'
-                    [f-mean]='"runs/lodo-pathology/pathology-crop-without-LEFT", "runs/lodo-pathology/pathology-whole-without-LEFT"')
+mkdir -p "$OUT"
 for left in busi bus-bra; do
-  kept=${TRAIN[$left]}
-  for variant in b-crop a-whole f-mean; do
-    dir=$OUT/without-$left-$variant
-    mkdir -p "$dir"
-    cat > "$dir/bundle.json" <<JSON
-{
-  "segmenter": "$LODO/without-$left/model.safetensors",
-  "pathology": [${MEMBERS[$variant]//LEFT/$left}],
-  "calibration": [
-    {"path": "../shared/data/$kept", "split": "${SPLIT[$kept]}", "part": "validation"},
-    {"path": "runs/windows/$kept", "split": "runs/windows/$kept/split.json", "part": "validation", "classes": ["normal"]}
-  ],
-  "presenceInputs": "map"
-}
-JSON
-    [ -f "$dir/bundle/diagnosis.json" ] || run "$dir/fit.log" "$BIN" diagnosis fit "$dir/bundle.json" --out "$dir/bundle"
-    [ -f "$dir/eval/predictions.csv" ] || run "$dir/eval.log" "$BIN" diagnosis evaluate --diagnosis "$dir/bundle" --segmenter "$LODO/without-$left/model.safetensors" \
-      --data ../shared/data/$left --split ${SPLIT[$left]} --part test --name "without-$left ($variant)" --out "$dir/eval"
-    echo "== without-$left, pathology $variant"
-    sed -n '/Pathology/,/BI-RADS\|Lesion presence/p' "$dir/eval/diagnosis.md" | grep -E '^\|' | head -3 || true
+  for v in crop whole; do
+    dir=$OUT/without-$left-$v
+    [ -f "$dir/predictions.csv" ] || run "$OUT/without-$left-$v.log" "$BIN" classify evaluate \
+      --model runs/lodo-pathology/pathology-$v-without-$left --data ../shared/data/$left --split ${SPLIT[$left]} --part test \
+      --exclude normal --crop-from "$LODO/without-$left/model.safetensors" --name "pathology-$v-without-$left" --out "$dir"
+    echo "== without-$left, $v"
+    grep -E '^\|' "$dir/classification.md" | head -3 || true
   done
+  python3 - "$OUT/without-$left-crop/predictions.csv" "$OUT/without-$left-whole/predictions.csv" <<'PY'
+import csv, sys, random
+def read(path):
+    rows = list(csv.DictReader(open(path)))
+    col = "p_malignant"
+    return {r["id"]: (float(r[col]), r["true_class"] == "malignant") for r in rows}
+a, b = read(sys.argv[1]), read(sys.argv[2])
+ids = sorted(set(a) & set(b))
+pairs = [((a[i][0] + b[i][0]) / 2, a[i][1]) for i in ids]
+def auc(ps):
+    pos = [p for p, y in ps if y]; neg = [p for p, y in ps if not y]
+    return sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / (len(pos) * len(neg))
+rng = random.Random(0)
+boot = sorted(auc([rng.choice(pairs) for _ in pairs]) for _ in range(1000))
+print(f"== mean of the two (f): AUC {auc(pairs):.3f} (95% CI {boot[25]:.3f}-{boot[974]:.3f}) on {len(ids)} images")
+PY
 done

@@ -36,7 +36,7 @@ struct DiagnosisCommand: ParsableCommand {
         @Option(help: "Split file.") var split: String?
         @Option(help: "Which images: test, validation, development, all.") var part: DiagnosisImages.Part = .test
         @Option(help: "Only these classes, comma separated.") var classes: String?
-        @Option(help: ArgumentHelp("Several image sets scored together instead of --data: a JSON list of {path, split, part, classes} (as a fit recipe's `calibration`), e.g. one dataset's lesion images with another's normal images.", valueName: "file"))
+        @Option(help: ArgumentHelp("Several image sets scored together instead of --data: a JSON object whose \"images\" lists {path, split, part, classes} (each as in a fit recipe's `calibration`), e.g. one dataset's lesion images with another's normal images.", valueName: "file"))
         var images: String?
         @Option(help: "Name in the tables.") var name = "diagnosis"
         @Option(help: "Output folder.") var out: String
@@ -56,7 +56,7 @@ struct DiagnosisCommand: ParsableCommand {
                 guard split == nil, classes == nil, part == .test else {
                     throw ValidationError("--images lists each set's split, part and classes; drop --split, --part and --classes")
                 }
-                sets = try RecipeFile.decode([DiagnosisImages].self, from: URL(fileURLWithPath: file), what: "image list")
+                sets = try RecipeFile.decode(DiagnosisImageList.self, from: URL(fileURLWithPath: file), what: "image list").images
                 guard !sets.isEmpty else { throw ValidationError("\(file): the image list is empty") }
             case (nil, nil): throw ValidationError("give --data (with --split, --part, --classes) or --images")
             default: throw ValidationError("give --data or --images, not both")
@@ -74,3 +74,7 @@ struct DiagnosisCommand: ParsableCommand {
 }
 
 extension DiagnosisImages.Part: ExpressibleByArgument {}
+
+/// `diagnosis evaluate --images FILE`: `{"images": [{"path", "split", "part", "classes"}, …]}`, relative paths
+/// resolved as in recipes.
+struct DiagnosisImageList: Codable { var images: [DiagnosisImages] }
