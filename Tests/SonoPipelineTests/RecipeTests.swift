@@ -44,12 +44,17 @@ final class RecipeTests: XCTestCase {
     /// Every shipped training recipe loads through `Recipe.load` (so the unknown-key check knows all their keys),
     /// and a misspelt key is an error naming the file and the nearest known key.
     func testEveryShippedRecipeLoadsAndUnknownKeysAreRefused() throws {
-        for folder in ["recipes", "recipes/implicit", "recipes/classify", "recipes/diagnosis"] {
+        for folder in ["recipes", "recipes/implicit", "recipes/classify", "recipes/diagnosis", "recipes/diagnosis/lodo"] {
             let dir = root.appendingPathComponent(folder)
             for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where file.hasSuffix(".json") {
                 if file == "jimenez-xu.json" { continue }   // a grid (`classify grid`), checked by GridTests
                 if file == "bundle.json" { XCTAssertNoThrow(try DiagnosisRecipe.load(dir.appendingPathComponent(file))); continue }
-                XCTAssertNoThrow(try Recipe.load(dir.appendingPathComponent(file)), "\(folder)/\(file)")
+                do { _ = try Recipe.load(dir.appendingPathComponent(file)) } catch {
+                    // The presence recipes train on windows that `sonoseg dataset windows` makes in runs/windows/
+                    // (not in a clone). Keys are checked before the split's existence, so only that may be missing.
+                    let made = "\(error)".contains("'runs/windows/") && "\(error)".contains("is missing")
+                    XCTAssertTrue(made && file.hasPrefix("presence-windows"), "\(folder)/\(file): \(error)")
+                }
             }
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("typo-\(UUID().uuidString)")
