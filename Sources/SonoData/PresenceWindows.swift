@@ -43,44 +43,6 @@ public struct PresenceWindowConfig: Codable, Sendable, Equatable, DefaultDecodab
     }
 }
 
-/// A rectangle of an image in pixels.
-public struct PixelBox: Codable, Sendable, Equatable {
-    public var x: Int, y: Int, width: Int, height: Int
-    public init(x: Int, y: Int, width: Int, height: Int) { (self.x, self.y, self.width, self.height) = (x, y, width, height) }
-
-    /// The bounding box of `mask`'s set pixels; nil when it has none.
-    public init?(around mask: Mask) {
-        var (minX, minY, maxX, maxY) = (Int.max, Int.max, -1, -1)
-        for y in 0..<mask.height {
-            for x in 0..<mask.width where mask.pixels[y * mask.width + x] != 0 {
-                minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
-            }
-        }
-        guard maxX >= 0 else { return nil }
-        self.init(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
-    }
-
-    public func contains(_ other: PixelBox) -> Bool {
-        other.x >= x && other.y >= y && other.x + other.width <= x + width && other.y + other.height <= y + height
-    }
-    public func intersects(_ other: PixelBox) -> Bool {
-        x < other.x + other.width && other.x < x + width && y < other.y + other.height && other.y < y + height
-    }
-    /// This box grown by `by` pixels on every side.
-    public func grown(by d: Int) -> PixelBox { PixelBox(x: x - d, y: y - d, width: width + 2 * d, height: height + 2 * d) }
-
-    public func apply(_ image: GrayImage) -> GrayImage {
-        var out = GrayImage(width: width, height: height)
-        for row in 0..<height { for col in 0..<width { out.pixels[row * width + col] = image.pixels[(y + row) * image.width + x + col] } }
-        return out
-    }
-    public func apply(_ mask: Mask) -> Mask {
-        var out = Mask(width: width, height: height)
-        for row in 0..<height { for col in 0..<width { out.pixels[row * width + col] = mask.pixels[(y + row) * mask.width + x + col] } }
-        return out
-    }
-}
-
 /// Draws the window pairs of one image.
 public enum PresenceWindowSampler {
     /// Up to `config.pairsPerImage` pairs for an image of `width`×`height` whose lesion has the bounding box
@@ -123,12 +85,7 @@ public enum PresenceWindowSampler {
     /// its box. Text beside the image rarely comes that close.
     public static func hasCalipers(_ annotations: Mask, lesion: PixelBox, clearance: Double) -> Bool {
         let gap = max(2, Int((2 * clearance * Double(max(lesion.width, lesion.height))).rounded()))
-        let r = lesion.grown(by: gap)
-        var n = 0
-        for y in max(0, r.y)..<min(annotations.height, r.y + r.height) {
-            for x in max(0, r.x)..<min(annotations.width, r.x + r.width) where annotations.pixels[y * annotations.width + x] != 0 { n += 1 }
-        }
-        return n >= 6
+        return lesion.grown(by: gap).apply(annotations).area >= 6
     }
 }
 
@@ -185,7 +142,7 @@ public enum PresenceWindowWriter {
             guard let part = partOf[sample.id] else { continue }
             var imageRNG = rng.fork()
             let loaded = try sample.load()
-            guard let lesion = PixelBox(around: loaded.mask) else { summary.imagesWithoutLesion.append(sample.id); continue }
+            guard let lesion = loaded.mask.boundingBox else { summary.imagesWithoutLesion.append(sample.id); continue }
             let pairs = PresenceWindowSampler.pairs(width: loaded.image.width, height: loaded.image.height, lesion: lesion,
                                                     config: config, rng: &imageRNG)
             if pairs.isEmpty { summary.imagesWithoutPair.append(sample.id); continue }
