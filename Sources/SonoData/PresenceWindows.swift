@@ -153,7 +153,7 @@ public enum PresenceWindowWriter {
                 for (label, box) in [("normal", pair.negative), ("lesion", pair.positive)] {
                     let id = "\(sample.id)-w\(k)-\(label == "normal" ? "free" : "lesion")"
                     var pixels = box.apply(loaded.image)
-                    if calipers && label == "normal" { Augmenter(AugmentationConfig.none).drawMarks(&pixels, rng: &imageRNG) }
+                    if calipers && label == "normal" { Augmenter.drawMarks(&pixels, rng: &imageRNG) }
                     try ImageIO.writePNG(pixels, to: images.appendingPathComponent("\(id).png"))
                     try ImageIO.writePNG(box.apply(loaded.mask), to: masks.appendingPathComponent("\(id).png"))
                     summary.windows.append(PresenceWindow(id: id, source: sample.id, sourcePath: sample.imageURL.path,

@@ -14,7 +14,7 @@ extension Augmenter {
         var markRNG = RandomGenerator(seed: rng.next())
         let compress = rng.chance(c.compressionProbability), step = Float(c.compressionStepRange.sample(&rng))
         if gain { applyGainCurve(&image, logGains: knots) }
-        if marks { drawMarks(&image, rng: &markRNG) }
+        if marks { Self.drawMarks(&image, rng: &markRNG) }
         if compress { image = Self.blockQuantised(image, step: step) }
         for i in image.pixels.indices { image.pixels[i] = min(1, max(0, image.pixels[i])) }
     }
@@ -31,7 +31,7 @@ extension Augmenter {
     }
 
     /// One to four bright caliper crosses, and with two or more a dotted line between the first two.
-    func drawMarks(_ image: inout GrayImage, rng: inout RandomGenerator) {
+    static func drawMarks(_ image: inout GrayImage, rng: inout RandomGenerator) {
         let w = image.width, h = image.height
         let arm = max(1, Int(Double(min(w, h)) * rng.uniform(0.015, 0.035)))
         let value = Float(rng.uniform(0.85, 1))

@@ -148,7 +148,8 @@ public func fitDiagnosis(_ recipe: DiagnosisRecipe, out: URL, loadSegmenter load
         throw PipelineError.invalidConfig("\(group.map(\.url.path)): ensemble members must have the same classes in the same order")
     }
     guard !pathology.isEmpty else { throw PipelineError.invalidConfig("a diagnosis recipe needs at least one pathology classifier") }
-    let presenceClassifier = try recipe.presenceClassifier.map { try LoadedModel(URL(fileURLWithPath: $0)) }
+    // A regression that reads the map alone does not run the classifier at all.
+    let presenceClassifier = recipe.presenceInputs == .map ? nil : try recipe.presenceClassifier.map { try LoadedModel(URL(fileURLWithPath: $0)) }
     if let m = presenceClassifier, Set(m.classNames ?? []) != ["normal", "lesion"] {
         throw PipelineError.invalidConfig("\(m.url.path): a presence classifier has classes normal and lesion, not \(m.classNames ?? [])")
     }

@@ -42,10 +42,6 @@ public struct PresenceFeatures: Codable, Sendable, Equatable {
         }
     }
 
-    public var vector: [Double] {
-        [maxProbability, largestMeanProbability, logLargestAreaFraction, largestShare] + (classifierLogit.map { [$0] } ?? [])
-    }
-
     /// The values of `names` (from `names` and `classifierName`), in that order; nil for an unknown name or a
     /// classifier logit this image has not got.
     public func vector(_ names: [String]) -> [Double]? {
