@@ -8,11 +8,16 @@
 # left-out scanner's own normal tissue; in the without-bus-bra direction the BUSI normals come from the training
 # scanner). Each direction is fitted twice: the classifier's logit alone, and with the map.
 #
-#   scripts/presence-lodo.sh SONOSEG LODO_RUN OUT      e.g. .build/release/sonoseg runs/lodo-scanner runs/presence-lodo
-# Needs runs/windows/{busi,bus-bra} and runs/presence-without-{busi,bus-bra}. A finished part is not redone.
+#   scripts/presence-lodo.sh SONOSEG LODO_RUN OUT [CLASSIFIERS]
+#     e.g. .build/release/sonoseg runs/lodo-scanner runs/presence-lodo
+#          .build/release/sonoseg runs/lodo-scanner runs/presence-lodo-candidates runs/presence-candidates-without
+# CLASSIFIERS is the presence classifiers' folder without its "-busi"/"-bus-bra" (default runs/presence-without:
+# the windows networks); with it given, only the two variants of the rule are fitted (map alone reads no network).
+# Needs runs/windows/{busi,bus-bra} and the classifiers. A finished part is not redone.
 set -euo pipefail
-[ $# -eq 3 ] || { sed -n '2,/^set /p' "$0" | sed '$d'; exit 2; }
-BIN=$(realpath "$1") LODO=$(realpath "$2") OUT=$(realpath -m "$3")
+[ $# -eq 3 ] || [ $# -eq 4 ] || { sed -n '2,/^set /p' "$0" | sed '$d'; exit 2; }
+BIN=$(realpath "$1") LODO=$(realpath "$2") OUT=$(realpath -m "$3") CLASSIFIERS=${4:-runs/presence-without}
+INPUTS="classifier mapAndClassifier"; [ $# -eq 4 ] || INPUTS="$INPUTS map"
 cd "$(dirname "$0")/.."
 # A step that fails says where its log is, instead of ending the loop without a word.
 run() { local log=$1; shift; "$@" > "$log" 2>&1 || { echo "failed: $* (log: $log)" >&2; tail -5 "$log" >&2; exit 1; }; }
@@ -23,14 +28,14 @@ for left in busi bus-bra; do
   kept=${TRAIN[$left]}
   # map (the segmenter's four features alone) was added after the first direction's figures had been read: it is
   # reported beside the two variants of the selection rule, not chosen by it.
-  for inputs in classifier mapAndClassifier map; do
+  for inputs in $INPUTS; do
     dir=$OUT/without-$left-$inputs
     mkdir -p "$dir"
     cat > "$dir/bundle.json" <<JSON
 {
   "segmenter": "$LODO/without-$left/model.safetensors",
   "pathology": "models/diagnosis/pathology-1.safetensors",
-  "presenceClassifier": "runs/presence-without-$left",
+  "presenceClassifier": "$CLASSIFIERS-$left",
   "presenceInputs": "$inputs",
   "presenceSensitivity": 0.98,
   "calibration": [

@@ -24,3 +24,24 @@ public enum Folders {
         }
     }
 }
+
+extension Folders {
+    /// Builds a new folder `out` whole or not at all: `fill` writes into a staging folder beside it, which is
+    /// renamed to `out` when `fill` returns. An existing `out` is refused (outputs never overwrite each other), and
+    /// the staging folders a killed run left are removed first.
+    public static func writeWhole<T>(_ out: URL, what: String, _ fill: (URL) throws -> T) throws -> T {
+        if FileManager.default.fileExists(atPath: out.path) {
+            throw FileWriteError(path: out.path, reason: "already exists; \(what) are never written over another folder")
+        }
+        let parent = out.deletingLastPathComponent(), prefix = ".\(out.lastPathComponent).partial-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
+        let staging = parent.appendingPathComponent(prefix + "\(getpid())")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        try create(staging)
+        let result = try fill(staging)
+        try FileManager.default.moveItem(at: staging, to: out)
+        return result
+    }
+}

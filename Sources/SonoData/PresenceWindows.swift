@@ -117,72 +117,51 @@ public enum PresenceWindowWriter {
     public static func write(_ dataset: Dataset, split: DatasetSplit, config: PresenceWindowConfig, to out: URL,
                              log: (String) -> Void) throws -> PresenceWindowSummary {
         if let problem = config.problems.first { throw DatasetError.invalidConfiguration("windows: \(problem)") }
-        if FileManager.default.fileExists(atPath: out.path) {
-            throw DatasetError.invalidConfiguration("\(out.path) already exists; windows are never written over another folder")
-        }
-        let (train, validation) = try split.partition(fold: 0)
-        var partOf = [String: String]()
-        for id in train { partOf[id] = "train" }
-        for id in validation { partOf[id] = "validation" }
-        for id in split.test { partOf[id] = "test" }
+        let partOf = try split.parts(fold: 0)
+        return try Folders.writeWhole(out, what: "windows") { staging in
+            let images = staging.appendingPathComponent("images"), masks = staging.appendingPathComponent("masks")
+            try Folders.create(images); try Folders.create(masks)
 
-        // A killed run leaves its staging folder; the next run removes every such leftover first.
-        let parent = out.deletingLastPathComponent(), prefix = ".\(out.lastPathComponent).partial-"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
-            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
-        }
-        let staging = parent.appendingPathComponent(prefix + "\(getpid())")
-        defer { try? FileManager.default.removeItem(at: staging) }
-        let images = staging.appendingPathComponent("images"), masks = staging.appendingPathComponent("masks")
-        try Folders.create(images); try Folders.create(masks)
-
-        var summary = PresenceWindowSummary(windows: [], imagesWithoutPair: [], imagesWithoutLesion: [])
-        var rng = RandomGenerator(seed: config.seed)
-        for sample in dataset.samples {
-            guard let part = partOf[sample.id] else { continue }
-            var imageRNG = rng.fork()
-            let loaded = try sample.load()
-            guard let lesion = loaded.mask.boundingBox else { summary.imagesWithoutLesion.append(sample.id); continue }
-            let pairs = PresenceWindowSampler.pairs(width: loaded.image.width, height: loaded.image.height, lesion: lesion,
-                                                    config: config, rng: &imageRNG)
-            if pairs.isEmpty { summary.imagesWithoutPair.append(sample.id); continue }
-            let calipers = PresenceWindowSampler.hasCalipers(AnnotationDetector().detect(try ImageIO.read(sample.imageURL)),
-                                                             lesion: lesion, clearance: config.clearance)
-            if calipers { summary.imagesWithCalipers += 1 }
-            for (k, pair) in pairs.enumerated() {
-                for (label, box) in [("normal", pair.negative), ("lesion", pair.positive)] {
-                    let id = "\(sample.id)-w\(k)-\(label == "normal" ? "free" : "lesion")"
-                    var pixels = box.apply(loaded.image)
-                    if calipers && label == "normal" { Augmenter.drawMarks(&pixels, rng: &imageRNG) }
-                    try ImageIO.writePNG(pixels, to: images.appendingPathComponent("\(id).png"))
-                    try ImageIO.writePNG(box.apply(loaded.mask), to: masks.appendingPathComponent("\(id).png"))
-                    summary.windows.append(PresenceWindow(id: id, source: sample.id, sourcePath: sample.imageURL.path,
-                                                          part: part, label: label, box: box))
+            var summary = PresenceWindowSummary(windows: [], imagesWithoutPair: [], imagesWithoutLesion: [])
+            var rng = RandomGenerator(seed: config.seed)
+            for sample in dataset.samples {
+                guard let part = partOf[sample.id] else { continue }
+                var imageRNG = rng.fork()
+                let loaded = try sample.load()
+                guard let lesion = loaded.mask.boundingBox else { summary.imagesWithoutLesion.append(sample.id); continue }
+                let pairs = PresenceWindowSampler.pairs(width: loaded.image.width, height: loaded.image.height, lesion: lesion,
+                                                        config: config, rng: &imageRNG)
+                if pairs.isEmpty { summary.imagesWithoutPair.append(sample.id); continue }
+                let calipers = PresenceWindowSampler.hasCalipers(AnnotationDetector().detect(try ImageIO.read(sample.imageURL)),
+                                                                 lesion: lesion, clearance: config.clearance)
+                if calipers { summary.imagesWithCalipers += 1 }
+                for (k, pair) in pairs.enumerated() {
+                    for (label, box) in [("normal", pair.negative), ("lesion", pair.positive)] {
+                        let id = "\(sample.id)-w\(k)-\(label == "normal" ? "free" : "lesion")"
+                        var pixels = box.apply(loaded.image)
+                        if calipers && label == "normal" { Augmenter.drawMarks(&pixels, rng: &imageRNG) }
+                        try ImageIO.writePNG(pixels, to: images.appendingPathComponent("\(id).png"))
+                        try ImageIO.writePNG(box.apply(loaded.mask), to: masks.appendingPathComponent("\(id).png"))
+                        summary.windows.append(PresenceWindow(id: id, source: sample.id, sourcePath: sample.imageURL.path,
+                                                              part: part, label: label, box: box))
+                    }
                 }
             }
+            guard !summary.windows.isEmpty else {
+                throw DatasetError.invalidConfiguration("\(dataset.root.path): no window could be cut (no lesion image in the split?)")
+            }
+            var listing = "id,source,part,label,x,y,width,height\n"
+            for w in summary.windows {
+                listing += "\(CSVField.escape(w.id)),\(CSVField.escape(w.source)),\(w.part),\(w.label),\(w.box.x),\(w.box.y),\(w.box.width),\(w.box.height)\n"
+            }
+            try AtomicFile.write(Data(listing.utf8), to: staging.appendingPathComponent("windows.csv"))
+            try DerivedDataset.writeIndex(summary.windows.map { DerivedDataset.Entry(id: $0.id, part: $0.part, label: $0.label) },
+                                          source: split, root: out, into: staging)
+            try JSONFiles.write(config, to: staging.appendingPathComponent("windows-config.json"))
+            log("\(summary.windows.count) windows from \(Set(summary.windows.map(\.source)).count) images; "
+                + "\(summary.imagesWithoutPair.count) lesion images left no lesion-free window beside the lesion, "
+                + "\(summary.imagesWithoutLesion.count) had no lesion; \(summary.imagesWithCalipers) had calipers (drawn on their negatives too)")
+            return summary
         }
-        guard !summary.windows.isEmpty else {
-            throw DatasetError.invalidConfiguration("\(dataset.root.path): no window could be cut (no lesion image in the split?)")
-        }
-        var labels = "image,label\n", listing = "id,source,part,label,x,y,width,height\n"
-        for w in summary.windows {
-            labels += "\(CSVField.escape(w.id)),\(w.label)\n"
-            listing += "\(CSVField.escape(w.id)),\(CSVField.escape(w.source)),\(w.part),\(w.label),\(w.box.x),\(w.box.y),\(w.box.width),\(w.box.height)\n"
-        }
-        try AtomicFile.write(Data(labels.utf8), to: staging.appendingPathComponent("labels.csv"))
-        try AtomicFile.write(Data(listing.utf8), to: staging.appendingPathComponent("windows.csv"))
-        let ids = { (part: String) in summary.windows.filter { $0.part == part }.map(\.id) }
-        // The split is derived, not drawn: its configuration is fixed (recipes name it as `"split": {"folds": 1}`),
-        // whatever seed placed the windows.
-        let windowSplit = DatasetSplit(version: split.version, configuration: SplitConfiguration(folds: 1),
-                                       layout: DatasetLayout.paired.rawValue, root: out.path, test: ids("test"), folds: [],
-                                       train: ids("train"), validation: ids("validation"))
-        try SplitStore.write(windowSplit, to: staging.appendingPathComponent("split.json"))
-        try JSONFiles.write(config, to: staging.appendingPathComponent("windows-config.json"))
-        try FileManager.default.moveItem(at: staging, to: out)
-        log("\(summary.windows.count) windows from \(Set(summary.windows.map(\.source)).count) images; "
-            + "\(summary.imagesWithoutPair.count) lesion images left no lesion-free window beside the lesion, "
-            + "\(summary.imagesWithoutLesion.count) had no lesion; \(summary.imagesWithCalipers) had calipers (drawn on their negatives too)")
-        return summary
     }
 }

@@ -55,6 +55,17 @@ public struct DatasetSplit: Codable, Sendable, Equatable {
         return result
     }
 
+    /// Every id with its part when `fold` is the validation fold: "train", "validation" or "test" (data derived
+    /// from an image, such as windows cut from it, stays in that image's part).
+    public func parts(fold: Int) throws -> [String: String] {
+        let (train, validation) = try partition(fold: fold)
+        var result = [String: String]()
+        for id in train { result[id] = "train" }
+        for id in validation { result[id] = "validation" }
+        for id in test { result[id] = "test" }
+        return result
+    }
+
     var allIDs: [String] { test + folds.flatMap { $0 } + train + validation }
 }
 

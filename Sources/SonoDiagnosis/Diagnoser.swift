@@ -21,8 +21,9 @@ public struct DiagnosisManifest: Codable, Sendable, Equatable {
     public var pathology: EnsembleFiles
     /// BI-RADS category, if any.
     public var birads: EnsembleFiles?
-    /// Lesion presence from the segmenter's probability map and, if given, a whole-image lesion/normal
-    /// classifier (a model file beside the manifest) whose logit is one more feature.
+    /// Lesion presence from the segmenter's probability map and, if given, a lesion/normal classifier (a model
+    /// file beside the manifest, of the whole frame or of the segmenter region's window) whose logit is one more
+    /// feature.
     public var presence: PresenceModel
     public var presenceClassifier: String? = nil
     /// The segmenter threshold the presence features were computed at.
@@ -94,7 +95,7 @@ public final class Diagnoser: ImageDiagnoser {
     /// `presenceThreshold` replaces the bundle's cut-off (`presence.threshold`) for this call.
     public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask, presenceThreshold: Double? = nil) throws -> Diagnosis {
         let features = try PresenceFeatures(image: image, probability: probability, threshold: manifest.segmenterThreshold,
-                                            classifier: presenceClassifier)
+                                            region: mask, classifier: presenceClassifier)
         let presence = manifest.presence.probability(features)
         let cutoff = presenceThreshold ?? manifest.presence.threshold
         var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= cutoff)

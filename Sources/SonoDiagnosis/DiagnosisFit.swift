@@ -119,7 +119,8 @@ func diagnosisRows(_ images: [DiagnosisImages], segmenter: Segmenter, pathology:
             let mask = windows.mask(from: probability)
             var row = DiagnosisRow(sample: sample, hasLesion: !loaded.mask.isEmpty,
                                    features: try PresenceFeatures(image: loaded.image, probability: probability,
-                                                                  threshold: segmenter.threshold, classifier: presenceClassifier))
+                                                                  threshold: segmenter.threshold, region: mask,
+                                                                  classifier: presenceClassifier))
             if row.hasLesion {
                 row.pathology = try CalibratedEnsemble.mean(pathology, image: loaded.image, lesion: mask)
                 if !birads.isEmpty, sample.birads != nil { row.birads = try CalibratedEnsemble.mean(birads, image: loaded.image, lesion: mask) }

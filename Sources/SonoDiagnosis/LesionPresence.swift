@@ -15,7 +15,8 @@ public struct PresenceFeatures: Codable, Sendable, Equatable {
     public var logLargestAreaFraction: Double
     /// Share of the thresholded pixels that the largest region holds (1: one region; 0: none).
     public var largestShare: Double
-    /// Logit of a whole-image lesion/normal classifier's P(lesion), when the bundle has one.
+    /// Logit of the presence classifier's P(lesion), when the bundle has one: a whole-image classifier, or a
+    /// lesion-crop one reading the window around the segmenter's region (`sonoseg dataset candidates`).
     public var classifierLogit: Double? = nil
 
     public static let names = ["maxProbability", "largestMeanProbability", "logLargestAreaFraction", "largestShare"]
@@ -32,13 +33,12 @@ public struct PresenceFeatures: Codable, Sendable, Equatable {
         largestShare = total == 0 ? 0 : Double(a) / Double(total)
     }
 
-    /// The features of one image: its segmenter map's, plus the logit of `classifier`'s P(lesion) when given
-    /// (a whole-image normal/lesion model).
-    public init(image: GrayImage, probability: GrayImage, threshold: Float, classifier: LoadedModel?) throws {
+    /// The features of one image: its segmenter map's, plus the logit of `classifier`'s P(lesion) when given (a
+    /// normal/lesion model of the whole frame, or of the window around `region`, the mask `segment` makes).
+    public init(image: GrayImage, probability: GrayImage, threshold: Float, region: Mask, classifier: LoadedModel?) throws {
         self.init(probability: probability, threshold: threshold)
-        if let classifier, let lesion = classifier.classNames?.firstIndex(of: "lesion"),
-           let p = try classifier.predict(image: image).classes {
-            classifierLogit = Self.logit(p[lesion])
+        if let classifier, let lesion = classifier.classNames?.firstIndex(of: "lesion") {
+            classifierLogit = Self.logit(try classifier.classify(image: image, lesion: region)[lesion])
         }
     }
 

@@ -2,12 +2,14 @@ import SonoConvNets
 import ArgumentParser
 import Foundation
 import SonoData
+import SonoDiagnosis
+import SonoRegistry
 
 /// `sonoseg dataset …`: look at a dataset before training on it.
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dataset",
         abstract: "Inspect, fingerprint, split and benchmark a dataset.",
-        subcommands: [Inspect.self, FingerprintCommand.self, Split.self, Windows.self, Bench.self])
+        subcommands: [Inspect.self, FingerprintCommand.self, Split.self, Windows.self, Candidates.self, Bench.self])
 
     /// Options shared by every dataset subcommand.
     struct Source: ParsableArguments {
@@ -129,6 +131,49 @@ extension DatasetCommand {
                 print("\(part): \(summary.windows.filter { $0.part == part }.count) windows")
             }
             print("wrote \(out)/ (train on it with labels \"presence\" and split \(out)/split.json)")
+        }
+    }
+
+    struct Candidates: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cut presence training data at the segmenter's scale: each lesion, and the segmenter's strongest region away from it.",
+            discussion: """
+            For a presence classifier that reads the window around the region the segmenter found (a recipe with \
+            labels "presence" and preprocess.crop), as the bundle asks it at inference. Each lesion image gives \
+            its lesion (label lesion) and the largest region the segmenter finds away from it, at the first of \
+            thresholds 0.5, 0.3, 0.1 that gives one whose window holds under 5% of the lesion (label normal); a \
+            normal image gives its largest region, unless --lesion-images-only. Regions keep their source image's \
+            part of the split. Writes a paired dataset: images/, masks/ (the regions), labels.csv, split.json, \
+            candidates.csv (source, threshold, box).
+            """)
+
+        @OptionGroup var source: Source
+        @Option(help: "The dataset's split file (regions of test images stay test).")
+        var split: String
+        @Option(help: "Segmenter model file (\"default\": the bundled model). Use the one the bundle will run.")
+        var segmenter = "default"
+        @Option(help: "New folder to write (refused if it exists).")
+        var out: String
+        @Option(help: "The classifier's window: context on each side as a fraction of the region's longer side (its recipe's preprocess.crop.margin).")
+        var margin = 0.3
+        @Option(help: "The classifier's smallest window as a fraction of the image's shorter side (preprocess.crop.minimumFraction).")
+        var minimumFraction = 0.2
+        @Flag(help: "Leave out the regions of images without a lesion (e.g. when those images are the test of a leave-one-dataset-out run).")
+        var lesionImagesOnly = false
+
+        func run() throws {
+            let dataset = try source.read()
+            let s = try SplitStore.load(URL(fileURLWithPath: split), dataset: dataset)
+            var config = PresenceCandidateConfig()
+            (config.crop.margin, config.crop.minimumFraction, config.includeNormalImages) = (margin, minimumFraction, !lesionImagesOnly)
+            let model = try segmenterModel(segmenter, load: loadSegmenter)
+            let summary = try PresenceCandidateWriter.write(dataset, split: s, segmenter: model, config: config,
+                                                            to: URL(fileURLWithPath: out)) { print($0) }
+            for part in ["train", "validation", "test"] {
+                let here = summary.candidates.filter { $0.part == part }
+                print("\(part): \(here.filter { $0.label == "lesion" }.count) lesions, \(here.filter { $0.label == "normal" }.count) candidates")
+            }
+            print("wrote \(out)/ (train on it with labels \"presence\", preprocess.crop and split \(out)/split.json)")
         }
     }
 

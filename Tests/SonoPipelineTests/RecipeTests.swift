@@ -50,10 +50,10 @@ final class RecipeTests: XCTestCase {
                 if file == "jimenez-xu.json" { continue }   // a grid (`classify grid`), checked by GridTests
                 if file == "bundle.json" { XCTAssertNoThrow(try DiagnosisRecipe.load(dir.appendingPathComponent(file))); continue }
                 do { _ = try Recipe.load(dir.appendingPathComponent(file)) } catch {
-                    // The presence recipes train on windows that `sonoseg dataset windows` makes in runs/windows/
-                    // (not in a clone). Keys are checked before the split's existence, so only that may be missing.
-                    let made = "\(error)".contains("'runs/windows/") && "\(error)".contains("is missing")
-                    XCTAssertTrue(made && file.hasPrefix("presence-windows"), "\(folder)/\(file): \(error)")
+                    // The presence recipes train on data that `sonoseg dataset windows` / `candidates` make in
+                    // runs/ (not in a clone). Keys are checked before the split's existence, so only that may be missing.
+                    let made = ["windows", "candidates"].contains { "\(error)".contains("'runs/\($0)/") && file.hasPrefix("presence-\($0)") }
+                    XCTAssertTrue(made && "\(error)".contains("is missing"), "\(folder)/\(file): \(error)")
                 }
             }
         }
