@@ -27,6 +27,12 @@ public struct PresenceCandidateConfig: Codable, Sendable, Equatable {
     public var crop = LesionCropConfig()
     /// Whether images without a lesion give their strongest candidate as a negative.
     public var includeNormalImages = true
+    /// In a lesion image, the negative's region is a box of the lesion's size (or, where that would show the
+    /// lesion, of `lesionSizedScales` of it) centred on the candidate, so the negative window has a lesion's
+    /// scale: on a normal scan the segmenter's region has a lesion's size too, while the faint candidates of a
+    /// lesion image are small, and a window's scale must not tell the class.
+    public var lesionSizedNegatives = false
+    public var lesionSizedScales = [1.0, 0.75, 0.5]
     public init() {}
 
     public var problems: [String] {
@@ -34,6 +40,7 @@ public struct PresenceCandidateConfig: Codable, Sendable, Equatable {
         if thresholds.isEmpty || !thresholds.allSatisfy({ $0 > 0 && $0 < 1 }) { out.append("thresholds must be in (0, 1), at least one") }
         if !(relativeThreshold > 0 && relativeThreshold < 1) { out.append("relativeThreshold is \(relativeThreshold); allowed: (0, 1)") }
         if !(0...1).contains(maxLesionShare) { out.append("maxLesionShare is \(maxLesionShare); allowed: 0-1") }
+        if lesionSizedScales.isEmpty || !lesionSizedScales.allSatisfy({ $0 > 0 && $0 <= 1 }) { out.append("lesionSizedScales must be in (0, 1], at least one") }
         if !(0..<1).contains(minimumAreaFraction) { out.append("minimumAreaFraction is \(minimumAreaFraction); allowed: 0-1") }
         return out
     }
@@ -55,7 +62,8 @@ public enum PresenceCandidateSampler {
     /// The largest region of `probability` at the first of `config.thresholds` (then `relativeThreshold` times the
     /// highest probability there) that gives one outside `lesion` (grown by 10% of its size), of at least the
     /// minimum area, whose classifier window holds at most `maxLesionShare` of the lesion's pixels. Holes filled,
-    /// as `segment` fills them.
+    /// as `segment` fills them; with `lesionSizedNegatives`, a box of the lesion's size (else of its
+    /// `lesionSizedScales`) centred on that region instead.
     public static func candidate(probability: GrayImage, lesion: Mask, config: PresenceCandidateConfig) -> (mask: Mask, threshold: Float)? {
         let (w, h) = (probability.width, probability.height)
         let keepOut = lesion.boundingBox.map { $0.grown(by: max(1, Int((0.1 * Double(max($0.width, $0.height))).rounded()))) }
@@ -72,12 +80,19 @@ public enum PresenceCandidateSampler {
             let components = ConnectedComponents(Mask(width: w, height: h, pixels: pixels))
             for c in components.areas.indices.sorted(by: { components.areas[$0] > components.areas[$1] }) where components.areas[c] >= minimumArea {
                 let label = Int32(c + 1)
-                let region = Mask(width: w, height: h, pixels: components.labels.map { $0 == label ? 1 : 0 }).fillingHoles()
-                if lesionArea > 0 {
-                    let inWindow = config.crop.box(around: region).apply(lesion).area
-                    if Double(inWindow) > config.maxLesionShare * Double(lesionArea) { continue }
+                let found = Mask(width: w, height: h, pixels: components.labels.map { $0 == label ? 1 : 0 }).fillingHoles()
+                var regions = [found]
+                if config.lesionSizedNegatives, let l = lesion.boundingBox, let r = found.boundingBox {
+                    regions = config.lesionSizedScales.map { k in
+                        let (bw, bh) = (max(1, Int((k * Double(l.width)).rounded())), max(1, Int((k * Double(l.height)).rounded())))
+                        return Mask(box: PixelBox(x: (2 * r.x + r.width - bw) / 2, y: (2 * r.y + r.height - bh) / 2, width: bw, height: bh),
+                                    width: w, height: h)
+                    }
                 }
-                return (region, t)
+                for region in regions where !region.isEmpty {
+                    if lesionArea > 0 && Double(config.crop.box(around: region).apply(lesion).area) > config.maxLesionShare * Double(lesionArea) { continue }
+                    return (region, t)
+                }
             }
         }
         return nil
@@ -146,6 +161,16 @@ public enum PresenceCandidateWriter {
                 + "\(negatives) candidates away from any lesion; \(summary.lesionImagesWithoutCandidate.count) lesion images and "
                 + "\(summary.normalImagesWithoutCandidate.count) normal images gave no candidate")
             return summary
+        }
+    }
+}
+
+extension Mask {
+    /// `box` (clipped to the frame) filled in a width × height mask.
+    init(box: PixelBox, width: Int, height: Int) {
+        self.init(width: width, height: height)
+        for y in max(0, box.y)..<max(0, min(height, box.y + box.height)) {
+            for x in max(0, box.x)..<max(0, min(width, box.x + box.width)) { self[x, y] = 1 }
         }
     }
 }

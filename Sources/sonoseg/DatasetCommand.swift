@@ -160,12 +160,15 @@ extension DatasetCommand {
         var minimumFraction = 0.2
         @Flag(help: "Leave out the regions of images without a lesion (e.g. when those images are the test of a leave-one-dataset-out run).")
         var lesionImagesOnly = false
+        @Flag(help: "A lesion image's negative is a box of the lesion's size (or 3/4, 1/2 of it) centred on the candidate, instead of the candidate's own region.")
+        var lesionSizedNegatives = false
 
         func run() throws {
             let dataset = try source.read()
             let s = try SplitStore.load(URL(fileURLWithPath: split), dataset: dataset)
             var config = PresenceCandidateConfig()
             (config.crop.margin, config.crop.minimumFraction, config.includeNormalImages) = (margin, minimumFraction, !lesionImagesOnly)
+            config.lesionSizedNegatives = lesionSizedNegatives
             let model = try segmenterModel(segmenter, load: loadSegmenter)
             let summary = try PresenceCandidateWriter.write(dataset, split: s, segmenter: model, config: config,
                                                             to: URL(fileURLWithPath: out)) { print($0) }

@@ -48,6 +48,26 @@ final class PresenceCandidatesTests: XCTestCase {
         XCTAssertEqual(normal.mask.boundingBox, PixelBox(x: 6, y: 6, width: 13, height: 13))
     }
 
+    /// With `lesionSizedNegatives` a lesion image's negative is a box of its lesion's size centred on the candidate:
+    /// the same window size as the positive, still clear of the lesion; where that would show the lesion, a smaller box.
+    func testLesionSizedNegativesAreTheLesionMovedOntoTheCandidate() throws {
+        var config = PresenceCandidateConfig()
+        config.lesionSizedNegatives = true
+        let lesion = lesion(x: 6..<19, y: 6..<19)
+        let far = try XCTUnwrap(PresenceCandidateSampler.candidate(probability: map([(12, 12, 6, 0.9), (48, 48, 4, 0.7)]), lesion: lesion, config: config))
+        XCTAssertEqual(far.mask.boundingBox, PixelBox(x: 42, y: 42, width: 13, height: 13))
+        XCTAssertEqual(far.mask.area, lesion.area)
+        XCTAssertEqual(config.crop.box(around: far.mask).side, config.crop.box(around: lesion).side)
+        // beside the lesion a full-size window would hold some of it, and so would three quarters: half the size is taken
+        let beside = try XCTUnwrap(PresenceCandidateSampler.candidate(
+            probability: map([(12, 12, 6, 0.9), (26, 12, 5, 0.8), (50, 50, 3, 0.8)]), lesion: lesion, config: config))
+        XCTAssertEqual(beside.mask.boundingBox, PixelBox(x: 23, y: 9, width: 7, height: 7))
+        XCTAssertEqual(config.crop.box(around: beside.mask).apply(lesion).area, 0)
+        // at the border the box is cut by the frame
+        let edge = try XCTUnwrap(PresenceCandidateSampler.candidate(probability: map([(12, 12, 6, 0.9), (62, 40, 1.5, 0.8)]), lesion: lesion, config: config))
+        XCTAssertEqual(edge.mask.boundingBox, PixelBox(x: 56, y: 34, width: 8, height: 13))
+    }
+
     /// The written folder is a paired dataset: each lesion image gives its lesion and a candidate, each normal
     /// image its candidate (unless left out), every region in its source's part; a second write is refused.
     func testWriterMakesAPairedDatasetOfRegions() throws {
@@ -81,7 +101,7 @@ final class PresenceCandidatesTests: XCTestCase {
             let sample = try XCTUnwrap(regions.samples.first { $0.id == c.id })
             XCTAssertEqual(sample.className, c.label)
             let mask = try sample.load().mask
-            // a lesion image's candidate is the far disc, a normal image's the larger one
+            // a lesion image's negative is the far disc, a normal image's the larger one
             let expected = c.label == "lesion" || c.source >= "case4" ? PixelBox(x: 6, y: 6, width: 13, height: 13) : PixelBox(x: 44, y: 44, width: 9, height: 9)
             XCTAssertEqual(mask.boundingBox, expected, c.id)
         }
