@@ -141,7 +141,8 @@ extension DatasetCommand {
             For a presence classifier that reads the window around the region the segmenter found (a recipe with \
             labels "presence" and preprocess.crop), as the bundle asks it at inference. Each lesion image gives \
             its lesion (label lesion) and the largest region the segmenter finds away from it, at the first of \
-            thresholds 0.5, 0.3, 0.1 that gives one whose window holds under 5% of the lesion (label normal); a \
+            thresholds 0.5, 0.3, 0.1 (else half the highest probability outside the lesion) that gives one whose \
+            window holds under 5% of the lesion (label normal); a \
             normal image gives its largest region, unless --lesion-images-only. Regions keep their source image's \
             part of the split. Writes a paired dataset: images/, masks/ (the regions), labels.csv, split.json, \
             candidates.csv (source, threshold, box).
