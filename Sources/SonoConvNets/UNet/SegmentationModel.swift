@@ -56,10 +56,13 @@ public final class SegmentationModel: Module {
         if batch.count > 0 {
             let x = Tensor(batch.images, shape: shape), masks = Tensor(batch.masks, shape: shape)
             y = masks
+            let weights = config.loss.boundaryWeight > 0
+                ? Tensor(BoundaryWeights.map(batch.masks, count: batch.count, width: batch.width, height: batch.height,
+                                             weight: config.loss.boundaryWeight, sigma: config.loss.boundarySigma), shape: shape) : nil
             let outputs = stageLogits(x)
-            var total = config.loss(logits: outputs[0], masks: masks)
+            var total = config.loss(logits: outputs[0], masks: masks, pixelWeight: weights)
             segLoss = total.item
-            for k in 1..<outputs.count { total = total + config.loss(logits: outputs[k], masks: masks) * ds.weights[k] }
+            for k in 1..<outputs.count { total = total + config.loss(logits: outputs[k], masks: masks, pixelWeight: weights) * ds.weights[k] }
             if !discriminators.isEmpty {
                 probabilities = outputs.map { $0.sigmoid() }
                 for (k, d) in discriminators.enumerated() {

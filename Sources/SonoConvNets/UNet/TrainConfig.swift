@@ -71,7 +71,7 @@ public struct TrainConfig: Codable, Equatable, Sendable, HasTrainingSettings {
     public func validate() throws {
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
         try settings.validate()
-        let problems = model.problems + self.preprocess.problems
+        let problems = model.problems + self.preprocess.problems + loss.problems
         if !problems.isEmpty { try fail(problems.joined(separator: "; ")) }
         let f = 1 << model.depth
         if self.preprocess.width % f != 0 || self.preprocess.height % f != 0 {

@@ -25,6 +25,11 @@ public struct SegmentationLossConfig: Codable, Hashable, Sendable, DefaultDecoda
     public var tverskyBeta: Float = 0.7
     /// KL divergence: ε inside the logarithms.
     public var klEpsilon: Float = 1e-6
+    /// Boundary term (U-Net's weight map, Ronneberger et al. 2015): the BCE weight of a pixel at distance d from
+    /// the lesion's outline is 1 + boundaryWeight · exp(−d² / 2 boundarySigma²), d in input pixels; 0 turns it
+    /// off. The outline is where another scanner's image is least like the training ones (speckle, shadowing).
+    public var boundaryWeight: Float = 0
+    public var boundarySigma: Float = 3
 
     public init(kind: SegmentationLoss = .bceDice) { self.kind = kind }
     public init() { self.init(kind: .bceDice) }
@@ -49,7 +54,16 @@ public struct SegmentationLossConfig: Codable, Hashable, Sendable, DefaultDecoda
 
     enum CodingKeys: String, CodingKey {
         case kind, positiveWeight, bceWeight, diceWeight, smooth, emptyMasks, focalAlpha, focalGamma
-        case tverskyAlpha, tverskyBeta, klEpsilon
+        case tverskyAlpha, tverskyBeta, klEpsilon, boundaryWeight, boundarySigma
+    }
+
+    /// What a recipe got wrong, for its error message.
+    public var problems: [String] {
+        var out = [String]()
+        if !(boundaryWeight >= 0 && boundaryWeight <= 100) { out.append("loss.boundaryWeight is \(boundaryWeight); allowed: 0-100") }
+        if !(boundarySigma > 0 && boundarySigma <= 100) { out.append("loss.boundarySigma is \(boundarySigma); allowed: (0, 100]") }
+        if boundaryWeight > 0 && ![.bce, .bceDice].contains(kind) { out.append("loss.boundaryWeight weights the BCE term; loss.kind \(kind.rawValue) has none") }
+        return out
     }
 
     /// Every key is optional; absent ones keep the defaults above.
