@@ -16,7 +16,7 @@
 # Needs runs/windows/{busi,bus-bra} and the classifiers. A finished part is not redone.
 set -euo pipefail
 [ $# -eq 3 ] || [ $# -eq 4 ] || { sed -n '2,/^set /p' "$0" | sed '$d'; exit 2; }
-BIN=$(realpath "$1") LODO=$(realpath "$2") OUT=$(realpath -m "$3") CLASSIFIERS=${4:-runs/presence-without}
+BIN=$(realpath "$1") LODO=$(realpath "$2") OUT=$(realpath -m "$3") CLASSIFIERS=$(realpath -m "${4:-runs/presence-without}")
 INPUTS="classifier mapAndClassifier"; [ $# -eq 4 ] || INPUTS="$INPUTS map"
 cd "$(dirname "$0")/.."
 # A step that fails says where its log is, instead of ending the loop without a word.

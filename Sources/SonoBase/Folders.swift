@@ -41,7 +41,9 @@ extension Folders {
         defer { try? FileManager.default.removeItem(at: staging) }
         try create(staging)
         let result = try fill(staging)
-        try FileManager.default.moveItem(at: staging, to: out)
+        guard rename(staging.path, out.path) == 0 else {
+            throw FileWriteError(path: out.path, reason: "cannot move the finished folder into place: \(String(cString: strerror(errno)))")
+        }
         return result
     }
 }

@@ -94,8 +94,11 @@ public final class Diagnoser: ImageDiagnoser {
     /// region gives the classifiers' window).
     /// `presenceThreshold` replaces the bundle's cut-off (`presence.threshold`) for this call.
     public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask, presenceThreshold: Double? = nil) throws -> Diagnosis {
+        // The region a crop presence classifier reads is made as `diagnosis fit` made it (the bundle's threshold,
+        // holes filled), not from `mask`, which follows the caller's --threshold and postprocessing.
+        let region = MaskPostprocessing(fillHoles: true).mask(from: probability, threshold: manifest.segmenterThreshold)
         let features = try PresenceFeatures(image: image, probability: probability, threshold: manifest.segmenterThreshold,
-                                            region: mask, classifier: presenceClassifier)
+                                            region: region, classifier: presenceClassifier)
         let presence = manifest.presence.probability(features)
         let cutoff = presenceThreshold ?? manifest.presence.threshold
         var d = Diagnosis(lesionProbability: presence, lesionPresent: presence >= cutoff)

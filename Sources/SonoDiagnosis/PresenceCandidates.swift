@@ -25,7 +25,8 @@ public struct PresenceCandidateConfig: Codable, Sendable, Equatable {
     public var minimumAreaFraction = 0.0005
     /// The window the classifier will read: the presence recipe's `preprocess.crop`.
     public var crop = LesionCropConfig()
-    /// Whether images without a lesion give their strongest candidate as a negative.
+    /// Whether images without a lesion give their strongest candidate as a negative. A normal image with no region
+    /// at all gives nothing: with an empty mask the bundle calls "no lesion" whatever the presence model says.
     public var includeNormalImages = true
     /// In a lesion image, the negative's region is a box of the lesion's size (or, where that would show the
     /// lesion, of `lesionSizedScales` of it) centred on the candidate, so the negative window has a lesion's
@@ -41,7 +42,9 @@ public struct PresenceCandidateConfig: Codable, Sendable, Equatable {
         if !(relativeThreshold > 0 && relativeThreshold < 1) { out.append("relativeThreshold is \(relativeThreshold); allowed: (0, 1)") }
         if !(0...1).contains(maxLesionShare) { out.append("maxLesionShare is \(maxLesionShare); allowed: 0-1") }
         if lesionSizedScales.isEmpty || !lesionSizedScales.allSatisfy({ $0 > 0 && $0 <= 1 }) { out.append("lesionSizedScales must be in (0, 1], at least one") }
-        if !(0..<1).contains(minimumAreaFraction) { out.append("minimumAreaFraction is \(minimumAreaFraction); allowed: 0-1") }
+        if !(0..<1).contains(minimumAreaFraction) { out.append("minimumAreaFraction is \(minimumAreaFraction); allowed: [0, 1)") }
+        if !(0...2).contains(crop.margin) { out.append("crop margin is \(crop.margin); allowed: 0-2") }
+        if !(0...1).contains(crop.minimumFraction) { out.append("crop minimumFraction is \(crop.minimumFraction); allowed: 0-1") }
         return out
     }
 }
@@ -169,8 +172,8 @@ extension Mask {
     /// `box` (clipped to the frame) filled in a width × height mask.
     init(box: PixelBox, width: Int, height: Int) {
         self.init(width: width, height: height)
-        for y in max(0, box.y)..<max(0, min(height, box.y + box.height)) {
-            for x in max(0, box.x)..<max(0, min(width, box.x + box.width)) { self[x, y] = 1 }
-        }
+        let (x0, x1) = (min(width, max(0, box.x)), max(0, min(width, box.x + box.width)))
+        let (y0, y1) = (min(height, max(0, box.y)), max(0, min(height, box.y + box.height)))
+        for y in y0..<max(y0, y1) { for x in x0..<max(x0, x1) { self[x, y] = 1 } }
     }
 }

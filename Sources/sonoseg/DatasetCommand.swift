@@ -142,8 +142,8 @@ extension DatasetCommand {
             labels "presence" and preprocess.crop), as the bundle asks it at inference. Each lesion image gives \
             its lesion (label lesion) and the largest region the segmenter finds away from it, at the first of \
             thresholds 0.5, 0.3, 0.1 (else half the highest probability outside the lesion) that gives one whose \
-            window holds under 5% of the lesion (label normal); a \
-            normal image gives its largest region, unless --lesion-images-only. Regions keep their source image's \
+            window holds at most 5% of the lesion (label normal); a \
+            normal image gives its largest region, unless --lesion-images-only. Regions keep their source image's (fold 0 validation) \
             part of the split. Writes a paired dataset: images/, masks/ (the regions), labels.csv, split.json, \
             candidates.csv (source, threshold, box).
             """)

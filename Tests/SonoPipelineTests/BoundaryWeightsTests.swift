@@ -37,4 +37,18 @@ final class BoundaryWeightsTests: XCTestCase {
         config.kind = .bceDice; config.boundarySigma = 0
         XCTAssertEqual(config.problems.count, 1)
     }
+
+    /// A U-Net recipe refuses a bad term; a classifier recipe, whose step does not read it, refuses it at all.
+    func testRecipesCheckTheTerm() throws {
+        var unet = tinyConfig(data: URL(fileURLWithPath: "/nonexistent"), epochs: 1)
+        unet.loss.boundaryWeight = -1
+        XCTAssertThrowsError(try unet.validate()) { XCTAssertTrue("\($0)".contains("boundaryWeight"), "\($0)") }
+        unet.loss.boundaryWeight = 5
+        XCTAssertNoThrow(try unet.validate())
+        var multitask = ClassifyConfig()
+        multitask.data = unet.data
+        XCTAssertNoThrow(try multitask.validate())
+        multitask.segmentationLoss.boundaryWeight = 5
+        XCTAssertThrowsError(try multitask.validate()) { XCTAssertTrue("\($0)".contains("U-Net recipes only"), "\($0)") }
+    }
 }

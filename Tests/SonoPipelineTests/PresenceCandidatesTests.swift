@@ -113,7 +113,13 @@ final class PresenceCandidatesTests: XCTestCase {
         let second = try PresenceCandidateWriter.write(dataset, split: split, segmenter: segmenter, config: lesionsOnly,
                                                        to: root.appendingPathComponent("lesions-only")) { _ in }
         XCTAssertFalse(second.candidates.contains { $0.source >= "case4" }, "normal images left out")
+        // a segmenter that finds nothing gives no negative: refused, and nothing is left behind
+        let blank = FixedSegmenter { w, h in [Float](repeating: 0, count: w * h) }
+        XCTAssertThrowsError(try PresenceCandidateWriter.write(dataset, split: split, segmenter: blank, config: PresenceCandidateConfig(),
+                                                               to: root.appendingPathComponent("nothing")) { _ in }) {
+            XCTAssertTrue("\($0)".contains("no lesion or no candidate"), "\($0)")
+        }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path).sorted(), ["candidates", "data", "lesions-only"],
-                       "no staging folder left behind")
+                       "no staging folder left behind, no half-written folder")
     }
 }

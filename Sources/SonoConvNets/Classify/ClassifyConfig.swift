@@ -75,6 +75,9 @@ public struct ClassifyConfig: Codable, Equatable, Sendable, HasTrainingSettings 
         func fail(_ m: String) throws { throw PipelineError.invalidConfig(m) }
         try settings.validate()
         if let problem = model.problems.first { try fail(problem) }
+        if let problem = segmentationLoss.problems.first { try fail("segmentationLoss: \(problem)") }
+        // The boundary term is wired into the U-Net's step only; refused here rather than silently left out.
+        if segmentationLoss.boundaryWeight != 0 { try fail("segmentationLoss.boundaryWeight is read by U-Net recipes only; remove it here") }
         if let w = classWeights, w.contains(where: { !($0.isFinite && $0 >= 0 && $0 <= 1000) }) { try fail("classWeights must be in 0-1000, got \(w)") }
         if segments && !model.kind.segments {
             try fail("task \(task.rawValue) needs a segmenter (fcn or uresnet), not \(model.kind.rawValue)")
