@@ -95,8 +95,10 @@ public final class Diagnoser: ImageDiagnoser {
     /// `presenceThreshold` replaces the bundle's cut-off (`presence.threshold`) for this call.
     public func diagnose(image: GrayImage, probability: GrayImage, mask: Mask, presenceThreshold: Double? = nil) throws -> Diagnosis {
         // The region a crop presence classifier reads is made as `diagnosis fit` made it (the bundle's threshold,
-        // holes filled), not from `mask`, which follows the caller's --threshold and postprocessing.
-        let region = MaskPostprocessing(fillHoles: true).mask(from: probability, threshold: manifest.segmenterThreshold)
+        // holes filled), not from `mask`, which follows the caller's --threshold and postprocessing. A whole-frame
+        // classifier does not read it, so it is not made for one (this runs once per segmented image).
+        let region = presenceClassifier?.info.preprocess.crop == nil ? mask
+            : SegmentOptions().postprocessing.mask(from: probability, threshold: manifest.segmenterThreshold)
         let features = try PresenceFeatures(image: image, probability: probability, threshold: manifest.segmenterThreshold,
                                             region: region, classifier: presenceClassifier)
         let presence = manifest.presence.probability(features)

@@ -88,8 +88,8 @@ public enum PresenceCandidateSampler {
                 if config.lesionSizedNegatives, let l = lesion.boundingBox, let r = found.boundingBox {
                     regions = config.lesionSizedScales.map { k in
                         let (bw, bh) = (max(1, Int((k * Double(l.width)).rounded())), max(1, Int((k * Double(l.height)).rounded())))
-                        return Mask(box: PixelBox(x: (2 * r.x + r.width - bw) / 2, y: (2 * r.y + r.height - bh) / 2, width: bw, height: bh),
-                                    width: w, height: h)
+                        return PixelBox(x: (2 * r.x + r.width - bw) / 2, y: (2 * r.y + r.height - bh) / 2, width: bw, height: bh)
+                            .mask(width: w, height: h)
                     }
                 }
                 for region in regions where !region.isEmpty {
@@ -165,15 +165,5 @@ public enum PresenceCandidateWriter {
                 + "\(summary.normalImagesWithoutCandidate.count) normal images gave no candidate")
             return summary
         }
-    }
-}
-
-extension Mask {
-    /// `box` (clipped to the frame) filled in a width × height mask.
-    init(box: PixelBox, width: Int, height: Int) {
-        self.init(width: width, height: height)
-        let (x0, x1) = (min(width, max(0, box.x)), max(0, min(width, box.x + box.width)))
-        let (y0, y1) = (min(height, max(0, box.y)), max(0, min(height, box.y + box.height)))
-        for y in y0..<max(y0, y1) { for x in x0..<max(x0, x1) { self[x, y] = 1 } }
     }
 }

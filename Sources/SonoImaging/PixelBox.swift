@@ -28,6 +28,16 @@ public struct PixelBox: Codable, Sendable, Equatable {
         return out
     }
 
+    /// A width × height mask with the box's pixels inside the frame set.
+    public func mask(width frameWidth: Int, height frameHeight: Int) -> Mask {
+        var out = Mask(width: frameWidth, height: frameHeight)
+        let (x0, x1) = (min(frameWidth, max(0, x)), max(0, min(frameWidth, x + width)))
+        for sy in min(frameHeight, max(0, y))..<max(0, min(frameHeight, y + height)) where x0 < x1 {
+            for sx in x0..<x1 { out.pixels[sy * frameWidth + sx] = 1 }
+        }
+        return out
+    }
+
     private func copy(width frameWidth: Int, height frameHeight: Int, _ assign: (_ to: Int, _ from: Int) -> Void) {
         let x0 = max(0, x), x1 = min(frameWidth, x + width)
         guard x0 < x1 else { return }

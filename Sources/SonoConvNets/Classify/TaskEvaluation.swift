@@ -112,8 +112,8 @@ func taskMarkdown(_ c: ClassificationReport, name: String) -> String {
 /// Where a lesion-crop classifier's window comes from at evaluation: a segmenter's mask, as in `segment`.
 public struct LesionSource {
     public var segmenter: Segmenter
-    /// As `segment` makes its mask (the classifier takes the largest region's window).
-    public var postprocessing = MaskPostprocessing(fillHoles: true)
+    /// As `segment` makes its mask by default (the classifier takes the largest region's window).
+    public var postprocessing = SegmentOptions().postprocessing
     public init(_ segmenter: Segmenter) { self.segmenter = segmenter }
 
     public func mask(_ image: GrayImage) throws -> Mask {
